@@ -1,0 +1,35 @@
+# The two commands: `make run` (the whole stack on this machine) and `make test` (everything CI checks).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: test lint typecheck unit run lock clean
+
+test: lint typecheck unit
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+
+unit: $(INSTALLED)
+	$(BIN)/pytest
+
+$(INSTALLED): requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Re-pin requirements-dev.txt from requirements.in in a throwaway environment.
+lock:
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.in
+	{ echo "# Pinned from requirements.in by 'make lock'; install with 'make test' or 'make run'."; \
+	  build/lock/bin/python -m pip freeze --disable-pip-version-check; } > requirements-dev.txt
+	rm -rf build/lock
+
+clean:
+	rm -rf $(VENV) build .local .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Inbound adapters: AWS event shapes in, AWS response shapes out."""

@@ -1,0 +1,41 @@
+"""The import file format: one `STOCK_ID;LEVEL` or `STOCK_ID;LEVEL;AS_OF` line per update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.errors import InvalidStockInput
+from domain.ports import RejectedInput
+from domain.stock import StockUpdate
+
+_FORMAT_HINT = "expected STOCK_ID;LEVEL or STOCK_ID;LEVEL;AS_OF"
+
+
+@dataclass(frozen=True)
+class ParsedLines:
+    """The updates a text holds, in order, and the lines refused with their reasons."""
+
+    updates: list[StockUpdate]
+    rejected: list[RejectedInput]
+
+
+def parse_stock_line(line: str) -> StockUpdate:
+    """Parse one non-blank line, or raise InvalidStockInput saying what is wrong with it."""
+    fields = [column.strip() for column in line.split(";")]
+    if len(fields) not in (2, 3):
+        raise InvalidStockInput(f"{_FORMAT_HINT}, got {len(fields)} field(s)")
+    return StockUpdate.from_raw(*fields)
+
+
+def parse_stock_lines(text: str, source: str) -> ParsedLines:
+    """Parse every line of a text; blank lines are skipped, and each bad line is named `source:line`."""
+    updates: list[StockUpdate] = []
+    rejected: list[RejectedInput] = []
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            updates.append(parse_stock_line(line))
+        except InvalidStockInput as error:
+            rejected.append(RejectedInput(f"{source}:{number}", line, f"line {number}: {error}"))
+    return ParsedLines(updates, rejected)

@@ -1,0 +1,1 @@
+"""Outbound adapters: the domain ports implemented on AWS services."""

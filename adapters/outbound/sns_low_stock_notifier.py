@@ -1,0 +1,34 @@
+"""The low-stock notifier on an SNS topic, whose subscribers get SMS or email."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.low_stock import LowStockAlert
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+
+class SnsLowStockNotifier:
+    """Implements LowStockNotifier: one Publish per alert; an SNS error propagates so the alert is retried."""
+
+    def __init__(self, client: SNSClient, topic_arn: str) -> None:
+        self._client = client
+        self._topic_arn = topic_arn
+
+    def send(self, alert: LowStockAlert) -> None:
+        self._client.publish(
+            TopicArn=self._topic_arn,
+            Subject=f"Low stock: {alert.stock_id}"[:100],
+            Message=alert_text(alert),
+            MessageAttributes={
+                "stock_id": {"DataType": "String", "StringValue": alert.stock_id},
+                "stock_level": {"DataType": "Number", "StringValue": str(alert.level)},
+            },
+        )
+
+
+def alert_text(alert: LowStockAlert) -> str:
+    """The words of an alert: short enough for one SMS."""
+    return f"Low stock: item {alert.stock_id} is down to {alert.level} (alert threshold {alert.threshold}). Restock it."

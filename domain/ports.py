@@ -1,0 +1,54 @@
+"""The ports: what the use cases need from the outside world, as small typed interfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.low_stock import LowStockAlert
+from domain.stock import StockLevel
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What a conditional save did: `applied`, and the level stored before it (None if there was none)."""
+
+    applied: bool
+    previous: StockLevel | None
+
+
+class StockRepository(Protocol):
+    """Where stock levels are kept."""
+
+    def save_if_newer(self, level: StockLevel) -> SaveOutcome:
+        """Store `level` only if no level with the same or a later `as_of` is stored; never raise for stale."""
+        ...
+
+    def get(self, stock_id: str) -> StockLevel | None:
+        """Return the stored level of an item, or None if the item has never been set."""
+        ...
+
+
+class LowStockNotifier(Protocol):
+    """Who hears about low stock."""
+
+    def send(self, alert: LowStockAlert) -> None:
+        """Deliver the alert, or raise so that the caller retries it; return only once it is accepted."""
+        ...
+
+
+@dataclass(frozen=True)
+class RejectedInput:
+    """A piece of input that can never be applied, where it came from and why it was refused."""
+
+    source: str
+    content: str
+    reason: str
+
+
+class RejectedInputStore(Protocol):
+    """Where refused input is kept for a person to read and resend."""
+
+    def keep(self, rejected: list[RejectedInput]) -> None:
+        """Keep every rejected input durably, or raise so that the caller retries; never drop one."""
+        ...

@@ -1,0 +1,101 @@
+"""Stock values: an update as a client sends it, and a level as it is stored."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from domain.errors import InvalidStockInput
+
+MAX_ID_LENGTH = 128
+MAX_LEVEL = 1_000_000_000
+_FORBIDDEN_ID_CHARACTERS = frozenset(";")
+
+
+def validate_stock_id(value: object) -> str:
+    """Return the id if it is 1 to 128 characters with no whitespace, control character or ';'."""
+    if not isinstance(value, str):
+        raise InvalidStockInput("stock_id must be a string")
+    if not 1 <= len(value) <= MAX_ID_LENGTH:
+        raise InvalidStockInput(f"stock_id must be 1 to {MAX_ID_LENGTH} characters long")
+    for character in value:
+        if character.isspace() or character in _FORBIDDEN_ID_CHARACTERS or _is_control(character):
+            raise InvalidStockInput(
+                f"stock_id must not contain whitespace, control characters or ';' (found {character!r})"
+            )
+    return value
+
+
+def _is_control(character: str) -> bool:
+    # Cc: C0/C1 controls; Cf: invisible format characters; Cs: lone surrogates from bad decoding.
+    return unicodedata.category(character) in ("Cc", "Cf", "Cs")
+
+
+def validate_level(value: object) -> int:
+    """Return the level if it is a whole number from 0 to MAX_LEVEL, given as an int or a string of digits."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidStockInput(f"stock_level must be a whole number from 0 to {MAX_LEVEL}")
+    if isinstance(value, str):
+        digits = value.strip()
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(MAX_LEVEL)):
+            raise InvalidStockInput(f"stock_level must be a whole number from 0 to {MAX_LEVEL}, not {value!r}")
+        value = int(digits)
+    if not 0 <= value <= MAX_LEVEL:
+        raise InvalidStockInput(f"stock_level must be a whole number from 0 to {MAX_LEVEL}, not {value}")
+    return value
+
+
+def parse_as_of(value: object) -> datetime:
+    """Return an ISO-8601 time as an aware UTC datetime; a time without an offset is taken as UTC."""
+    if not isinstance(value, str):
+        raise InvalidStockInput("as_of must be an ISO-8601 time string such as 2024-05-01T12:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidStockInput(f"as_of must be an ISO-8601 time such as 2024-05-01T12:00:00Z, not {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def format_as_of(moment: datetime) -> str:
+    """Render a time so that string order is time order: fixed width, UTC, microseconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class StockUpdate:
+    """A new level for one item, as a client asked for it; `as_of` is None when the client gave no time."""
+
+    stock_id: str
+    level: int
+    as_of: datetime | None = None
+
+    def __post_init__(self) -> None:
+        validate_stock_id(self.stock_id)
+        validate_level(self.level)
+        if self.as_of is not None and self.as_of.tzinfo is None:
+            raise InvalidStockInput("as_of must carry a time zone")
+
+    @classmethod
+    def from_raw(cls, stock_id: object, level: object, as_of: object = None) -> StockUpdate:
+        """Build an update from untrusted values (JSON fields, file columns)."""
+        return cls(
+            stock_id=validate_stock_id(stock_id),
+            level=validate_level(level),
+            as_of=None if as_of is None else parse_as_of(as_of),
+        )
+
+    def stamped(self, received_at: datetime) -> StockLevel:
+        """The level to store: the client's time if it gave one, else the time the update was received."""
+        return StockLevel(self.stock_id, self.level, (self.as_of or received_at).astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """The level of one item as of a moment in time: what is stored and what a read returns."""
+
+    stock_id: str
+    level: int
+    as_of: datetime

@@ -1,0 +1,44 @@
+"""What every handler shares: settings from the environment and AWS clients built once per cold start."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
+# Standard retry mode backs off on throttling; short timeouts leave room for a retry within the function's own.
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+def setting(name: str, default: str | None = None) -> str:
+    """An environment variable the function was deployed with; a missing one is a deployment error."""
+    value = os.environ.get(name, default)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set; the function was deployed without it")
+    return value
+
+
+@functools.cache
+def dynamodb() -> DynamoDBClient:
+    """The DynamoDB client of this execution environment."""
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+@functools.cache
+def sqs() -> SQSClient:
+    """The SQS client of this execution environment."""
+    return boto3.client("sqs", config=_CLIENT_CONFIG)
+
+
+@functools.cache
+def sns() -> SNSClient:
+    """The SNS client of this execution environment."""
+    return boto3.client("sns", config=_CLIENT_CONFIG)

@@ -1,0 +1,41 @@
+"""Lambda behind the REST API: set and read the stock level of an item."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from adapters.inbound.api_gateway import (
+    ApiError,
+    GetLevelRequest,
+    error_response,
+    level_response,
+    parse_request,
+    saved_response,
+    unavailable_response,
+)
+from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
+from domain.use_cases import get_stock_level, set_stock_level
+from handlers import aws
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _repository() -> DynamoDbStockRepository:
+    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"))
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """Answer one API Gateway proxy request; bad input is a 4xx, a failing store a 503, never a crash."""
+    try:
+        request = parse_request(event)
+        if isinstance(request, GetLevelRequest):
+            return level_response(request.stock_id, get_stock_level(request.stock_id, _repository()))
+        return saved_response(request, set_stock_level(request.update, request.received_at, _repository()))
+    except ApiError as error:
+        return error_response(error)
+    except Exception:
+        logger.exception("request failed in a backing service")
+        return unavailable_response()

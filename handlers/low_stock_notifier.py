@@ -1,0 +1,43 @@
+"""Lambda on the table's stream: send a low-stock alert for every crossing of the threshold."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from adapters.inbound.dynamodb_stream import parse_stream_records, partial_batch_response
+from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
+from domain.low_stock import DEFAULT_THRESHOLD, parse_threshold
+from domain.use_cases import react_to_level_change
+from handlers import aws
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _notifier() -> SnsLowStockNotifier:
+    return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
+
+
+@functools.cache
+def _threshold() -> int:
+    return parse_threshold(aws.setting("LOW_STOCK_THRESHOLD", str(DEFAULT_THRESHOLD)))
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """React to each change in shard order; stop at the first failure so the shard resumes from it."""
+    for record in parse_stream_records(event):
+        if record.change is None:
+            continue
+        try:
+            alert = react_to_level_change(record.change, _threshold(), _notifier())
+        except Exception:
+            logger.exception(
+                "alert not sent; the stream will retry from this record",
+                extra={"sequence_number": record.sequence_number},
+            )
+            return partial_batch_response(record.sequence_number)
+        if alert is not None:
+            logger.info("low-stock alert sent", extra={"stock_id": alert.stock_id, "level": alert.level})
+    return partial_batch_response(None)

@@ -1,0 +1,59 @@
+"""Lambda on the import queue: apply `STOCK_ID;LEVEL[;AS_OF]` lines, keep bad lines in the dead-letter queue."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from adapters.inbound.sqs_batch import QueueMessage, parse_queue_messages, partial_batch_response
+from adapters.inbound.stock_lines import parse_stock_lines
+from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
+from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
+from domain.use_cases import set_stock_levels
+from handlers import aws
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _repository() -> DynamoDbStockRepository:
+    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"))
+
+
+@functools.cache
+def _rejected_input_store() -> SqsRejectedInputStore:
+    return SqsRejectedInputStore(aws.sqs(), aws.setting("DEAD_LETTER_QUEUE_URL"))
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """Apply every message of the batch; report for retry only those that failed for a transient reason."""
+    failed = [message.message_id for message in parse_queue_messages(event) if not _apply(message)]
+    return partial_batch_response(failed)
+
+
+def _apply(message: QueueMessage) -> bool:
+    parsed = parse_stock_lines(message.body, source=message.message_id)
+    try:
+        # Valid lines first: a retry re-applies them as no-ops, while rejected lines would be kept twice.
+        outcomes = set_stock_levels(parsed.updates, message.sent_at, _repository())
+        if parsed.rejected:
+            _rejected_input_store().keep(parsed.rejected)
+    except Exception:
+        logger.exception("message failed; it will be retried", extra={"message_id": message.message_id})
+        return False
+    for rejected in parsed.rejected:
+        logger.warning(
+            "line rejected and kept in the dead-letter queue",
+            extra={"source": rejected.source, "line": rejected.content, "reason": rejected.reason},
+        )
+    logger.info(
+        "message applied",
+        extra={
+            "message_id": message.message_id,
+            "applied": sum(outcome.applied for outcome in outcomes),
+            "stale": sum(not outcome.applied for outcome in outcomes),
+            "rejected": len(parsed.rejected),
+        },
+    )
+    return True

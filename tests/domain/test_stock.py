@@ -1,0 +1,86 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from domain.errors import InvalidStockInput
+from domain.stock import MAX_LEVEL, StockUpdate, format_as_of, parse_as_of, validate_level, validate_stock_id
+
+
+@pytest.mark.parametrize("stock_id", ["A000", "a", "x" * 128, "SKU-12/β", "é"])
+def test_valid_ids_are_kept_as_given(stock_id):
+    assert validate_stock_id(stock_id) == stock_id
+
+
+@pytest.mark.parametrize(
+    ("stock_id", "complaint"),
+    [
+        ("", "1 to 128"),
+        ("x" * 129, "1 to 128"),
+        ("A 1", "whitespace"),
+        ("A\t1", "whitespace"),
+        ("A;1", "';'"),
+        ("A\x00", "control"),
+        ("A\x7f", "control"),
+        ("A\u200b", "control"),
+        (12, "string"),
+        (None, "string"),
+    ],
+)
+def test_invalid_ids_are_refused_with_a_reason(stock_id, complaint):
+    with pytest.raises(InvalidStockInput, match=complaint):
+        validate_stock_id(stock_id)
+
+
+@pytest.mark.parametrize(("raw", "level"), [(0, 0), (7, 7), ("12", 12), (" 3 ", 3), ("007", 7), (MAX_LEVEL, MAX_LEVEL)])
+def test_levels_are_whole_numbers_given_as_ints_or_digit_strings(raw, level):
+    assert validate_level(raw) == level
+
+
+@pytest.mark.parametrize(
+    "raw", [-1, "-1", 1.0, 1.5, "1.5", True, False, None, "", "abc", "1e3", "٣", MAX_LEVEL + 1, "9" * 5000, [1]]
+)
+def test_levels_that_are_not_whole_non_negative_numbers_are_refused(raw):
+    with pytest.raises(InvalidStockInput, match="stock_level must be a whole number"):
+        validate_level(raw)
+
+
+def test_as_of_is_normalised_to_utc():
+    assert parse_as_of("2024-05-01T14:00:00+02:00") == datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert parse_as_of("2024-05-01T12:00:00Z") == datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def test_as_of_without_offset_is_taken_as_utc():
+    assert parse_as_of("2024-05-01T12:00:00") == datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("raw", ["yesterday", "2024-13-01", "", 1714564800])
+def test_unreadable_as_of_is_refused(raw):
+    with pytest.raises(InvalidStockInput, match="as_of must be"):
+        parse_as_of(raw)
+
+
+def test_formatted_times_sort_as_the_times_do():
+    earlier = datetime(2024, 5, 1, 12, 0, 0, 999, tzinfo=UTC)
+    later = earlier + timedelta(microseconds=1)
+    other_zone = later.astimezone(timezone(timedelta(hours=-5)))
+    assert format_as_of(earlier) < format_as_of(other_zone)
+    assert format_as_of(later) == "2024-05-01T12:00:00.001000Z"
+
+
+def test_an_update_without_time_is_stamped_with_the_time_it_was_received():
+    received = datetime(2024, 5, 1, tzinfo=UTC)
+    assert StockUpdate("A1", 3).stamped(received).as_of == received
+
+
+def test_an_update_with_its_own_time_keeps_it():
+    own = datetime(2023, 1, 1, tzinfo=UTC)
+    assert StockUpdate("A1", 3, own).stamped(datetime(2024, 5, 1, tzinfo=UTC)).as_of == own
+
+
+def test_an_update_validates_itself_on_construction():
+    with pytest.raises(InvalidStockInput):
+        StockUpdate("bad id", 1)
+    with pytest.raises(InvalidStockInput):
+        StockUpdate("A1", -1)
+    with pytest.raises(InvalidStockInput, match="time zone"):
+        StockUpdate("A1", 1, datetime(2024, 1, 1))

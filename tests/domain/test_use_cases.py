@@ -1,0 +1,94 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.errors import InvalidStockInput
+from domain.low_stock import LevelChange, LowStockAlert
+from domain.stock import StockLevel, StockUpdate
+from domain.use_cases import get_stock_level, react_to_level_change, set_stock_level, set_stock_levels
+from tests.fakes import FakeNotifier, FakeStockRepository
+
+NOON = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def test_setting_a_level_stores_it_stamped_with_the_receive_time():
+    repository = FakeStockRepository()
+    outcome = set_stock_level(StockUpdate("A1", 4), NOON, repository)
+    assert outcome.applied
+    assert outcome.previous is None
+    assert repository.get("A1") == StockLevel("A1", 4, NOON)
+
+
+def test_a_newer_update_replaces_the_level_and_reports_the_previous_one():
+    repository = FakeStockRepository([StockLevel("A1", 4, NOON)])
+    outcome = set_stock_level(StockUpdate("A1", 2), NOON + timedelta(seconds=1), repository)
+    assert outcome.applied
+    assert outcome.previous == StockLevel("A1", 4, NOON)
+    assert repository.get("A1") == StockLevel("A1", 2, NOON + timedelta(seconds=1))
+
+
+def test_stale_update_is_reported_and_changes_nothing():
+    stored = StockLevel("A1", 4, NOON)
+    repository = FakeStockRepository([stored])
+    outcome = set_stock_level(StockUpdate("A1", 9, NOON - timedelta(hours=1)), NOON + timedelta(hours=1), repository)
+    assert not outcome.applied
+    assert outcome.previous == stored
+    assert repository.get("A1") == stored
+
+
+def test_reapplying_the_same_update_changes_nothing():
+    repository = FakeStockRepository()
+    set_stock_level(StockUpdate("A1", 4), NOON, repository)
+    again = set_stock_level(StockUpdate("A1", 4), NOON, repository)
+    assert not again.applied
+    assert repository.get("A1") == StockLevel("A1", 4, NOON)
+
+
+def test_of_updates_received_together_the_last_one_for_an_item_wins():
+    repository = FakeStockRepository()
+    outcomes = set_stock_levels([StockUpdate("A1", 5), StockUpdate("B2", 1), StockUpdate("A1", 3)], NOON, repository)
+    assert repository.get("A1") == StockLevel("A1", 3, NOON)
+    assert repository.get("B2") == StockLevel("B2", 1, NOON)
+    assert [outcome.applied for outcome in outcomes] == [True, True]
+    assert repository.saves == 2
+
+
+def test_of_updates_received_together_an_explicit_later_time_still_wins():
+    repository = FakeStockRepository()
+    later = NOON + timedelta(days=1)
+    set_stock_levels([StockUpdate("A1", 5, later), StockUpdate("A1", 3)], NOON, repository)
+    assert repository.get("A1") == StockLevel("A1", 5, later)
+
+
+def test_reading_a_level_returns_what_is_stored_or_none():
+    repository = FakeStockRepository([StockLevel("A1", 4, NOON)])
+    assert get_stock_level("A1", repository) == StockLevel("A1", 4, NOON)
+    assert get_stock_level("B2", repository) is None
+
+
+def test_reading_with_an_invalid_id_never_reaches_the_store(mocker):
+    repository = mocker.Mock()
+    with pytest.raises(InvalidStockInput):
+        get_stock_level("bad id", repository)
+    repository.get.assert_not_called()
+
+
+def test_a_crossing_sends_one_alert(mocker):
+    notifier = mocker.Mock()
+    alert = react_to_level_change(LevelChange("A1", 3, 1), 1, notifier)
+    notifier.send.assert_called_once_with(LowStockAlert("A1", 1, 1))
+    assert alert == LowStockAlert("A1", 1, 1)
+
+
+def test_no_crossing_sends_nothing(mocker):
+    notifier = mocker.Mock()
+    assert react_to_level_change(LevelChange("A1", 1, 0), 1, notifier) is None
+    notifier.send.assert_not_called()
+
+
+def test_a_failed_send_propagates_so_the_caller_retries():
+    notifier = FakeNotifier(failures=1)
+    with pytest.raises(ConnectionError):
+        react_to_level_change(LevelChange("A1", 3, 1), 1, notifier)
+    react_to_level_change(LevelChange("A1", 3, 1), 1, notifier)
+    assert notifier.sent == [LowStockAlert("A1", 1, 1)]

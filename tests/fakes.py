@@ -1,0 +1,50 @@
+"""In-memory implementations of the domain ports, with the same promises as the real adapters."""
+
+from __future__ import annotations
+
+from domain.low_stock import LowStockAlert
+from domain.ports import RejectedInput, SaveOutcome
+from domain.stock import StockLevel
+
+
+class FakeStockRepository:
+    """Keeps levels in a dict and applies the same newer-than-stored condition as the table."""
+
+    def __init__(self, levels: list[StockLevel] | None = None) -> None:
+        self.levels = {level.stock_id: level for level in levels or []}
+        self.saves = 0
+
+    def save_if_newer(self, level: StockLevel) -> SaveOutcome:
+        self.saves += 1
+        stored = self.levels.get(level.stock_id)
+        if stored is not None and stored.as_of >= level.as_of:
+            return SaveOutcome(applied=False, previous=stored)
+        self.levels[level.stock_id] = level
+        return SaveOutcome(applied=True, previous=stored)
+
+    def get(self, stock_id: str) -> StockLevel | None:
+        return self.levels.get(stock_id)
+
+
+class FakeNotifier:
+    """Records the alerts it accepts; fails the first `failures` sends, as an unavailable topic would."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.sent: list[LowStockAlert] = []
+        self.failures = failures
+
+    def send(self, alert: LowStockAlert) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("topic unavailable")
+        self.sent.append(alert)
+
+
+class FakeRejectedInputStore:
+    """Keeps rejected input in a list."""
+
+    def __init__(self) -> None:
+        self.kept: list[RejectedInput] = []
+
+    def keep(self, rejected: list[RejectedInput]) -> None:
+        self.kept.extend(rejected)
