@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from domain.errors import InvalidStockInput
@@ -29,7 +31,7 @@ def test_alert_is_due_once_per_crossing(previous, new, threshold, due):
 
 def test_item_alerts_again_after_a_restock():
     levels = [5, 1, 0, 8, 1]
-    alerts = [low_stock_alert(LevelChange("A1", before, after)) for before, after in zip(levels, levels[1:])]
+    alerts = [low_stock_alert(LevelChange("A1", before, after)) for before, after in itertools.pairwise(levels)]
     assert [alert.level if alert else None for alert in alerts] == [1, None, None, 1]
 
 
