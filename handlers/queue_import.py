@@ -44,7 +44,9 @@ def _apply(message: QueueMessage) -> bool:
         return False
     for rejected in parsed.rejected:
         logger.warning(
-            "line rejected and kept in the dead-letter queue",
+            "line %s rejected and kept in the dead-letter queue: %s",
+            rejected.source,
+            rejected.reason,
             extra={"source": rejected.source, "line": rejected.content, "reason": rejected.reason},
         )
     logger.info(

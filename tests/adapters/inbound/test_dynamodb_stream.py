@@ -1,0 +1,26 @@
+import logging
+
+from adapters.inbound.dynamodb_stream import StreamRecord, parse_stream_records, partial_batch_response
+from domain.low_stock import LevelChange
+from tests.events import load, stream_event
+
+
+def test_documented_records_become_level_changes():
+    assert parse_stream_records(load("dynamodb_stream.json")) == [
+        StreamRecord("111", LevelChange("A111", None, 1)),
+        StreamRecord("222", LevelChange("B222", 7, 0)),
+        StreamRecord("333", None),
+    ]
+
+
+def test_a_record_without_a_valid_level_is_skipped_and_logged(caplog):
+    event = stream_event(("A1", 5, 2))
+    event["Records"][0]["dynamodb"]["NewImage"]["stock_level"] = {"S": "lots"}
+    with caplog.at_level(logging.ERROR):
+        assert parse_stream_records(event) == [StreamRecord("100", None)]
+    assert "no valid stock level" in caplog.text
+
+
+def test_partial_batch_response_resumes_at_the_first_failure():
+    assert partial_batch_response("222") == {"batchItemFailures": [{"itemIdentifier": "222"}]}
+    assert partial_batch_response(None) == {"batchItemFailures": []}

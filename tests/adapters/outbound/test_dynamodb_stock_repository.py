@@ -1,0 +1,49 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
+from domain.ports import SaveOutcome
+from domain.stock import StockLevel
+
+NOON = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def repository(account):
+    return DynamoDbStockRepository(account.dynamodb, account.table_name)
+
+
+def test_first_save_is_applied_with_no_previous_level(repository, account):
+    assert repository.save_if_newer(StockLevel("A1", 4, NOON)) == SaveOutcome(applied=True, previous=None)
+    assert account.stored("A1") == {
+        "stock_id": {"S": "A1"},
+        "stock_level": {"N": "4"},
+        "as_of": {"S": "2024-05-01T12:00:00.000000Z"},
+    }
+
+
+def test_a_newer_save_reports_the_level_it_replaced(repository):
+    repository.save_if_newer(StockLevel("A1", 4, NOON))
+    outcome = repository.save_if_newer(StockLevel("A1", 1, NOON + timedelta(microseconds=1)))
+    assert outcome == SaveOutcome(applied=True, previous=StockLevel("A1", 4, NOON))
+    assert repository.get("A1") == StockLevel("A1", 1, NOON + timedelta(microseconds=1))
+
+
+@pytest.mark.parametrize("age", [timedelta(0), timedelta(hours=1)])
+def test_an_older_or_equal_save_is_stale_and_changes_nothing(repository, age):
+    repository.save_if_newer(StockLevel("A1", 4, NOON))
+    outcome = repository.save_if_newer(StockLevel("A1", 9, NOON - age))
+    assert outcome == SaveOutcome(applied=False, previous=StockLevel("A1", 4, NOON))
+    assert repository.get("A1") == StockLevel("A1", 4, NOON)
+
+
+def test_get_of_an_unknown_item_is_none(repository):
+    assert repository.get("nothing-here") is None
+
+
+def test_other_aws_errors_propagate(account):
+    repository = DynamoDbStockRepository(account.dynamodb, "no-such-table")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        repository.save_if_newer(StockLevel("A1", 4, NOON))

@@ -1,0 +1,18 @@
+import pytest
+from botocore.exceptions import ClientError
+
+from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
+from domain.low_stock import LowStockAlert
+
+
+def test_an_alert_reaches_the_topic_subscribers_naming_item_level_and_threshold(account):
+    SnsLowStockNotifier(account.sns, account.topic_arn).send(LowStockAlert("A000", 1, 2))
+    [message] = account.drain(account.alert_inbox_url)
+    assert message["Body"] == "Low stock: item A000 is down to 1 (alert threshold 2). Restock it."
+    assert message["MessageAttributes"]["stock_id"]["StringValue"] == "A000"
+
+
+def test_a_publish_failure_propagates_so_the_alert_is_retried(account):
+    missing_topic = account.topic_arn + "-gone"
+    with pytest.raises(ClientError):
+        SnsLowStockNotifier(account.sns, missing_topic).send(LowStockAlert("A000", 1, 1))

@@ -1,0 +1,74 @@
+"""Shared fixtures: an emulated AWS account (moto) with the stock service's resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "eu-west-3"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever a test does, boto3 must never find real credentials or reach a real endpoint.
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@dataclass
+class Account:
+    """Clients on an emulated account, and the resources the service needs."""
+
+    dynamodb: Any
+    sqs: Any
+    sns: Any
+    table_name: str
+    dead_letter_queue_url: str
+    topic_arn: str
+    alert_inbox_url: str
+
+    def stored(self, stock_id: str) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self.dynamodb.get_item(
+            TableName=self.table_name, Key={"stock_id": {"S": stock_id}}
+        ).get("Item")
+        return item
+
+    def drain(self, queue_url: str) -> list[dict[str, Any]]:
+        """Every message now on a queue, deleted as read."""
+        messages: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages"):
+            messages.extend(batch)
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+
+@pytest.fixture
+def account() -> Iterator[Account]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION)
+        dynamodb.create_table(
+            TableName="stock-levels",
+            KeySchema=[{"AttributeName": "stock_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "stock_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        dead_letters = sqs.create_queue(QueueName="stock-import-dlq")["QueueUrl"]
+        inbox = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
+        topic_arn = sns.create_topic(Name="low-stock")["TopicArn"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"})
+        yield Account(dynamodb, sqs, sns, "stock-levels", dead_letters, topic_arn, inbox)

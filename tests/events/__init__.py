@@ -1,0 +1,81 @@
+"""Event documents as AWS delivers them to Lambda, and builders of variants for tests."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).parent
+
+
+@cache
+def _document(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((_HERE / name).read_text())
+    return loaded
+
+
+def load(name: str) -> dict[str, Any]:
+    """A fresh copy of one of the stored event documents."""
+    return copy.deepcopy(_document(name))
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: str | bytes | dict[str, Any] | None = None,
+    *,
+    base64_body: bool = False,
+    request_time_ms: int = 1714564800000,
+) -> dict[str, Any]:
+    """A REST API proxy event for this method and path, with the body encoded as API Gateway sends it."""
+    event = load("api_gateway_rest_proxy.json")
+    item = path.startswith("/stocks/") and path.count("/") == 2
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = method
+    event["path"] = path
+    event["requestContext"]["path"] = f"/dev{path}"
+    event["resource"] = event["requestContext"]["resourcePath"] = "/stocks/{stock_id}" if item else path
+    event["pathParameters"] = {"stock_id": path.split("/")[2]} if item else None
+    event["requestContext"]["requestTimeEpoch"] = request_time_ms
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, bytes) or base64_body:
+        raw = body.encode() if isinstance(body, str) else body or b""
+        event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
+    else:
+        event["body"] = body
+    return event
+
+
+def sqs_event(*bodies: str, sent_ms: int = 1714564800000) -> dict[str, Any]:
+    """An SQS batch event with one record per body, ids msg-0, msg-1, ..."""
+    template = load("sqs_batch.json")["Records"][0]
+    records = []
+    for index, body in enumerate(bodies):
+        record = copy.deepcopy(template)
+        record["messageId"], record["body"] = f"msg-{index}", body
+        record["attributes"]["SentTimestamp"] = str(sent_ms)
+        records.append(record)
+    return {"Records": records}
+
+
+def stream_event(*changes: tuple[str, int | None, int | None]) -> dict[str, Any]:
+    """A stream event with one record per (stock_id, old level, new level); None means no image."""
+    template = load("dynamodb_stream.json")["Records"][1]
+    records = []
+    for index, (stock_id, old, new) in enumerate(changes, start=1):
+        record = copy.deepcopy(template)
+        images = record["dynamodb"]
+        images["Keys"] = {"stock_id": {"S": stock_id}}
+        images["SequenceNumber"] = str(index * 100)
+        for key, level in (("OldImage", old), ("NewImage", new)):
+            if level is None:
+                images.pop(key)
+            else:
+                images[key] = {**images[key], "stock_id": {"S": stock_id}, "stock_level": {"N": str(level)}}
+        record["eventName"] = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        records.append(record)
+    return {"Records": records}

@@ -1,0 +1,37 @@
+"""Handlers run as Lambda runs them: configured by environment variables, against an emulated account."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers import aws, http_api, low_stock_notifier, queue_import
+
+_CACHED = (
+    aws.dynamodb,
+    aws.sqs,
+    aws.sns,
+    http_api._repository,
+    queue_import._repository,
+    queue_import._rejected_input_store,
+    low_stock_notifier._notifier,
+    low_stock_notifier._threshold,
+)
+
+
+@pytest.fixture(autouse=True)
+def cold_start():
+    """Each test is a fresh execution environment: nothing cached from the one before."""
+    for cached in _CACHED:
+        cached.cache_clear()
+    yield
+    for cached in _CACHED:
+        cached.cache_clear()
+
+
+@pytest.fixture
+def deployed(account, monkeypatch):
+    """The environment the Pulumi program gives the functions."""
+    monkeypatch.setenv("TABLE_NAME", account.table_name)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", account.dead_letter_queue_url)
+    monkeypatch.setenv("TOPIC_ARN", account.topic_arn)
+    return account

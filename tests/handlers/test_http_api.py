@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+from handlers.http_api import handler
+from tests.events import api_event
+
+
+def call(event):
+    response = handler(event, None)
+    assert response["headers"]["Content-Type"] == "application/json"
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_original_post_body_stores_the_level(deployed):
+    status, body = call(api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": 1}))
+    assert status == 200
+    assert body == {"stock_id": "A000", "stock_level": 1, "as_of": "2024-05-01T12:00:00.000000Z"}
+    assert deployed.stored("A000")["stock_level"] == {"N": "1"}
+
+
+def test_put_then_get_returns_the_level(deployed):
+    assert call(api_event("PUT", "/stocks/B1", {"stock_level": 4}))[0] == 200
+    status, body = call(api_event("GET", "/stocks/B1"))
+    assert (status, body["stock_level"]) == (200, 4)
+
+
+def test_a_later_request_wins_and_an_older_as_of_is_refused_as_stale(deployed):
+    call(api_event("PUT", "/stocks/B1", {"stock_level": 4}, request_time_ms=1714564800000))
+    call(api_event("PUT", "/stocks/B1", {"stock_level": 6}, request_time_ms=1714564801000))
+    status, body = call(api_event("PUT", "/stocks/B1", {"stock_level": 9, "as_of": "2024-01-01T00:00:00Z"}))
+    assert status == 409
+    assert body["stock_level"] == 6
+    assert deployed.stored("B1")["stock_level"] == {"N": "6"}
+
+
+def test_get_of_an_unknown_item_is_404(deployed):
+    assert call(api_event("GET", "/stocks/never-set"))[0] == 404
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        api_event("POST", "/stocks", "{"),
+        api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": -1}),
+        api_event("PUT", "/stocks/A000", {"stock_level": "many"}),
+        api_event("PATCH", "/stocks/A000", {"stock_level": 1}),
+        api_event("POST", "/elsewhere", {"stock_id": "A000", "stock_level": 1}),
+    ],
+)
+def test_bad_requests_get_a_4xx_and_write_nothing(deployed, event):
+    status, body = call(event)
+    assert 400 <= status < 500
+    assert body["message"]
+    assert deployed.dynamodb.scan(TableName=deployed.table_name)["Count"] == 0
+
+
+def test_a_failing_store_is_a_503_not_a_crash(deployed, monkeypatch):
+    monkeypatch.setenv("TABLE_NAME", "table-that-does-not-exist")
+    status, body = call(api_event("PUT", "/stocks/A000", {"stock_level": 1}))
+    assert status == 503
+    assert "retry" in body["message"]

@@ -1,0 +1,43 @@
+from handlers.low_stock_notifier import handler
+from tests.events import load, stream_event
+
+
+def alerts(account):
+    return [message["Body"] for message in account.drain(account.alert_inbox_url)]
+
+
+def test_crossings_in_the_documented_stream_are_notified(deployed):
+    assert handler(load("dynamodb_stream.json"), None) == {"batchItemFailures": []}
+    assert alerts(deployed) == [
+        "Low stock: item A111 is down to 1 (alert threshold 1). Restock it.",
+        "Low stock: item B222 is down to 0 (alert threshold 1). Restock it.",
+    ]
+
+
+def test_changes_that_stay_low_or_high_send_nothing(deployed):
+    handler(stream_event(("A1", 1, 0), ("A2", 9, 5), ("A3", 0, None)), None)
+    assert alerts(deployed) == []
+
+
+def test_threshold_comes_from_the_environment(deployed, monkeypatch):
+    monkeypatch.setenv("LOW_STOCK_THRESHOLD", "5")
+    handler(stream_event(("A1", 9, 5)), None)
+    assert alerts(deployed) == ["Low stock: item A1 is down to 5 (alert threshold 5). Restock it."]
+
+
+def test_a_failed_publish_stops_the_batch_and_resumes_at_that_record(deployed, monkeypatch):
+    monkeypatch.setenv("TOPIC_ARN", deployed.topic_arn + "-gone")
+    response = handler(stream_event(("A1", 9, 1), ("A2", 9, 0)), None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+
+
+def test_after_a_failed_publish_the_retry_delivers_the_alert(deployed, mocker):
+    from handlers import aws
+
+    real_publish = aws.sns().publish
+    mocker.patch.object(aws.sns(), "publish", side_effect=[ConnectionError("down"), real_publish])
+    event = stream_event(("A1", 9, 1))
+    assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+    mocker.patch.object(aws.sns(), "publish", side_effect=real_publish)
+    assert handler(event, None) == {"batchItemFailures": []}
+    assert alerts(deployed) == ["Low stock: item A1 is down to 1 (alert threshold 1). Restock it."]

@@ -1,0 +1,61 @@
+import logging
+
+from handlers.queue_import import handler
+from tests.events import load, sqs_event
+
+
+def test_every_line_of_every_message_is_applied(deployed):
+    assert handler(load("sqs_batch.json"), None) == {"batchItemFailures": []}
+    assert deployed.stored("A111")["stock_level"] == {"N": "3"}
+    assert deployed.stored("B222")["stock_level"] == {"N": "0"}
+    assert deployed.stored("C333") == {
+        "stock_id": {"S": "C333"},
+        "stock_level": {"N": "12"},
+        "as_of": {"S": "2024-05-01T11:00:00.000000Z"},
+    }
+
+
+def test_bad_lines_go_to_the_dead_letter_queue_and_good_ones_still_apply(deployed, caplog):
+    with caplog.at_level(logging.WARNING):
+        response = handler(sqs_event("A1;5\nA2;five\nA3;2"), None)
+    assert response == {"batchItemFailures": []}
+    assert deployed.stored("A1")["stock_level"] == {"N": "5"}
+    assert deployed.stored("A3")["stock_level"] == {"N": "2"}
+    [kept] = deployed.drain(deployed.dead_letter_queue_url)
+    assert kept["Body"] == "A2;five"
+    assert kept["MessageAttributes"]["source"]["StringValue"] == "msg-0:2"
+    assert "whole number" in kept["MessageAttributes"]["reason"]["StringValue"]
+    assert "msg-0:2" in caplog.text
+
+
+def test_redelivery_changes_nothing_already_applied(deployed):
+    event = sqs_event("A1;5", sent_ms=1714564800000)
+    handler(event, None)
+    handler(sqs_event("A1;7", sent_ms=1714564900000), None)
+    handler(event, None)
+    assert deployed.stored("A1")["stock_level"] == {"N": "7"}
+
+
+def test_only_the_message_that_failed_transiently_is_retried(deployed, mocker):
+    real_update = deployed.dynamodb.update_item
+
+    def throttled_for_b(**kwargs):
+        if kwargs["Key"]["stock_id"]["S"] == "B1":
+            raise deployed.dynamodb.exceptions.ProvisionedThroughputExceededException(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem"
+            )
+        return real_update(**kwargs)
+
+    from handlers import aws
+
+    mocker.patch.object(aws.dynamodb(), "update_item", side_effect=throttled_for_b)
+    response = handler(sqs_event("A1;1", "B1;1", "C1;1"), None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+    assert deployed.stored("A1") is not None
+    assert deployed.stored("C1") is not None
+
+
+def test_a_message_whose_rejects_cannot_be_kept_is_retried(deployed, monkeypatch):
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", deployed.dead_letter_queue_url + "-gone")
+    response = handler(sqs_event("A1;1\nbad"), None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
