@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit run lock clean
+.PHONY: test lint typecheck unit snapshot run lock clean
 
 test: lint typecheck unit
 
@@ -17,6 +17,10 @@ typecheck: $(INSTALLED)
 
 unit: $(INSTALLED)
 	$(BIN)/pytest
+
+# Rewrite the reviewed snapshot of the stack's resources after an intended infrastructure change.
+snapshot: $(INSTALLED)
+	$(BIN)/python -m tests.infrastructure.snapshot
 
 $(INSTALLED): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

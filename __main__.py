@@ -1,0 +1,170 @@
+"""The stock-level service: a table, its alerts topic, and three trigger-plus-Lambda pairings."""
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.code_archive import build_code_archive
+from components.http_function import HttpFunction, HttpFunctionArgs, Route
+from components.iam import allow, assume_role_policy
+from components.lambda_function import LambdaFunctionArgs
+from components.queue_function import QueueFunction, QueueFunctionArgs
+from components.stream_function import StreamFunction, StreamFunctionArgs
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+config = pulumi.Config()
+log_retention_days = config.require_int("logRetentionDays")
+
+# --- Storage: the table is the source of truth and, through its stream, the outbox of alerts.
+deletion_protected = config.require_bool("tableDeletionProtection")
+table = aws.dynamodb.Table(
+    "stock-levels",
+    billing_mode="PAY_PER_REQUEST",
+    hash_key="stock_id",
+    attributes=[{"name": "stock_id", "type": "S"}],
+    stream_enabled=True,
+    stream_view_type="NEW_AND_OLD_IMAGES",
+    point_in_time_recovery={"enabled": True},
+    server_side_encryption={"enabled": True},
+    deletion_protection_enabled=deletion_protected,
+    opts=pulumi.ResourceOptions(protect=deletion_protected),
+)
+
+# --- Notifications: topics encrypted with a key that CloudWatch alarms may also use.
+account_id = aws.get_caller_identity_output().account_id
+partition = aws.get_partition_output().partition
+notification_key = aws.kms.Key(
+    "notifications-key",
+    description="Encrypts the stock service's SNS topics at rest.",
+    enable_key_rotation=True,
+    deletion_window_in_days=30,
+    policy=pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # AWS's default key policy statement: lets the account's IAM policies govern the key.
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": pulumi.Output.format("arn:{0}:iam::{1}:root", partition, account_id)},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": "*",
+                },
+            ],
+        }
+    ),
+)
+alerts_topic = aws.sns.Topic("low-stock-alerts", kms_master_key_id=notification_key.arn)
+for index, phone in enumerate(config.get_object("notificationPhoneNumbers") or []):
+    aws.sns.TopicSubscription(
+        f"low-stock-sms-{index}", topic=alerts_topic.arn, protocol="sms", endpoint=pulumi.Output.secret(phone)
+    )
+for index, email in enumerate(config.get_object("notificationEmails") or []):
+    aws.sns.TopicSubscription(f"low-stock-email-{index}", topic=alerts_topic.arn, protocol="email", endpoint=email)
+alarms_topic = aws.sns.Topic("operations-alarms", kms_master_key_id=notification_key.arn)
+for index, email in enumerate(config.get_object("alarmEmails") or []):
+    aws.sns.TopicSubscription(f"operations-email-{index}", topic=alarms_topic.arn, protocol="email", endpoint=email)
+
+# --- API Gateway writes access logs only once the region's account settings name a CloudWatch role.
+api_logging_ready: list[pulumi.Resource] = []
+if config.require_bool("manageApiGatewayAccount"):
+    api_logs_role = aws.iam.Role(
+        "apigateway-cloudwatch-role", assume_role_policy=assume_role_policy("apigateway.amazonaws.com")
+    )
+    api_logs_policy = aws.iam.RolePolicyAttachment(
+        "apigateway-cloudwatch-policy",
+        role=api_logs_role.name,
+        policy_arn=pulumi.Output.format(
+            "arn:{0}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", partition
+        ),
+    )
+    api_logging_ready.append(
+        aws.apigateway.Account(
+            "apigateway-account",
+            cloudwatch_role_arn=api_logs_role.arn,
+            opts=pulumi.ResourceOptions(depends_on=[api_logs_policy]),
+        )
+    )
+
+# --- The Lambda code: one deterministic archive of the runtime packages, shared by every function.
+code = build_code_archive(PROJECT_ROOT, ["domain", "adapters", "handlers"], PROJECT_ROOT / "build" / "lambda.zip")
+
+# --- The three pairings.
+api = HttpFunction(
+    "stock-api",
+    HttpFunctionArgs(
+        function=LambdaFunctionArgs(
+            handler="handlers.http_api.handler",
+            code=code,
+            description="Sets and reads stock levels for the REST API.",
+            statements=[allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.arn])],
+            environment={"TABLE_NAME": table.name},
+            log_retention_days=log_retention_days,
+        ),
+        routes=[Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))],
+        stage_name=config.require("apiStageName"),
+        authorization=config.require("apiAuthorization"),
+        throttling_rate_limit=config.require_int("apiThrottlingRateLimit"),
+        throttling_burst_limit=config.require_int("apiThrottlingBurstLimit"),
+        stage_depends_on=api_logging_ready,
+    ),
+)
+
+stock_import = QueueFunction(
+    "stock-import",
+    QueueFunctionArgs(
+        function=LambdaFunctionArgs(
+            handler="handlers.queue_import.handler",
+            code=code,
+            description="Applies STOCK_ID;LEVEL lines sent to the import queue.",
+            statements=[allow(["dynamodb:UpdateItem"], [table.arn])],
+            environment={"TABLE_NAME": table.name},
+            timeout_seconds=300,
+            log_retention_days=log_retention_days,
+        ),
+        batch_size=config.require_int("queueBatchSize"),
+        batching_window_seconds=config.require_int("queueBatchingWindowSeconds"),
+        maximum_concurrency=config.require_int("queueMaximumConcurrency"),
+        max_receive_count=config.require_int("maxReceiveCount"),
+        handler_sends_dead_letters=True,
+        alarm_actions=[alarms_topic.arn],
+    ),
+)
+
+low_stock_notifier = StreamFunction(
+    "low-stock-notifier",
+    StreamFunctionArgs(
+        function=LambdaFunctionArgs(
+            handler="handlers.low_stock_notifier.handler",
+            code=code,
+            description="Publishes a low-stock alert for each crossing of the threshold.",
+            statements=[
+                allow(["sns:Publish"], [alerts_topic.arn]),
+                allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
+            ],
+            environment={
+                "TOPIC_ARN": alerts_topic.arn,
+                "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
+            },
+            log_retention_days=log_retention_days,
+        ),
+        stream_arn=table.stream_arn,
+        filter_patterns=[{"eventName": ["INSERT", "MODIFY"]}],
+        alarm_actions=[alarms_topic.arn],
+    ),
+)
+
+# --- Outputs.
+pulumi.export("endpoint_url", api.url)
+pulumi.export("queue_url", stock_import.queue.url)
+pulumi.export("dead_letter_queue_url", stock_import.dead_letter_queue.url)
+pulumi.export("table_name", table.name)
+pulumi.export("topic_arn", alerts_topic.arn)

@@ -1,0 +1,33 @@
+"""Alarms shared by components."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+
+def queue_not_empty_alarm(
+    name: str,
+    queue: aws.sqs.Queue,
+    description: str,
+    alarm_actions: Sequence[pulumi.Input[str]],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm as soon as a message waits on a queue that should stay empty (a dead-letter or failure queue)."""
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=description,
+        namespace="AWS/SQS",
+        metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": queue.name},
+        statistic="Maximum",
+        period=300,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=list(alarm_actions),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -1,0 +1,43 @@
+"""A deterministic zip of the Lambda code: same tree, same bytes, so an unchanged tree never shows a code diff."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time zip can store
+_SKIPPED_DIRECTORIES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+_PACKAGED_SUFFIXES = frozenset({".py", ".json"})
+
+
+@dataclass(frozen=True)
+class CodeArchive:
+    """A built zip: where it is and the base64 SHA-256 Lambda compares to decide whether the code changed."""
+
+    path: Path
+    sha256: str
+
+
+def build_code_archive(source_root: Path, packages: Sequence[str], destination: Path) -> CodeArchive:
+    """Zip the given top-level packages of `source_root` with fixed times and modes, in sorted order."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in sorted(_files(source_root, packages)):
+            entry = zipfile.ZipInfo(path.relative_to(source_root).as_posix(), date_time=_FIXED_TIME)
+            entry.external_attr = 0o644 << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, path.read_bytes())
+    digest = hashlib.sha256(destination.read_bytes()).digest()
+    return CodeArchive(destination, base64.b64encode(digest).decode())
+
+
+def _files(source_root: Path, packages: Sequence[str]) -> Iterator[Path]:
+    for package in packages:
+        for path in (source_root / package).rglob("*"):
+            inside = path.relative_to(source_root).parts
+            if path.is_file() and path.suffix in _PACKAGED_SUFFIXES and _SKIPPED_DIRECTORIES.isdisjoint(inside):
+                yield path

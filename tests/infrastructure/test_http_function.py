@@ -1,0 +1,108 @@
+import json
+
+import pulumi
+import pytest
+
+from components.http_function import HttpFunction, HttpFunctionArgs, Route, _redeploy_triggers
+from tests.infrastructure.conftest import function_args
+
+ROUTES = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
+
+
+def http(**changes):
+    return HttpFunction("shop", HttpFunctionArgs(function=function_args(), routes=ROUTES, **changes))
+
+
+@pulumi.runtime.test
+def test_each_route_and_method_is_a_proxy_integration_of_the_function():
+    api = http()
+
+    def check(values):
+        methods, integrations, invoke_arn = values
+        assert sorted(methods) == [("GET", "AWS_IAM"), ("POST", "AWS_IAM"), ("PUT", "AWS_IAM")]
+        assert integrations == [("AWS_PROXY", "POST", invoke_arn)] * 3
+
+    return pulumi.Output.all(
+        pulumi.Output.all(*[pulumi.Output.all(m.http_method, m.authorization) for m in api.methods]).apply(
+            lambda pairs: [tuple(pair) for pair in pairs]
+        ),
+        pulumi.Output.all(
+            *[pulumi.Output.all(i.type, i.integration_http_method, i.uri) for i in api.integrations]
+        ).apply(lambda triples: [tuple(triple) for triple in triples]),
+        api.lambda_function.function.invoke_arn,
+    ).apply(check)
+
+
+@pulumi.runtime.test
+def test_authorization_can_be_turned_off_by_the_stack():
+    api = http(authorization="NONE")
+    return pulumi.Output.all(*[m.authorization for m in api.methods]).apply(
+        lambda values: _assert(values == ["NONE"] * 3, values)
+    )
+
+
+def test_an_unknown_authorization_is_refused():
+    with pytest.raises(ValueError, match="AWS_IAM or NONE"):
+        HttpFunctionArgs(function=function_args(), routes=ROUTES, authorization="MAYBE")
+
+
+@pulumi.runtime.test
+def test_paths_share_their_parent_resources():
+    api = http()
+    return pulumi.Output.all(*[r.id for r in api.methods]).apply(lambda _: _assert(len(api.path_resources) == 2))
+
+
+@pulumi.runtime.test
+def test_only_this_api_may_invoke_the_function():
+    api = http()
+
+    def check(values):
+        source_arn, execution_arn, principal, action = values
+        assert source_arn == f"{execution_arn}/*/*"
+        assert (principal, action) == ("apigateway.amazonaws.com", "lambda:InvokeFunction")
+
+    p = api.permission
+    return pulumi.Output.all(p.source_arn, api.api.execution_arn, p.principal, p.action).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_stage_is_throttled_and_access_logged_and_gives_the_url():
+    api = http(throttling_rate_limit=7.0, throttling_burst_limit=9, stage_name="v1")
+
+    def check(values):
+        settings, method_path, access_logs, log_group_arn, url = values
+        assert method_path == "*/*"
+        assert (settings["throttling_rate_limit"], settings["throttling_burst_limit"]) == (7.0, 9)
+        assert access_logs["destination_arn"] == log_group_arn
+        assert json.loads(access_logs["format"])["requestId"] == "$context.requestId"
+        assert url.endswith("/v1")
+
+    s = api.method_settings
+    return pulumi.Output.all(
+        s.settings, s.method_path, api.stage.access_log_settings, api.access_logs.arn, api.url
+    ).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_deployment_is_triggered_by_routes_and_integrations():
+    api = http()
+
+    def check(triggers):
+        assert set(triggers) == {"routes", "integrations"}
+        assert json.loads(triggers["integrations"])[0][0] == "shop-post-stocks-integration-id"
+
+    return api.deployment.triggers.apply(check)
+
+
+@pulumi.runtime.test
+def test_a_new_route_or_authorization_changes_the_trigger():
+    base = HttpFunctionArgs(function=function_args(), routes=ROUTES)
+    more = HttpFunctionArgs(function=function_args(), routes=[*ROUTES, Route("/health", ("GET",))])
+    open_api = HttpFunctionArgs(function=function_args(), routes=ROUTES, authorization="NONE")
+    routes = {_redeploy_triggers(args, [])["routes"] for args in (base, more, open_api)}
+    assert len(routes) == 3
+    return pulumi.Output.from_input(True)
+
+
+def _assert(condition, detail=None):
+    assert condition, detail

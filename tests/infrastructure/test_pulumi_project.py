@@ -1,0 +1,49 @@
+"""The project and stack files are what the Pulumi CLI accepts, and every setting is declared and used."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+DECLARED = PROJECT["config"]
+PYTHON_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
+
+
+def test_the_project_runs_python_from_the_projects_virtualenv():
+    assert PROJECT["name"] == "stock-levels"
+    assert PROJECT["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+
+
+def test_every_setting_is_declared_with_a_type_a_default_and_a_description():
+    for key, declaration in DECLARED.items():
+        assert set(declaration) <= {"type", "items", "default", "description", "secret"}, key
+        assert declaration["type"] in PYTHON_TYPES, key
+        assert isinstance(declaration["default"], PYTHON_TYPES[declaration["type"]]), key
+        assert len(declaration["description"]) > 20, key
+        if declaration["type"] == "array":
+            assert declaration["items"] == {"type": "string"}, key
+
+
+def test_no_setting_is_both_secret_and_defaulted():
+    # The CLI refuses such a declaration since 3.202 (pulumi/pulumi#21865); the program marks secrets itself.
+    assert not [key for key, declaration in DECLARED.items() if declaration.get("secret") and "default" in declaration]
+
+
+def test_stack_files_set_only_declared_settings_with_the_declared_types():
+    for stack in ("dev", "prod"):
+        config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        assert config["aws:region"] == "eu-west-3"
+        for key, value in config.items():
+            if key.startswith("aws:"):
+                continue
+            namespace, name = key.split(":")
+            assert namespace == "stock-levels", key
+            assert isinstance(value, PYTHON_TYPES[DECLARED[name]["type"]]), key
+
+
+def test_every_declared_setting_is_read_by_the_program():
+    program = (ROOT / "__main__.py").read_text()
+    read = set(re.findall(r'config\.(?:require|get)\w*\("(\w+)"\)', program))
+    assert read == set(DECLARED)

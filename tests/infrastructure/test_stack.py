@@ -1,0 +1,200 @@
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from local_stack.pulumi_program import run_program
+from tests.infrastructure.conftest import statements_of
+from tests.infrastructure.fake_cloud import ACCOUNT, REGION, FakeCloud
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stock-levels-0a1b2c3"
+
+
+def policy_of(run, component):
+    return statements_of(run.named(f"{component}-policy").inputs["policy"])
+
+
+def granted(run, component):
+    """What a function may do beyond writing its own logs, as (actions, resources) pairs."""
+    return [(s["Action"], s["Resource"]) for s in policy_of(run, component)[1:]]
+
+
+def test_the_stack_exports_the_documented_outputs(dev_stack):
+    assert dev_stack.outputs == {
+        "endpoint_url": "https://stock-api-api-id.execute-api.eu-west-3.amazonaws.com/api",
+        "queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-import-queue-0a1b2c3",
+        "dead_letter_queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-import-dlq-0a1b2c3",
+        "table_name": "stock-levels-0a1b2c3",
+        "topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3",
+    }
+
+
+def test_the_table_is_on_demand_streamed_recoverable_and_encrypted(dev_stack):
+    table = dev_stack.named("stock-levels").inputs
+    assert table["billingMode"] == "PAY_PER_REQUEST"
+    assert (table["hashKey"], table["attributes"]) == ("stock_id", [{"name": "stock_id", "type": "S"}])
+    assert (table["streamEnabled"], table["streamViewType"]) == (True, "NEW_AND_OLD_IMAGES")
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+    assert table["serverSideEncryption"] == {"enabled": True}
+
+
+def test_only_prod_protects_the_table_from_deletion(dev_stack, prod_stack):
+    assert not dev_stack.named("stock-levels").inputs["deletionProtectionEnabled"]
+    assert not dev_stack.named("stock-levels").protect
+    assert prod_stack.named("stock-levels").inputs["deletionProtectionEnabled"] is True
+    assert prod_stack.named("stock-levels").protect
+
+
+def test_topics_are_encrypted_with_the_stack_key(dev_stack):
+    key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/notifications-key-key-id"
+    for topic in dev_stack.of_type("aws:sns/topic:Topic"):
+        assert topic.inputs["kmsMasterKeyId"] == key_arn
+    assert dev_stack.named("notifications-key").inputs["enableKeyRotation"] is True
+
+
+def test_cloudwatch_alarms_may_use_the_key_to_reach_the_encrypted_alarm_topic(dev_stack):
+    statements = statements_of(dev_stack.named("notifications-key").inputs["policy"])
+    alarms = next(s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"})
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_the_api_function_may_only_read_and_update_the_table(dev_stack):
+    assert granted(dev_stack, "stock-api") == [(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN])]
+
+
+def test_the_import_function_may_update_the_table_consume_its_queue_and_keep_rejects(dev_stack):
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:stock-import-queue-0a1b2c3"
+    dead_letters = f"arn:aws:sqs:{REGION}:{ACCOUNT}:stock-import-dlq-0a1b2c3"
+    assert granted(dev_stack, "stock-import") == [
+        (["dynamodb:UpdateItem"], [TABLE_ARN]),
+        (["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [queue]),
+        (["sqs:SendMessage"], [dead_letters]),
+    ]
+
+
+def test_the_notifier_may_publish_to_the_topic_and_read_the_stream(dev_stack):
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3"
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/notifications-key-key-id"
+    failures = f"arn:aws:sqs:{REGION}:{ACCOUNT}:low-stock-notifier-failures-0a1b2c3"
+    stream_actions = [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ]
+    assert granted(dev_stack, "low-stock-notifier") == [
+        (["sns:Publish"], [topic]),
+        (["kms:Decrypt", "kms:GenerateDataKey"], [key]),
+        (stream_actions, [f"{TABLE_ARN}/stream/2024-05-01T00:00:00.000"]),
+        (["sqs:SendMessage"], [failures]),
+    ]
+
+
+def test_no_role_policy_has_a_wildcard_action_or_resource(dev_stack):
+    for policy in dev_stack.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in statements_of(policy.inputs["policy"]):
+            assert not any("*" in action for action in statement["Action"]), policy.name
+            assert "*" not in statement["Resource"], policy.name
+
+
+def test_the_only_wildcard_resource_is_in_the_key_policy_where_aws_requires_it(dev_stack):
+    with_wildcard = {
+        resource.name
+        for resource in dev_stack.resources
+        for key in ("policy", "assumeRolePolicy")
+        if isinstance(resource.inputs.get(key), str)
+        for statement in statements_of(resource.inputs[key])
+        if "*" in statement.get("Resource", [])
+    }
+    assert with_wildcard == {"notifications-key"}
+
+
+def test_the_stream_consumer_sees_only_inserts_and_modifications(dev_stack):
+    mapping = dev_stack.named("low-stock-notifier-events").inputs
+    [entry] = mapping["filterCriteria"]["filters"]
+    assert json.loads(entry["pattern"]) == {"eventName": ["INSERT", "MODIFY"]}
+
+
+@pytest.mark.parametrize(("stack_fixture", "days"), [("dev_stack", 7), ("prod_stack", 90)])
+def test_every_log_group_keeps_the_stacks_retention(request, stack_fixture, days):
+    run = request.getfixturevalue(stack_fixture)
+    groups = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert len(groups) == 4
+    assert {group.inputs["retentionInDays"] for group in groups} == {days}
+
+
+def test_api_methods_require_signed_requests_unless_the_stack_opts_out(dev_stack):
+    methods = dev_stack.of_type("aws:apigateway/method:Method")
+    assert {(m.inputs["httpMethod"], m.inputs["authorization"]) for m in methods} == {
+        ("POST", "AWS_IAM"),
+        ("GET", "AWS_IAM"),
+        ("PUT", "AWS_IAM"),
+    }
+    opened = run_program(FakeCloud(), "dev", {"apiAuthorization": "NONE"})
+    assert {m.inputs["authorization"] for m in opened.of_type("aws:apigateway/method:Method")} == {"NONE"}
+
+
+def test_subscriptions_come_from_config_and_phone_numbers_stay_secret():
+    run = run_program(
+        FakeCloud(),
+        "dev",
+        {"notificationPhoneNumbers": ["+33600000001", "+33600000002"], "notificationEmails": ["buyer@example.com"]},
+    )
+    sms = [run.named(f"low-stock-sms-{index}") for index in (0, 1)]
+    assert [s.inputs["protocol"] for s in sms] == ["sms", "sms"]
+    assert [s.inputs["endpoint"]["value"] for s in sms] == ["+33600000001", "+33600000002"]
+    assert all("4dabf18193072939515e22adb298388d" in s.inputs["endpoint"] for s in sms)  # the secret signature
+    email = run.named("low-stock-email-0").inputs
+    assert (email["protocol"], email["endpoint"]) == ("email", "buyer@example.com")
+
+
+def test_prod_alarms_reach_the_operations_email(prod_stack):
+    subscription = prod_stack.named("operations-email-0").inputs
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:operations-alarms-0a1b2c3"
+    assert subscription["topic"] == topic_arn
+    for alarm in prod_stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        assert alarm.inputs["alarmActions"] == [topic_arn], alarm.name
+
+
+def test_the_threshold_reaches_the_notifier():
+    run = run_program(FakeCloud(), "dev", {"lowStockThreshold": 3})
+    variables = run.named("low-stock-notifier-function").inputs["environment"]["variables"]
+    assert variables["LOW_STOCK_THRESHOLD"] == "3"
+
+
+def test_each_function_names_a_handler_that_exists(dev_stack):
+    for function in dev_stack.of_type("aws:lambda/function:Function"):
+        module, attribute = function.inputs["handler"].rsplit(".", 1)
+        source = ROOT / (module.replace(".", "/") + ".py")
+        defined = {node.name for node in ast.parse(source.read_text()).body if isinstance(node, ast.FunctionDef)}
+        assert attribute in defined, function.inputs["handler"]
+
+
+def required_settings(handler_module: str) -> set[str]:
+    """The environment variables a handler module reads with `aws.setting(NAME)` and no default."""
+    source = ROOT / (handler_module.replace(".", "/") + ".py")
+    return {
+        str(node.args[0].value)
+        for node in ast.walk(ast.parse(source.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "setting"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Constant)
+    }
+
+
+def test_each_function_gets_every_setting_its_handler_requires(dev_stack):
+    for function in dev_stack.of_type("aws:lambda/function:Function"):
+        module = function.inputs["handler"].rsplit(".", 1)[0]
+        given = set(function.inputs.get("environment", {}).get("variables", {}))
+        assert required_settings(module) <= given, function.name
+        assert required_settings(module), f"{module} reads no settings: the check above would prove nothing"
+
+
+def test_the_import_queue_outlasts_six_function_timeouts(dev_stack):
+    function = dev_stack.named("stock-import-function").inputs
+    queue = dev_stack.named("stock-import-queue").inputs
+    assert queue["visibilityTimeoutSeconds"] >= 6 * function["timeout"]
