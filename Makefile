@@ -18,6 +18,10 @@ typecheck: $(INSTALLED)
 unit: $(INSTALLED)
 	$(BIN)/pytest
 
+# The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the REST API on PORT (3000).
+run: $(INSTALLED)
+	$(BIN)/python -m local_stack
+
 # Rewrite the reviewed snapshot of the stack's resources after an intended infrastructure change.
 snapshot: $(INSTALLED)
 	$(BIN)/python -m tests.infrastructure.snapshot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+
+# botocore's INFO lines (credentials found, endpoints chosen) would be billed as log volume on every cold start.
+logging.getLogger("botocore").setLevel(logging.WARNING)
 
 # Standard retry mode backs off on throttling; short timeouts leave room for a retry within the function's own.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)

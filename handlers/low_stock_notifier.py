@@ -39,5 +39,5 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             )
             return partial_batch_response(record.sequence_number)
         if alert is not None:
-            logger.info("low-stock alert sent", extra={"stock_id": alert.stock_id, "level": alert.level})
+            logger.info("low-stock alert sent", extra={"stock_id": alert.stock_id, "stock_level": alert.level})
     return partial_batch_response(None)

@@ -32,13 +32,13 @@ def parse_stream_records(event: dict[str, Any]) -> list[StreamRecord]:
 def _change(record: dict[str, Any]) -> LevelChange | None:
     images = record["dynamodb"]
     new_image = images.get("NewImage")
-    if record.get("eventName") == "REMOVE" or not new_image:
-        return None
+    if record.get("eventName") == "REMOVE" or not new_image or "stock_level" not in new_image:
+        return None  # nothing was removed from stock, or the item has no level yet
     try:
         old_image = images.get("OldImage")
         return LevelChange(
             stock_id=_string(new_image, "stock_id"),
-            previous=_level(old_image) if old_image else None,
+            previous=_level(old_image) if old_image and "stock_level" in old_image else None,
             new=_level(new_image),
         )
     except (InvalidStockInput, KeyError, TypeError) as error:

@@ -24,3 +24,17 @@ def test_a_record_without_a_valid_level_is_skipped_and_logged(caplog):
 def test_partial_batch_response_resumes_at_the_first_failure():
     assert partial_batch_response("222") == {"batchItemFailures": [{"itemIdentifier": "222"}]}
     assert partial_batch_response(None) == {"batchItemFailures": []}
+
+
+def test_an_item_without_a_level_yet_is_skipped_quietly(caplog):
+    event = stream_event(("A1", None, 2))
+    del event["Records"][0]["dynamodb"]["NewImage"]["stock_level"]
+    with caplog.at_level(logging.WARNING):
+        assert parse_stream_records(event) == [StreamRecord("100", None)]
+    assert caplog.text == ""
+
+
+def test_an_old_image_without_a_level_counts_as_no_previous_level():
+    event = stream_event(("A1", 5, 1))
+    del event["Records"][0]["dynamodb"]["OldImage"]["stock_level"]
+    assert parse_stream_records(event) == [StreamRecord("100", LevelChange("A1", None, 1))]

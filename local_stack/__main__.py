@@ -1,0 +1,51 @@
+"""`python -m local_stack`: run the whole stack on this machine until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local_stack.stack import LocalStack, LocalStackSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__)
+    parser.add_argument("--stack", default=os.environ.get("STACK", "dev"), help="the stack whose config to use")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="the REST API's port")
+    parser.add_argument(
+        "--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "4566")), help="the embedded AWS's port"
+    )
+    parser.add_argument("--work-dir", type=Path, default=None, help="where outputs.json and unpacked code go")
+    parser.add_argument("--quiet", action="store_true", help="log warnings only")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    settings = LocalStackSettings(stack=args.stack, api_port=args.port, aws_port=args.aws_port)
+    if args.work_dir is not None:
+        settings = LocalStackSettings(args.stack, settings.host, args.port, args.aws_port, args.work_dir)
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    stack = LocalStack(settings, announce=lambda line: print(line, flush=True))
+    try:
+        stack.start()
+        stopping.wait()
+        print("Stopping...", flush=True)
+    finally:
+        stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The functions of the local stack, each in its own process with only its own environment and code."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local_stack.local_cloud import DeclaredFunction
+
+logger = logging.getLogger("local_stack.functions")
+_WORKER = Path(__file__).with_name("function_worker.py")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The outcome of one invocation: the handler's result, or the error Lambda would report."""
+
+    result: Any = None
+    error: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+class LocalFunction:
+    """A function's execution environment: started on first use, restarted after a crash or a time-out."""
+
+    def __init__(self, declared: DeclaredFunction, code_dir: Path, aws_environment: dict[str, str]) -> None:
+        self.declared = declared
+        self._code_dir = code_dir
+        self._environment = {
+            **aws_environment,
+            "AWS_LAMBDA_FUNCTION_NAME": declared.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(declared.memory_mb),
+            "PYTHONPATH": str(code_dir),
+            **declared.environment,
+        }
+        self._process: subprocess.Popen[str] | None = None
+        self._responses: queue.Queue[str | None] = queue.Queue()
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> Invocation:
+        """Run the handler on one event, as Lambda's synchronous invoke does (one at a time per function)."""
+        with self._lock:
+            process = self._ensure_started()
+            assert process.stdin is not None
+            process.stdin.write(json.dumps({"event": event, "request_id": str(uuid.uuid4())}) + "\n")
+            process.stdin.flush()
+            try:
+                line = self._responses.get(timeout=self.declared.timeout_seconds)
+            except queue.Empty:
+                self._stop_process()
+                message = f"Task timed out after {self.declared.timeout_seconds} seconds"
+                return Invocation(error={"errorType": "TimeoutError", "errorMessage": message})
+            if line is None:
+                self._stop_process()
+                return Invocation(error={"errorType": "Runtime.ExitError", "errorMessage": "the runtime exited"})
+            response = json.loads(line)
+            return Invocation(result=response.get("result"), error=response.get("error"))
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_process()
+
+    def _ensure_started(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            self._responses = queue.Queue()
+            self._process = subprocess.Popen(
+                [sys.executable, "-u", str(_WORKER), self.declared.handler, str(self.declared.timeout_seconds)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=self._environment,
+                cwd=self._code_dir,
+            )
+            threading.Thread(target=self._read_responses, args=(self._process,), daemon=True).start()
+            threading.Thread(target=self._forward_logs, args=(self._process,), daemon=True).start()
+        return self._process
+
+    def _read_responses(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._responses.put(line)
+        self._responses.put(None)
+
+    def _forward_logs(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            logger.info("[%s] %s", self.declared.name, line.rstrip())
+
+    def _stop_process(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+        self._process = None
+
+
+class FunctionFleet:
+    """Every declared function, each unpacked from its own code archive."""
+
+    def __init__(self, functions: list[DeclaredFunction], work_dir: Path, aws_environment: dict[str, str]) -> None:
+        self._functions: dict[str, LocalFunction] = {}
+        for declared in functions:
+            code_dir = work_dir / declared.name
+            shutil.rmtree(code_dir, ignore_errors=True)
+            with zipfile.ZipFile(declared.code_path) as archive:
+                archive.extractall(code_dir)
+            self._functions[declared.arn] = LocalFunction(declared, code_dir, aws_environment)
+
+    def by_arn(self, arn: str) -> LocalFunction:
+        return self._functions[arn]
+
+    def stop(self) -> None:
+        for function in self._functions.values():
+            function.stop()

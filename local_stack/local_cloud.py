@@ -1,0 +1,347 @@
+"""Pulumi mocks that build each declared resource in the embedded AWS and remember what the runtime needs.
+
+`pulumi up` asks AWS to create resources; here `new_resource` asks moto instead, and returns the real names,
+ARNs and URLs as the resource's outputs, so the program's wiring (environment variables, policies, event
+sources) is exactly what it would be in AWS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pulumi
+
+ACCOUNT_ID = "123456789012"  # moto's account
+
+
+@dataclass
+class DeclaredFunction:
+    """A Lambda function as the program declared it."""
+
+    name: str
+    arn: str
+    handler: str
+    code_path: Path
+    environment: dict[str, str]
+    timeout_seconds: int
+    memory_mb: int
+
+
+@dataclass
+class DeclaredRoute:
+    """One API method: its path template, verb and the function its proxy integration invokes."""
+
+    path: str
+    method: str
+    authorization: str
+    function_arn: str = ""
+
+
+@dataclass
+class DeclaredEventSource:
+    """An event source mapping: what it reads, which function it invokes, and how."""
+
+    source_arn: str
+    function_arn: str
+    inputs: dict[str, Any]
+
+
+@dataclass
+class LocalDeclarations:
+    """What the local runtime serves, filled in while the program runs."""
+
+    functions: dict[str, DeclaredFunction] = field(default_factory=dict)
+    routes: list[DeclaredRoute] = field(default_factory=list)
+    stages: dict[str, str] = field(default_factory=dict)
+    event_sources: list[DeclaredEventSource] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    queues: dict[str, str] = field(default_factory=dict)
+    not_emulated: dict[str, list[str]] = field(default_factory=dict)
+
+    def function_by_arn(self, arn: str) -> DeclaredFunction:
+        return next(function for function in self.functions.values() if function.arn == arn)
+
+
+Outputs = dict[str, Any]
+
+
+class LocalCloud(pulumi.runtime.Mocks):
+    """Materialises resources in moto at `endpoint_url`; the API's invoke URL points at `api_base_url`."""
+
+    def __init__(self, endpoint_url: str, region: str, api_base_url: str) -> None:
+        self.region = region
+        self.api_base_url = api_base_url.rstrip("/")
+        self.declared = LocalDeclarations()
+        self._clients: dict[str, Any] = {}
+        self._endpoint_url = endpoint_url
+        self._resource_paths: dict[tuple[str, str], str] = {}
+        self._builders: dict[str, Callable[[str, dict[str, Any]], tuple[str, Outputs]]] = {
+            "aws:dynamodb/table:Table": self._table,
+            "aws:sqs/queue:Queue": self._queue,
+            "aws:sns/topic:Topic": self._topic,
+            "aws:sns/topicSubscription:TopicSubscription": self._subscription,
+            "aws:kms/key:Key": self._key,
+            "aws:iam/role:Role": self._role,
+            "aws:iam/rolePolicy:RolePolicy": self._role_policy,
+            "aws:cloudwatch/logGroup:LogGroup": self._log_group,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": self._alarm,
+            "aws:lambda/function:Function": self._function,
+            "aws:lambda/permission:Permission": self._permission,
+            "aws:lambda/eventSourceMapping:EventSourceMapping": self._event_source,
+            "aws:apigateway/restApi:RestApi": self._rest_api,
+            "aws:apigateway/resource:Resource": self._api_resource,
+            "aws:apigateway/method:Method": self._api_method,
+            "aws:apigateway/integration:Integration": self._api_integration,
+            "aws:apigateway/deployment:Deployment": self._api_deployment,
+            "aws:apigateway/stage:Stage": self._api_stage,
+        }
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(  # type: ignore[call-overload]  # any service by name
+                service,
+                endpoint_url=self._endpoint_url,
+                region_name=self.region,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            )
+        return self._clients[service]
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, Outputs]:
+        if not args.custom:
+            return "", {}  # a component: nothing to build
+        inputs = _plain(dict(args.inputs))
+        builder = self._builders.get(args.typ)
+        if builder is None:
+            self.declared.not_emulated.setdefault(args.typ, []).append(args.name)
+            return f"{args.name}-local", inputs
+        resource_id, outputs = builder(args.name, inputs)
+        return resource_id, {**inputs, **outputs}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            identity = self.client("sts").get_caller_identity()
+            return {"accountId": identity["Account"], "arn": identity["Arn"], "userId": identity["UserId"]}, []
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"region": self.region, "name": self.region, "id": self.region}, []
+        raise NotImplementedError(f"the local stack does not answer {args.token}")
+
+    # --- storage and messaging
+
+    def _table(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        keys = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
+        if inputs.get("rangeKey"):
+            keys.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": keys,
+            "AttributeDefinitions": [
+                {"AttributeName": a["name"], "AttributeType": a["type"]} for a in inputs["attributes"]
+            ],
+            "BillingMode": inputs.get("billingMode", "PAY_PER_REQUEST"),
+        }
+        if inputs.get("streamEnabled"):
+            request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": inputs["streamViewType"]}
+        table = self.client("dynamodb").create_table(**request)["TableDescription"]
+        return name, {"name": name, "arn": table["TableArn"], "streamArn": table.get("LatestStreamArn", "")}
+
+    def _queue(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        attributes = {
+            attribute: str(inputs[key])
+            for key, attribute in (
+                ("visibilityTimeoutSeconds", "VisibilityTimeout"),
+                ("messageRetentionSeconds", "MessageRetentionPeriod"),
+                ("redrivePolicy", "RedrivePolicy"),
+                ("sqsManagedSseEnabled", "SqsManagedSseEnabled"),
+            )
+            if inputs.get(key) is not None
+        }
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.declared.queues[arn] = url
+        return url, {"name": name, "url": url, "arn": arn}
+
+    def _topic(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        attributes = {"KmsMasterKeyId": inputs["kmsMasterKeyId"]} if inputs.get("kmsMasterKeyId") else {}
+        arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        self.declared.topics.append(arn)
+        return arn, {"name": name, "arn": arn}
+
+    def _subscription(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        arn = self.client("sns").subscribe(
+            TopicArn=inputs["topic"], Protocol=inputs["protocol"], Endpoint=inputs["endpoint"]
+        )["SubscriptionArn"]
+        return arn, {"arn": arn}
+
+    def _key(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        key = self.client("kms").create_key(Description=inputs.get("description", name))["KeyMetadata"]
+        return key["KeyId"], {"arn": key["Arn"], "keyId": key["KeyId"]}
+
+    # --- identity and observability
+
+    def _role(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        role = self.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=inputs["assumeRolePolicy"])
+        return name, {"name": name, "arn": role["Role"]["Arn"]}
+
+    def _role_policy(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.client("iam").put_role_policy(RoleName=inputs["role"], PolicyName=name, PolicyDocument=inputs["policy"])
+        return f"{inputs['role']}:{name}", {"name": name}
+
+    def _log_group(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        logs = self.client("logs")
+        logs.create_log_group(logGroupName=name)
+        if inputs.get("retentionInDays"):
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(inputs["retentionInDays"]))
+        arn = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{name}"
+        return name, {"name": name, "arn": arn}
+
+    def _alarm(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.client("cloudwatch").put_metric_alarm(
+            AlarmName=name,
+            AlarmDescription=inputs.get("alarmDescription", ""),
+            Namespace=inputs["namespace"],
+            MetricName=inputs["metricName"],
+            Dimensions=[{"Name": k, "Value": str(v)} for k, v in (inputs.get("dimensions") or {}).items()],
+            Statistic=inputs["statistic"],
+            Period=int(inputs["period"]),
+            EvaluationPeriods=int(inputs["evaluationPeriods"]),
+            Threshold=float(inputs["threshold"]),
+            ComparisonOperator=inputs["comparisonOperator"],
+            TreatMissingData=inputs.get("treatMissingData", "missing"),
+            AlarmActions=list(inputs.get("alarmActions") or []),
+        )
+        return name, {"name": name, "arn": f"arn:aws:cloudwatch:{self.region}:{ACCOUNT_ID}:alarm:{name}"}
+
+    # --- functions
+
+    def _function(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        code_path = Path(inputs["code"])
+        variables = dict((inputs.get("environment") or {}).get("variables") or {})
+        created = self.client("lambda").create_function(
+            FunctionName=name,
+            Runtime=inputs["runtime"],
+            Role=inputs["role"],
+            Handler=inputs["handler"],
+            Code={"ZipFile": code_path.read_bytes()},
+            Timeout=int(inputs.get("timeout", 3)),
+            MemorySize=int(inputs.get("memorySize", 128)),
+            Architectures=list(inputs.get("architectures") or ["x86_64"]),
+            Environment={"Variables": variables},
+        )
+        arn = created["FunctionArn"]
+        self.declared.functions[name] = DeclaredFunction(
+            name=name,
+            arn=arn,
+            handler=inputs["handler"],
+            code_path=code_path,
+            environment={key: str(value) for key, value in variables.items()},
+            timeout_seconds=int(inputs.get("timeout", 3)),
+            memory_mb=int(inputs.get("memorySize", 128)),
+        )
+        invoke_arn = f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+        return name, {"name": name, "arn": arn, "invokeArn": invoke_arn}
+
+    def _permission(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.client("lambda").add_permission(
+            FunctionName=inputs["function"],
+            StatementId=name,
+            Action=inputs["action"],
+            Principal=inputs["principal"],
+            SourceArn=inputs.get("sourceArn", ""),
+        )
+        return name, {"statementId": name}
+
+    def _event_source(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        # Not created in moto, whose Lambda would try to run the function in Docker: the local pollers
+        # read these declarations and do what Lambda's pollers do.
+        self.declared.event_sources.append(
+            DeclaredEventSource(inputs["eventSourceArn"], inputs["functionName"], inputs)
+        )
+        mapping_id = str(uuid.uuid4())
+        return mapping_id, {"uuid": mapping_id, "functionArn": inputs["functionName"], "state": "Enabled"}
+
+    # --- the REST API
+
+    def _rest_api(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        api = self.client("apigateway").create_rest_api(name=name)
+        root = next(
+            r["id"] for r in self.client("apigateway").get_resources(restApiId=api["id"])["items"] if r["path"] == "/"
+        )
+        self._resource_paths[(api["id"], root)] = "/"
+        execution_arn = f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api['id']}"
+        return api["id"], {"rootResourceId": root, "executionArn": execution_arn, "name": name}
+
+    def _api_resource(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        resource = self.client("apigateway").create_resource(
+            restApiId=inputs["restApi"], parentId=inputs["parentId"], pathPart=inputs["pathPart"]
+        )
+        self._resource_paths[(inputs["restApi"], resource["id"])] = resource["path"]
+        return resource["id"], {"path": resource["path"]}
+
+    def _api_method(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.client("apigateway").put_method(
+            restApiId=inputs["restApi"],
+            resourceId=inputs["resourceId"],
+            httpMethod=inputs["httpMethod"],
+            authorizationType=inputs["authorization"],
+        )
+        path = self._resource_paths[(inputs["restApi"], inputs["resourceId"])]
+        self.declared.routes.append(DeclaredRoute(path, inputs["httpMethod"], inputs["authorization"]))
+        return name, {}
+
+    def _api_integration(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.client("apigateway").put_integration(
+            restApiId=inputs["restApi"],
+            resourceId=inputs["resourceId"],
+            httpMethod=inputs["httpMethod"],
+            type=inputs["type"],
+            integrationHttpMethod=inputs.get("integrationHttpMethod", "POST"),
+            uri=inputs["uri"],
+        )
+        path = self._resource_paths[(inputs["restApi"], inputs["resourceId"])]
+        function_arn = inputs["uri"].split("/functions/")[1].removesuffix("/invocations")
+        for route in self.declared.routes:
+            if (route.path, route.method) == (path, inputs["httpMethod"]):
+                route.function_arn = function_arn
+        return name, {}
+
+    def _api_deployment(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        deployment = self.client("apigateway").create_deployment(restApiId=inputs["restApi"])
+        return deployment["id"], {}
+
+    def _api_stage(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        stage = inputs["stageName"]
+        self.client("apigateway").create_stage(
+            restApiId=inputs["restApi"], stageName=stage, deploymentId=inputs["deployment"]
+        )
+        invoke_url = f"{self.api_base_url}/{stage}"
+        self.declared.stages[stage] = invoke_url
+        return f"{inputs['restApi']}-{stage}", {"invokeUrl": invoke_url}
+
+
+def _plain(value: Any) -> Any:
+    """Inputs with secrets unwrapped and archives replaced by their paths, as a provider would see them."""
+    if isinstance(value, dict):
+        if "4dabf18193072939515e22adb298388d" in value:  # Pulumi's secret signature
+            return _plain(value.get("value"))
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, pulumi.FileArchive | pulumi.FileAsset):
+        return str(value.path)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def describe_not_emulated(declared: LocalDeclarations) -> list[str]:
+    """One line per declared resource type that the local stack does not build, with the names."""
+    return [f"{type_token}: {', '.join(names)}" for type_token, names in sorted(declared.not_emulated.items())]

@@ -1,0 +1,128 @@
+"""What Lambda's SQS poller does for an event source mapping: batch, invoke, delete what succeeded.
+
+Messages of a failed invocation, and those named in `batchItemFailures`, are left alone: they reappear after
+the queue's visibility timeout, and the queue's redrive policy moves them to the dead-letter queue once
+they have been received `maxReceiveCount` times, exactly as in AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from local_stack.functions import Invocation
+
+logger = logging.getLogger("local_stack.sqs")
+_MAX_RECEIVE = 10  # ReceiveMessage returns at most ten messages
+
+
+class QueuePoller:
+    """Polls one queue for one function with the batch size and batching window the program declared."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+        mapping: dict[str, Any],
+        invoke: Callable[[dict[str, Any]], Invocation],
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._queue_arn = queue_arn
+        self._region = region
+        self._invoke = invoke
+        self.batch_size = int(mapping.get("batchSize") or 10)
+        self.batching_window = float(mapping.get("maximumBatchingWindowInSeconds") or 0)
+        self.reports_failures = "ReportBatchItemFailures" in (mapping.get("functionResponseTypes") or [])
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                batch = self._receive_batch()
+                if batch:
+                    self._deliver(batch)
+            except Exception:
+                if self._stopped.is_set():
+                    return
+                logger.exception("polling %s failed; retrying", self._queue_arn)
+                self._stopped.wait(1)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _receive_batch(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.batching_window
+        while len(batch) < self.batch_size and not self._stopped.is_set():
+            messages = self._sqs.receive_message(
+                QueueUrl=self._queue_url,
+                MaxNumberOfMessages=min(_MAX_RECEIVE, self.batch_size - len(batch)),
+                WaitTimeSeconds=1 if not batch else 0,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            batch.extend(messages)
+            if not messages and (batch or time.monotonic() >= deadline):
+                break
+            if batch and time.monotonic() >= deadline:
+                break
+        return batch
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        outcome = self._invoke({"Records": [self._record(message) for message in messages]})
+        if outcome.failed:
+            logger.warning(
+                "function error on %d message(s); they return after the visibility timeout: %s",
+                len(messages),
+                outcome.error,
+            )
+            return
+        failed = self._failed_ids(outcome.result, messages)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), _MAX_RECEIVE):
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                ],
+            )
+
+    def _failed_ids(self, result: Any, messages: list[dict[str, Any]]) -> set[str]:
+        """The ids to retry; a malformed report fails the whole batch, as Lambda does."""
+        every_id = {message["MessageId"] for message in messages}
+        if not self.reports_failures:
+            return set()
+        try:
+            failed = {str(item["itemIdentifier"]) for item in (result or {}).get("batchItemFailures") or []}
+        except (TypeError, KeyError, AttributeError):
+            return every_id
+        return failed if failed <= every_id else every_id
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": value.get("BinaryValue"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value["DataType"],
+                }
+                for name, value in (message.get("MessageAttributes") or {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self._queue_arn,
+            "awsRegion": self._region,
+        }

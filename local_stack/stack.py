@@ -1,0 +1,188 @@
+"""The whole service on one machine: embedded AWS, the Pulumi program's resources, functions, API, pollers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from local_stack.functions import FunctionFleet, Invocation
+from local_stack.local_cloud import LocalCloud, describe_not_emulated
+from local_stack.pulumi_program import PROJECT_ROOT, run_program, stack_config
+from local_stack.queue_poller import QueuePoller
+from local_stack.rest_api import LocalRestApi, serve
+from local_stack.stream_poller import StreamPoller
+
+logger = logging.getLogger("local_stack")
+_CONSOLE_QUEUE = "local-console-notifications"
+
+
+@dataclass(frozen=True)
+class LocalStackSettings:
+    """Where the local stack listens and what it runs."""
+
+    stack: str = "dev"
+    host: str = "127.0.0.1"
+    api_port: int = 3000
+    aws_port: int = 4566
+    work_dir: Path = PROJECT_ROOT / ".local"
+
+    @property
+    def aws_endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def outputs_path(self) -> Path:
+        return self.work_dir / "outputs.json"
+
+
+class LocalStack:
+    """Start with `start()`, which returns the stack outputs; `stop()` ends every thread and process."""
+
+    def __init__(self, settings: LocalStackSettings, announce: Callable[[str], None] = print) -> None:
+        self.settings = settings
+        self.announce = announce
+        self.region = stack_config(settings.stack).get("aws:region", "eu-west-3")
+        self._moto = ThreadedMotoServer(ip_address=settings.host, port=settings.aws_port, verbose=False)
+        self._cloud = LocalCloud(settings.aws_endpoint_url, self.region, f"http://{settings.host}:{settings.api_port}")
+        self._stoppables: list[Callable[[], None]] = []
+        self._threads: list[threading.Thread] = []
+        self._fleet: FunctionFleet | None = None
+        self._http: ThreadingHTTPServer | None = None
+
+    def start(self) -> dict[str, Any]:
+        self._moto.start()
+        run = run_program(self._cloud, self.settings.stack)
+        declared = self._cloud.declared
+        self._fleet = FunctionFleet(
+            list(declared.functions.values()), self.settings.work_dir / "functions", self._aws_environment()
+        )
+        self._start_api()
+        self._start_pollers()
+        self._start_console()
+        outputs = {**run.outputs, "aws_endpoint_url": self.settings.aws_endpoint_url}
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.outputs_path.write_text(json.dumps(outputs, indent=2) + "\n")
+        self._describe(len(run.resources), outputs)
+        return outputs
+
+    def stop(self) -> None:
+        for stop in reversed(self._stoppables):
+            stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self._http is not None:
+            self._http.server_close()
+        if self._fleet is not None:
+            self._fleet.stop()
+        self._moto.stop()
+
+    def invoke(self, function_arn: str, event: dict[str, Any]) -> Invocation:
+        assert self._fleet is not None
+        return self._fleet.by_arn(function_arn).invoke(event)
+
+    def _aws_environment(self) -> dict[str, str]:
+        # A function sees only this and its own declared variables, never the developer's environment.
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "AWS_ENDPOINT_URL": self.settings.aws_endpoint_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+    def _start_api(self) -> None:
+        declared = self._cloud.declared
+        if not declared.routes:
+            return
+        [stage] = declared.stages
+        api = LocalRestApi(declared.routes, stage, self.invoke)
+        self._http = serve(api, self.settings.host, self.settings.api_port)
+        self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
+
+    def _start_pollers(self) -> None:
+        declared = self._cloud.declared
+        for source in declared.event_sources:
+
+            def invoke(event: dict[str, Any], arn: str = source.function_arn) -> Invocation:
+                return self.invoke(arn, event)
+
+            poller: QueuePoller | StreamPoller
+            if source.source_arn in declared.queues:
+                poller = QueuePoller(
+                    self._cloud.client("sqs"),
+                    declared.queues[source.source_arn],
+                    source.source_arn,
+                    self.region,
+                    source.inputs,
+                    invoke,
+                )
+            else:
+                poller = StreamPoller(
+                    self._cloud.client("dynamodbstreams"),
+                    self._cloud.client("sqs"),
+                    source.source_arn,
+                    self.region,
+                    source.inputs,
+                    invoke,
+                    declared.queues,
+                )
+            self._spawn(f"poller-{source.source_arn}", poller.run, poller.stop)
+
+    def _start_console(self) -> None:
+        """Show every notification published to the program's topics, as a subscriber would get it."""
+        sqs, sns = self._cloud.client("sqs"), self._cloud.client("sns")
+        url = sqs.create_queue(QueueName=_CONSOLE_QUEUE)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for topic in self._cloud.declared.topics:
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        stopped = threading.Event()
+
+        def show() -> None:
+            while not stopped.is_set():
+                try:
+                    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                        "Messages", []
+                    ):
+                        envelope = json.loads(message["Body"])
+                        self.announce(
+                            f"notification on {envelope['TopicArn'].rsplit(':', 1)[-1]}: {envelope['Message']}"
+                        )
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                except Exception:
+                    if not stopped.is_set():
+                        logger.exception("reading notifications failed")
+                        stopped.wait(1)
+
+        self._spawn("console", show, stopped.set)
+
+    def _spawn(self, name: str, target: Callable[[], None], stop: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self._stoppables.append(stop)
+
+    def _describe(self, resource_count: int, outputs: dict[str, Any]) -> None:
+        declared = self._cloud.declared
+        self.announce(f"Local stack '{self.settings.stack}' is up: {resource_count} resources from the Pulumi program.")
+        for line in describe_not_emulated(declared):
+            self.announce(f"  not emulated locally: {line}")
+        authorizations = sorted({route.authorization for route in declared.routes} - {"NONE"})
+        if authorizations:
+            self.announce(f"  the API declares {', '.join(authorizations)} authorization; it is not enforced locally")
+        self.announce("  alarms are created but never fire: no metrics are emitted locally")
+        self.announce("Outputs:")
+        for name, value in outputs.items():
+            self.announce(f"    {name:<24}{value}")
+        self.announce(f"Outputs written to {self.settings.outputs_path}. Ready; Ctrl-C stops everything.")
