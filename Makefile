@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit snapshot run lock clean
+.PHONY: test lint typecheck unit snapshot run send lock clean
 
 test: lint typecheck unit
 
@@ -21,6 +21,11 @@ unit: $(INSTALLED)
 # The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the REST API on PORT (3000).
 run: $(INSTALLED)
 	$(BIN)/python -m local_stack
+
+# Send a file of STOCK_ID;LEVEL lines to the import queue: the local stack's, or STACK's in AWS.
+send: $(INSTALLED)
+	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev]"; exit 2; }
+	$(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)")
 
 # Rewrite the reviewed snapshot of the stack's resources after an intended infrastructure change.
 snapshot: $(INSTALLED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +23,10 @@ class StockRepository(Protocol):
 
     def save_if_newer(self, level: StockLevel) -> SaveOutcome:
         """Store `level` only if no level with the same or a later `as_of` is stored; never raise for stale."""
+        ...
+
+    def save_all_if_newer(self, levels: Sequence[StockLevel]) -> list[SaveOutcome]:
+        """Save each level as `save_if_newer` does, in any order; raise the first error after trying them all."""
         ...
 
     def get(self, stock_id: str) -> StockLevel | None:

@@ -18,12 +18,15 @@ def set_stock_level(update: StockUpdate, received_at: datetime, repository: Stoc
 def set_stock_levels(
     updates: Sequence[StockUpdate], received_at: datetime, repository: StockRepository
 ) -> list[SaveOutcome]:
-    """Store updates received together; of several for one item at the same time, the last one given wins."""
+    """Store updates received together; of several for one item at the same time, the last one given wins.
+
+    The order of the saves does not matter: each is conditional on its own time, so the latest wins anyway.
+    """
     latest: dict[tuple[str, datetime], StockLevel] = {}
     for update in updates:
         level = update.stamped(received_at)
         latest[(level.stock_id, level.as_of)] = level
-    return [repository.save_if_newer(level) for level in latest.values()]
+    return repository.save_all_if_newer(list(latest.values()))
 
 
 def get_stock_level(stock_id: str, repository: StockRepository) -> StockLevel | None:

@@ -18,8 +18,16 @@ if TYPE_CHECKING:
 # botocore's INFO lines (credentials found, endpoints chosen) would be billed as log volume on every cold start.
 logging.getLogger("botocore").setLevel(logging.WARNING)
 
+# How many saves of one message run at once; the client keeps a connection for each.
+WRITE_CONCURRENCY = 16
+
 # Standard retry mode backs off on throttling; short timeouts leave room for a retry within the function's own.
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
+    max_pool_connections=WRITE_CONCURRENCY,
+)
 
 
 def setting(name: str, default: str | None = None) -> str:

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @functools.cache
 def _repository() -> DynamoDbStockRepository:
-    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"))
+    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"), concurrency=aws.WRITE_CONCURRENCY)
 
 
 @functools.cache

@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from local_stack.embedded_aws import PortInUse
 from local_stack.stack import LocalStack, LocalStackSettings
 
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         stopping.wait()
         print("Stopping...", flush=True)
+    except PortInUse as error:
+        print(f"cannot start: {error}", file=sys.stderr, flush=True)
+        return 1
     finally:
         stack.stop()
     print("Stopped.", flush=True)

@@ -49,10 +49,13 @@ class LocalFunction:
         self._process: subprocess.Popen[str] | None = None
         self._responses: queue.Queue[str | None] = queue.Queue()
         self._lock = threading.Lock()
+        self._closed = False
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
         """Run the handler on one event, as Lambda's synchronous invoke does (one at a time per function)."""
         with self._lock:
+            if self._closed:
+                return Invocation(error={"errorType": "Runtime.Stopped", "errorMessage": "the local stack is stopping"})
             process = self._ensure_started()
             assert process.stdin is not None
             process.stdin.write(json.dumps({"event": event, "request_id": str(uuid.uuid4())}) + "\n")
@@ -70,8 +73,12 @@ class LocalFunction:
             return Invocation(result=response.get("result"), error=response.get("error"))
 
     def stop(self) -> None:
-        with self._lock:
-            self._stop_process()
+        """Kill the environment now, even mid-invocation (the invocation then fails, as on a crash)."""
+        self._closed = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
     def _ensure_started(self) -> subprocess.Popen[str]:
         if self._process is None or self._process.poll() is not None:

@@ -139,8 +139,11 @@ def _json(status: int, document: dict[str, Any]) -> tuple[int, dict[str, str], b
     return status, {"Content-Type": "application/json"}, json.dumps(document).encode()
 
 
-def serve(api: LocalRestApi, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server (not yet started) that hands every request to `api`."""
+Respond = Callable[[str, str, dict[str, str], bytes, str], tuple[int, dict[str, str], bytes]]
+
+
+def bind(host: str, port: int, respond: Respond) -> ThreadingHTTPServer:
+    """An HTTP server bound now (port 0 picks a free one) and not yet serving, answering with `respond`."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -148,7 +151,7 @@ def serve(api: LocalRestApi, host: str, port: int) -> ThreadingHTTPServer:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, headers, payload = api.respond(
+            status, headers, payload = respond(
                 self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
             )
             self.send_response(status)

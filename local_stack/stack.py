@@ -12,22 +12,22 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from moto.server import ThreadedMotoServer
-
+from local_stack.embedded_aws import EmbeddedAws, PortInUse
 from local_stack.functions import FunctionFleet, Invocation
 from local_stack.local_cloud import LocalCloud, describe_not_emulated
 from local_stack.pulumi_program import PROJECT_ROOT, run_program, stack_config
 from local_stack.queue_poller import QueuePoller
-from local_stack.rest_api import LocalRestApi, serve
+from local_stack.rest_api import LocalRestApi, bind
 from local_stack.stream_poller import StreamPoller
 
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
+_NOT_READY = (503, {"Content-Type": "application/json"}, b'{"message": "the local stack is starting"}')
 
 
 @dataclass(frozen=True)
 class LocalStackSettings:
-    """Where the local stack listens and what it runs."""
+    """Where the local stack listens (port 0: any free port) and what it runs."""
 
     stack: str = "dev"
     host: str = "127.0.0.1"
@@ -36,83 +36,85 @@ class LocalStackSettings:
     work_dir: Path = PROJECT_ROOT / ".local"
 
     @property
-    def aws_endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.aws_port}"
-
-    @property
     def outputs_path(self) -> Path:
         return self.work_dir / "outputs.json"
 
 
 class LocalStack:
-    """Start with `start()`, which returns the stack outputs; `stop()` ends every thread and process."""
+    """`start()` builds everything and returns the stack outputs; `stop()` ends every thread and process."""
 
     def __init__(self, settings: LocalStackSettings, announce: Callable[[str], None] = print) -> None:
         self.settings = settings
         self.announce = announce
         self.region = stack_config(settings.stack).get("aws:region", "eu-west-3")
-        self._moto = ThreadedMotoServer(ip_address=settings.host, port=settings.aws_port, verbose=False)
-        self._cloud = LocalCloud(settings.aws_endpoint_url, self.region, f"http://{settings.host}:{settings.api_port}")
+        self._api: LocalRestApi | None = None
+        self._aws: EmbeddedAws | None = None
+        self._http: ThreadingHTTPServer | None = None
+        self._fleet: FunctionFleet | None = None
         self._stoppables: list[Callable[[], None]] = []
         self._threads: list[threading.Thread] = []
-        self._fleet: FunctionFleet | None = None
-        self._http: ThreadingHTTPServer | None = None
 
     def start(self) -> dict[str, Any]:
-        self._moto.start()
-        run = run_program(self._cloud, self.settings.stack)
-        declared = self._cloud.declared
+        self._aws = EmbeddedAws(self.settings.host, self.settings.aws_port)
+        try:
+            self._http = bind(self.settings.host, self.settings.api_port, self._respond)
+        except OSError:
+            raise PortInUse(f"port {self.settings.api_port} on {self.settings.host} is in use") from None
+        self._aws.start()
+        api_url = f"http://{self.settings.host}:{self._http.server_address[1]}"
+        cloud = LocalCloud(self._aws.url, self.region, api_url)
+        run = run_program(cloud, self.settings.stack)
+        declared = cloud.declared
         self._fleet = FunctionFleet(
             list(declared.functions.values()), self.settings.work_dir / "functions", self._aws_environment()
         )
-        self._start_api()
-        self._start_pollers()
-        self._start_console()
-        outputs = {**run.outputs, "aws_endpoint_url": self.settings.aws_endpoint_url}
+        if declared.routes:
+            [stage] = declared.stages
+            self._api = LocalRestApi(declared.routes, stage, self.invoke)
+        self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
+        self._start_pollers(cloud)
+        self._start_console(cloud)
+        outputs = {**run.outputs, "aws_endpoint_url": self._aws.url}
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         self.settings.outputs_path.write_text(json.dumps(outputs, indent=2) + "\n")
-        self._describe(len(run.resources), outputs)
+        self._describe(cloud, len(run.resources), outputs)
         return outputs
 
     def stop(self) -> None:
         for stop in reversed(self._stoppables):
             stop()
+        if self._fleet is not None:
+            self._fleet.stop()  # frees pollers blocked in an invocation
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=5)
         if self._http is not None:
             self._http.server_close()
-        if self._fleet is not None:
-            self._fleet.stop()
-        self._moto.stop()
+        if self._aws is not None:
+            self._aws.stop()
 
     def invoke(self, function_arn: str, event: dict[str, Any]) -> Invocation:
         assert self._fleet is not None
         return self._fleet.by_arn(function_arn).invoke(event)
 
+    def _respond(self, *request: Any) -> tuple[int, dict[str, str], bytes]:
+        return self._api.respond(*request) if self._api is not None else _NOT_READY
+
     def _aws_environment(self) -> dict[str, str]:
         # A function sees only this and its own declared variables, never the developer's environment.
+        assert self._aws is not None
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
-            "AWS_ENDPOINT_URL": self.settings.aws_endpoint_url,
+            "AWS_ENDPOINT_URL": self._aws.url,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
 
-    def _start_api(self) -> None:
-        declared = self._cloud.declared
-        if not declared.routes:
-            return
-        [stage] = declared.stages
-        api = LocalRestApi(declared.routes, stage, self.invoke)
-        self._http = serve(api, self.settings.host, self.settings.api_port)
-        self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
-
-    def _start_pollers(self) -> None:
-        declared = self._cloud.declared
+    def _start_pollers(self, cloud: LocalCloud) -> None:
+        declared = cloud.declared
         for source in declared.event_sources:
 
             def invoke(event: dict[str, Any], arn: str = source.function_arn) -> Invocation:
@@ -121,7 +123,7 @@ class LocalStack:
             poller: QueuePoller | StreamPoller
             if source.source_arn in declared.queues:
                 poller = QueuePoller(
-                    self._cloud.client("sqs"),
+                    cloud.client("sqs"),
                     declared.queues[source.source_arn],
                     source.source_arn,
                     self.region,
@@ -130,8 +132,8 @@ class LocalStack:
                 )
             else:
                 poller = StreamPoller(
-                    self._cloud.client("dynamodbstreams"),
-                    self._cloud.client("sqs"),
+                    cloud.client("dynamodbstreams"),
+                    cloud.client("sqs"),
                     source.source_arn,
                     self.region,
                     source.inputs,
@@ -140,25 +142,23 @@ class LocalStack:
                 )
             self._spawn(f"poller-{source.source_arn}", poller.run, poller.stop)
 
-    def _start_console(self) -> None:
+    def _start_console(self, cloud: LocalCloud) -> None:
         """Show every notification published to the program's topics, as a subscriber would get it."""
-        sqs, sns = self._cloud.client("sqs"), self._cloud.client("sns")
+        sqs, sns = cloud.client("sqs"), cloud.client("sns")
         url = sqs.create_queue(QueueName=_CONSOLE_QUEUE)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        for topic in self._cloud.declared.topics:
+        for topic in cloud.declared.topics:
             sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
         stopped = threading.Event()
 
         def show() -> None:
             while not stopped.is_set():
                 try:
-                    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-                        "Messages", []
-                    ):
+                    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+                    for message in received.get("Messages", []):
                         envelope = json.loads(message["Body"])
-                        self.announce(
-                            f"notification on {envelope['TopicArn'].rsplit(':', 1)[-1]}: {envelope['Message']}"
-                        )
+                        topic_name = envelope["TopicArn"].rsplit(":", 1)[-1]
+                        self.announce(f"notification on {topic_name}: {envelope['Message']}")
                         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 except Exception:
                     if not stopped.is_set():
@@ -173,8 +173,8 @@ class LocalStack:
         self._threads.append(thread)
         self._stoppables.append(stop)
 
-    def _describe(self, resource_count: int, outputs: dict[str, Any]) -> None:
-        declared = self._cloud.declared
+    def _describe(self, cloud: LocalCloud, resource_count: int, outputs: dict[str, Any]) -> None:
+        declared = cloud.declared
         self.announce(f"Local stack '{self.settings.stack}' is up: {resource_count} resources from the Pulumi program.")
         for line in describe_not_emulated(declared):
             self.announce(f"  not emulated locally: {line}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.low_stock import LowStockAlert
 from domain.ports import RejectedInput, SaveOutcome
 from domain.stock import StockLevel
@@ -21,6 +23,9 @@ class FakeStockRepository:
             return SaveOutcome(applied=False, previous=stored)
         self.levels[level.stock_id] = level
         return SaveOutcome(applied=True, previous=stored)
+
+    def save_all_if_newer(self, levels: Sequence[StockLevel]) -> list[SaveOutcome]:
+        return [self.save_if_newer(level) for level in reversed(levels)][::-1]  # any order must do
 
     def get(self, stock_id: str) -> StockLevel | None:
         return self.levels.get(stock_id)

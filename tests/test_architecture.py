@@ -38,7 +38,7 @@ def test_import_contracts_are_kept():
     ],
 )
 def test_each_contract_catches_the_import_it_forbids(tmp_path, module, line, broken_contract):
-    for package in (*RUNTIME_PACKAGES, "components", "local_stack"):
+    for package in (*RUNTIME_PACKAGES, "components", "local_stack", "tools"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     (tmp_path / module).write_text(f'"""A deliberate breach."""\n\n{line}\n')

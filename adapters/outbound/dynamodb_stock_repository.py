@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +22,19 @@ _NEWER_THAN_STORED = "attribute_not_exists(as_of) OR as_of < :as_of"
 class DynamoDbStockRepository:
     """Implements StockRepository with one conditional UpdateItem per save and one GetItem per read."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str, concurrency: int = 1) -> None:
         self._client = client
         self._table_name = table_name
+        self._concurrency = concurrency
+
+    def save_all_if_newer(self, levels: Sequence[StockLevel]) -> list[SaveOutcome]:
+        # Each save waits on a network round trip, so a few run at once; boto3 clients are thread-safe.
+        if self._concurrency <= 1 or len(levels) <= 1:
+            return [self.save_if_newer(level) for level in levels]
+        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(levels))) as pool:
+            futures = [pool.submit(self.save_if_newer, level) for level in levels]
+            wait(futures)
+        return [future.result() for future in futures]
 
     def save_if_newer(self, level: StockLevel) -> SaveOutcome:
         try:

@@ -47,3 +47,28 @@ def test_other_aws_errors_propagate(account):
     repository = DynamoDbStockRepository(account.dynamodb, "no-such-table")
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         repository.save_if_newer(StockLevel("A1", 4, NOON))
+
+
+def test_saving_many_at_once_applies_each_as_a_single_save_would(account):
+    repository = DynamoDbStockRepository(account.dynamodb, account.table_name, concurrency=8)
+    repository.save_if_newer(StockLevel("B0", 9, NOON + timedelta(hours=1)))
+    levels = [StockLevel(f"B{i}", i, NOON) for i in range(40)]
+    outcomes = repository.save_all_if_newer(levels)
+    assert [outcome.applied for outcome in outcomes] == [False] + [True] * 39
+    assert repository.get("B0") == StockLevel("B0", 9, NOON + timedelta(hours=1))
+    assert repository.get("B39") == StockLevel("B39", 39, NOON)
+
+
+def test_a_failed_save_among_many_is_raised_after_the_others_are_done(account, mocker):
+    repository = DynamoDbStockRepository(account.dynamodb, account.table_name, concurrency=4)
+    real_save = repository.save_if_newer
+
+    def failing_for_b3(level):
+        if level.stock_id == "B3":
+            raise ConnectionError("network down")
+        return real_save(level)
+
+    mocker.patch.object(repository, "save_if_newer", side_effect=failing_for_b3)
+    with pytest.raises(ConnectionError):
+        repository.save_all_if_newer([StockLevel(f"B{i}", i, NOON) for i in range(8)])
+    assert [repository.get(f"B{i}") is not None for i in range(8)] == [True] * 3 + [False] + [True] * 4

@@ -1,0 +1,35 @@
+"""The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once."""
+
+from __future__ import annotations
+
+import threading
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class PortInUse(RuntimeError):
+    """A port the local stack needs is taken."""
+
+
+class EmbeddedAws:
+    """moto's AWS APIs on `host:port` (port 0 picks a free one); `url` is the endpoint for boto3 and the CLI."""
+
+    def __init__(self, host: str, port: int) -> None:
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, DomainDispatcherApplication(create_backend_app), True, request_handler=MotoRequestHandler
+            )
+        except SystemExit:  # werkzeug's answer to a port in use
+            raise PortInUse(f"port {port} on {host} is in use; stop what holds it or choose another port") from None
+        self.url = f"http://{host}:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()

@@ -1,0 +1,1 @@
+"""Command-line tools that work against the deployed stack or the local one."""
