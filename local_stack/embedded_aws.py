@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
+import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -33,3 +35,14 @@ class EmbeddedAws:
             self._server.shutdown()
             self._thread.join(timeout=10)
         self._server.server_close()
+
+
+def local_client(service: str, endpoint_url: str, region: str) -> Any:
+    """A boto3 client for any service of the embedded AWS (it accepts any credentials)."""
+    return boto3.client(  # type: ignore[call-overload]  # any service by name
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pulumi
+
+from local_stack.embedded_aws import local_client
 
 ACCOUNT_ID = "123456789012"  # moto's account
 
@@ -103,13 +104,7 @@ class LocalCloud(pulumi.runtime.Mocks):
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(  # type: ignore[call-overload]  # any service by name
-                service,
-                endpoint_url=self._endpoint_url,
-                region_name=self.region,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",
-            )
+            self._clients[service] = local_client(service, self._endpoint_url, self.region)
         return self._clients[service]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, Outputs]:

@@ -24,6 +24,7 @@ import boto3
 
 from adapters.inbound.stock_lines import parse_stock_line
 from domain.errors import InvalidStockInput
+from local_stack.embedded_aws import local_client
 
 SQS_BATCH_ENTRIES = 10
 SQS_MAX_PAYLOAD = 1024 * 1024  # no queue takes more in one message or one batch
@@ -172,14 +173,8 @@ def _queue(args: argparse.Namespace) -> tuple[Any, str]:
     if not args.outputs.exists():
         raise SystemExit(f"{args.outputs} not found: start the local stack with `make run`, or pass --stack NAME")
     outputs = json.loads(args.outputs.read_text())
-    client = boto3.client(
-        "sqs",
-        endpoint_url=outputs["aws_endpoint_url"],
-        region_name=outputs["topic_arn"].split(":")[3],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return client, outputs["queue_url"]
+    region = outputs["topic_arn"].split(":")[3]
+    return local_client("sqs", outputs["aws_endpoint_url"], region), outputs["queue_url"]
 
 
 def main(argv: list[str] | None = None) -> int:

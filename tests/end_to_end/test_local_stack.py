@@ -1,0 +1,115 @@
+"""End to end through the local stack, as a client would: HTTP to the API, AWS APIs to the queues and topic."""
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.end_to_end.conftest import eventually, start_stack, stop_stack
+from tools import send_stock_file
+
+
+def level_of(stack, stock_id):
+    status, body = stack.request("GET", f"/stocks/{stock_id}")
+    return body.get("stock_level") if status == 200 else None
+
+
+def test_the_original_post_body_sets_a_level(local_stack):
+    status, body = local_stack.request("POST", "/stocks", '{"stock_id": "E2E-A000", "stock_level": 7}')
+    assert (status, body["stock_id"], body["stock_level"]) == (200, "E2E-A000", 7)
+    assert level_of(local_stack, "E2E-A000") == 7
+
+
+def test_put_then_get(local_stack):
+    assert local_stack.request("PUT", "/stocks/E2E-B1", '{"stock_level": 4}')[0] == 200
+    status, body = local_stack.request("GET", "/stocks/E2E-B1")
+    assert (status, body["stock_level"]) == (200, 4)
+    assert body["as_of"].endswith("Z")
+
+
+def test_bad_requests_get_a_4xx_with_a_json_message(local_stack):
+    cases = [
+        ("POST", "/stocks", "{not json", 400),
+        ("POST", "/stocks", '{"stock_id": "E2E-C1", "stock_level": -2}', 400),
+        ("PUT", "/stocks/E2E-C1", '{"stock_level": 1.5}', 400),
+        ("POST", "/stocks", "x" * (64 * 1024 + 1), 413),
+        ("GET", "/stocks/E2E-never-set", None, 404),
+        ("DELETE", "/stocks/E2E-C1", None, 403),  # API Gateway's answer for an undeclared method
+        ("GET", "/nowhere", None, 403),
+    ]
+    for method, path, body, expected in cases:
+        status, document = local_stack.request(method, path, body)
+        assert status == expected, (method, path, document)
+        assert document["message"]
+    assert level_of(local_stack, "E2E-C1") is None
+
+
+def test_non_text_bodies_arrive_base64_encoded_and_are_refused_cleanly(local_stack):
+    status, body = local_stack.request("POST", "/stocks", b"\x89PNG\r\n\x1a\n\x00\x00", {"Content-Type": "image/png"})
+    assert status == 400
+    assert "JSON" in body["message"] or "UTF-8" in body["message"]
+
+
+def test_a_file_imported_through_the_queue_is_applied_and_bad_lines_are_kept(local_stack, tmp_path):
+    dead_letters = local_stack.outputs["dead_letter_queue_url"]
+    stock_file = tmp_path / "stock.txt"
+    lines = [f"E2E-F{i:03d};{i % 7 + 2}" for i in range(250)]
+    stock_file.write_text("\n".join([*lines[:100], "E2E-F999;lots", *lines[100:]]) + "\n")
+    exit_code = send_stock_file.main([str(stock_file), "--outputs", str(local_stack.work_dir / "outputs.json")])
+    assert exit_code == 1  # one line was rejected before sending
+    eventually(lambda: level_of(local_stack, "E2E-F249") == 249 % 7 + 2)
+    assert level_of(local_stack, "E2E-F000") == 2
+    # The loader rejected the bad line itself; the function rejects one the loader cannot see (sent directly).
+    local_stack.client("sqs").send_message(QueueUrl=local_stack.outputs["queue_url"], MessageBody="E2E-G1;3\nE2E-G2;;")
+    kept = eventually(lambda: _receive_all(local_stack.client("sqs"), dead_letters))
+    assert [m["Body"] for m in kept] == ["E2E-G2;;"]
+    assert "line 2" in kept[0]["MessageAttributes"]["reason"]["StringValue"]
+    assert level_of(local_stack, "E2E-G1") == 3
+
+
+def test_a_low_stock_crossing_reaches_a_subscriber_of_the_topic(local_stack):
+    sqs, sns = local_stack.client("sqs"), local_stack.client("sns")
+    inbox = sqs.create_queue(QueueName="e2e-alert-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=local_stack.outputs["topic_arn"], Protocol="sqs", Endpoint=inbox_arn)
+    local_stack.request("PUT", "/stocks/E2E-L1", '{"stock_level": 5}')
+    local_stack.request("PUT", "/stocks/E2E-L1", '{"stock_level": 1}')
+    local_stack.request("PUT", "/stocks/E2E-L1", '{"stock_level": 0}')  # still low: no second alert
+    messages = eventually(lambda: _receive_all(sqs, inbox))
+    alerts = [json.loads(m["Body"])["Message"] for m in messages]
+    assert alerts == ["Low stock: item E2E-L1 is down to 1 (alert threshold 1). Restock it."]
+    assert eventually(lambda: any("E2E-L1 is down to 1" in line for line in local_stack.console))
+
+
+def test_stop_leaves_no_process_or_port_behind(tmp_path):
+    stack = start_stack(tmp_path)
+    ports = [int(stack.outputs[key].split(":")[2].split("/")[0]) for key in ("endpoint_url", "aws_endpoint_url")]
+    stack.request("PUT", "/stocks/E2E-S1", '{"stock_level": 3}')  # starts a function's process
+    assert _processes_under(tmp_path)
+    assert stop_stack(stack) == 0
+    assert stack.console[-1] == "Stopped."
+    assert _processes_under(tmp_path) == []
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def _receive_all(sqs, queue_url):
+    return sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=1
+    ).get("Messages", [])
+
+
+def _processes_under(directory: Path) -> list[int]:
+    """Processes whose working directory is inside `directory` (the functions' environments)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(directory) in os.readlink(entry / "cwd"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
