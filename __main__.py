@@ -127,7 +127,7 @@ stock_import = QueueFunction(
             description="Applies STOCK_ID;LEVEL lines sent to the import queue.",
             statements=[allow(["dynamodb:UpdateItem"], [table.arn])],
             environment={"TABLE_NAME": table.name},
-            timeout_seconds=300,
+            timeout_seconds=config.require_int("importFunctionTimeoutSeconds"),
             log_retention_days=log_retention_days,
         ),
         batch_size=config.require_int("queueBatchSize"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
         "--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "4566")), help="the embedded AWS's port"
     )
     parser.add_argument("--work-dir", type=Path, default=None, help="where outputs.json and unpacked code go")
+    parser.add_argument(
+        "--config", action="append", default=[], metavar="KEY=VALUE", help="override a stack setting (repeatable)"
+    )
     parser.add_argument("--quiet", action="store_true", help="log warnings only")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -30,9 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    settings = LocalStackSettings(stack=args.stack, api_port=args.port, aws_port=args.aws_port)
-    if args.work_dir is not None:
-        settings = LocalStackSettings(args.stack, settings.host, args.port, args.aws_port, args.work_dir)
+    settings = LocalStackSettings(
+        stack=args.stack,
+        api_port=args.port,
+        aws_port=args.aws_port,
+        work_dir=args.work_dir or LocalStackSettings.work_dir,
+        config=dict(_setting(item) for item in args.config),
+    )
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -49,6 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
     print("Stopped.", flush=True)
     return 0
+
+
+def _setting(item: str) -> tuple[str, object]:
+    """KEY=VALUE, the value read as JSON when it is JSON (numbers, booleans, lists) and as text otherwise."""
+    key, _, value = item.partition("=")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once."""
+"""The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once.
+
+Requests pass through a fault injector first (see local_stack.faults), which does nothing until asked.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local_stack.faults import FaultInjector
+
 
 class PortInUse(RuntimeError):
     """A port the local stack needs is taken."""
@@ -18,9 +23,10 @@ class EmbeddedAws:
     """moto's AWS APIs on `host:port` (port 0 picks a free one); `url` is the endpoint for boto3 and the CLI."""
 
     def __init__(self, host: str, port: int) -> None:
+        self.faults = FaultInjector(DomainDispatcherApplication(create_backend_app))
         try:
             self._server: BaseWSGIServer = make_server(
-                host, port, DomainDispatcherApplication(create_backend_app), True, request_handler=MotoRequestHandler
+                host, port, self.faults, True, request_handler=MotoRequestHandler
             )
         except SystemExit:  # werkzeug's answer to a port in use
             raise PortInUse(f"port {port} on {host} is in use; stop what holds it or choose another port") from None

@@ -33,8 +33,8 @@ class Invocation:
         return self.error is not None
 
 
-class LocalFunction:
-    """A function's execution environment: started on first use, restarted after a crash or a time-out."""
+class ExecutionEnvironment:
+    """One execution environment of a function: started on first use, restarted after a crash or a time-out."""
 
     def __init__(self, declared: DeclaredFunction, code_dir: Path, aws_environment: dict[str, str]) -> None:
         self.declared = declared
@@ -114,17 +114,60 @@ class LocalFunction:
         self._process = None
 
 
+class LocalFunction:
+    """A function that, like Lambda, runs concurrent invocations in separate environments, reusing warm ones."""
+
+    def __init__(
+        self, declared: DeclaredFunction, code_dir: Path, aws_environment: dict[str, str], max_environments: int
+    ) -> None:
+        self.declared = declared
+        self._code_dir = code_dir
+        self._aws_environment = aws_environment
+        self._idle: queue.LifoQueue[ExecutionEnvironment] = queue.LifoQueue()
+        self._every: list[ExecutionEnvironment] = []
+        self._slots = threading.BoundedSemaphore(max_environments)
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> Invocation:
+        with self._slots:
+            environment = self._take()
+            try:
+                return environment.invoke(event)
+            finally:
+                self._idle.put(environment)
+
+    def stop(self) -> None:
+        with self._lock:
+            for environment in self._every:
+                environment.stop()
+
+    def _take(self) -> ExecutionEnvironment:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                environment = ExecutionEnvironment(self.declared, self._code_dir, self._aws_environment)
+                self._every.append(environment)
+                return environment
+
+
 class FunctionFleet:
     """Every declared function, each unpacked from its own code archive."""
 
-    def __init__(self, functions: list[DeclaredFunction], work_dir: Path, aws_environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        functions: list[DeclaredFunction],
+        work_dir: Path,
+        aws_environment: dict[str, str],
+        max_environments: int = 4,
+    ) -> None:
         self._functions: dict[str, LocalFunction] = {}
         for declared in functions:
             code_dir = work_dir / declared.name
             shutil.rmtree(code_dir, ignore_errors=True)
             with zipfile.ZipFile(declared.code_path) as archive:
                 archive.extractall(code_dir)
-            self._functions[declared.arn] = LocalFunction(declared, code_dir, aws_environment)
+            self._functions[declared.arn] = LocalFunction(declared, code_dir, aws_environment, max_environments)
 
     def by_arn(self, arn: str) -> LocalFunction:
         return self._functions[arn]

@@ -6,13 +6,14 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from local_stack.embedded_aws import EmbeddedAws, PortInUse
+from local_stack.faults import CONTROL_PATH
 from local_stack.functions import FunctionFleet, Invocation
 from local_stack.local_cloud import LocalCloud, describe_not_emulated
 from local_stack.pulumi_program import PROJECT_ROOT, run_program, stack_config
@@ -34,6 +35,7 @@ class LocalStackSettings:
     api_port: int = 3000
     aws_port: int = 4566
     work_dir: Path = PROJECT_ROOT / ".local"
+    config: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def outputs_path(self) -> Path:
@@ -46,7 +48,7 @@ class LocalStack:
     def __init__(self, settings: LocalStackSettings, announce: Callable[[str], None] = print) -> None:
         self.settings = settings
         self.announce = announce
-        self.region = stack_config(settings.stack).get("aws:region", "eu-west-3")
+        self.region = stack_config(settings.stack, overrides=settings.config).get("aws:region", "eu-west-3")
         self._api: LocalRestApi | None = None
         self._aws: EmbeddedAws | None = None
         self._http: ThreadingHTTPServer | None = None
@@ -63,7 +65,7 @@ class LocalStack:
         self._aws.start()
         api_url = f"http://{self.settings.host}:{self._http.server_address[1]}"
         cloud = LocalCloud(self._aws.url, self.region, api_url)
-        run = run_program(cloud, self.settings.stack)
+        run = run_program(cloud, self.settings.stack, self.settings.config)
         declared = cloud.declared
         self._fleet = FunctionFleet(
             list(declared.functions.values()), self.settings.work_dir / "functions", self._aws_environment()
@@ -91,6 +93,11 @@ class LocalStack:
             self._http.server_close()
         if self._aws is not None:
             self._aws.stop()
+
+    @property
+    def faults_url(self) -> str:
+        assert self._aws is not None
+        return self._aws.url + CONTROL_PATH
 
     def invoke(self, function_arn: str, event: dict[str, Any]) -> Invocation:
         assert self._fleet is not None

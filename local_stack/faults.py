@@ -1,0 +1,124 @@
+"""Faults injected into the embedded AWS on request, to prove that failures lose nothing.
+
+POST /_local/faults {"service": "dynamodb", "operation": "UpdateItem",
+                     "error": "ProvisionedThroughputExceededException", "status": 400, "rate": 0.3, "seconds": 10}
+makes that share of matching requests fail for that long; GET reports what was injected; DELETE clears all.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+CONTROL_PATH = "/_local/faults"
+_SERVICE_IN_CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Fault:
+    service: str
+    operation: str
+    error: str
+    status: int
+    rate: float
+    until: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}:{self.operation}:{self.error}"
+
+
+class FaultInjector:
+    """WSGI middleware in front of moto: matching requests get an AWS error response instead of an answer."""
+
+    def __init__(self, app: WsgiApp, seed: int = 0) -> None:
+        self._app = app
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self.injected: Counter[str] = Counter()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == CONTROL_PATH:
+            return self._control(environ, start_response)
+        fault = self._fault_for(environ) if self._faults else None
+        if fault is None:
+            return self._app(environ, start_response)
+        return _error_response(environ, fault, start_response)
+
+    def _fault_for(self, environ: dict[str, Any]) -> Fault | None:
+        service, operation = _service(environ), _operation(environ)
+        now = time.monotonic()
+        with self._lock:
+            self._faults = [fault for fault in self._faults if fault.until > now]
+            for fault in self._faults:
+                if (fault.service, fault.operation) == (service, operation) and self._random.random() < fault.rate:
+                    self.injected[fault.key] += 1
+                    return fault
+        return None
+
+    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        with self._lock:
+            if method == "POST":
+                spec = json.loads(_read_body(environ) or b"{}")
+                self._faults.append(
+                    Fault(
+                        service=spec["service"],
+                        operation=spec["operation"],
+                        error=spec.get("error", "InternalFailure"),
+                        status=int(spec.get("status", 500)),
+                        rate=float(spec.get("rate", 1.0)),
+                        until=time.monotonic() + float(spec.get("seconds", 3600)),
+                    )
+                )
+            elif method == "DELETE":
+                self._faults.clear()
+            report = {"active": [fault.key for fault in self._faults], "injected": dict(self.injected)}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(report).encode()]
+
+
+def _service(environ: dict[str, Any]) -> str:
+    found = _SERVICE_IN_CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return found.group(1) if found else ""
+
+
+def _operation(environ: dict[str, Any]) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:  # JSON protocols: DynamoDB_20120810.UpdateItem
+        return str(target).rsplit(".", 1)[-1]
+    body = _read_body(environ)  # query protocol (SNS): Action=Publish in the form
+    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, put back so the application behind can read it too."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body: bytes = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _error_response(environ: dict[str, Any], fault: Fault, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    status = f"{fault.status} Injected"
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        start_response(status, [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", fault.error)])
+        return [json.dumps({"__type": fault.error, "message": "injected fault"}).encode()]
+    body = (
+        "<ErrorResponse><Error><Type>Receiver</Type>"
+        f"<Code>{fault.error}</Code><Message>injected fault</Message></Error>"
+        "<RequestId>injected</RequestId></ErrorResponse>"
+    )
+    start_response(status, [("Content-Type", "text/xml")])
+    return [body.encode()]
