@@ -33,6 +33,14 @@ class Invocation:
         return self.error is not None
 
 
+def _level_of(line: str) -> int:
+    """The level of a JSON log line from the function (anything else, such as a crash, is an error)."""
+    try:
+        return int(logging.getLevelName(json.loads(line).get("level", "ERROR")))
+    except (ValueError, AttributeError, TypeError):
+        return logging.ERROR
+
+
 class ExecutionEnvironment:
     """One execution environment of a function: started on first use, restarted after a crash or a time-out."""
 
@@ -105,7 +113,7 @@ class ExecutionEnvironment:
     def _forward_logs(self, process: subprocess.Popen[str]) -> None:
         assert process.stderr is not None
         for line in process.stderr:
-            logger.info("[%s] %s", self.declared.name, line.rstrip())
+            logger.log(_level_of(line), "[%s] %s", self.declared.name, line.rstrip())
 
     def _stop_process(self) -> None:
         if self._process is not None and self._process.poll() is None:

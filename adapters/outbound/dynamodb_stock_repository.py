@@ -47,7 +47,7 @@ class DynamoDbStockRepository:
                     ":level": {"N": str(level.level)},
                     ":as_of": {"S": format_as_of(level.as_of)},
                 },
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.end_to_end.conftest import eventually, start_stack, stop_stack
+from tests.running_stack import eventually, start_stack, stop_stack
 from tools import send_stock_file
 
 

@@ -72,3 +72,10 @@ def test_a_failed_save_among_many_is_raised_after_the_others_are_done(account, m
     with pytest.raises(ConnectionError):
         repository.save_all_if_newer([StockLevel(f"B{i}", i, NOON) for i in range(8)])
     assert [repository.get(f"B{i}") is not None for i in range(8)] == [True] * 3 + [False] + [True] * 4
+
+
+def test_a_newer_save_of_the_same_level_reports_the_previous_level(repository):
+    # Found by the reliability suite: with ReturnValues=UPDATED_OLD an unchanged level was not returned.
+    repository.save_if_newer(StockLevel("A1", 4, NOON))
+    outcome = repository.save_if_newer(StockLevel("A1", 4, NOON + timedelta(seconds=1)))
+    assert outcome == SaveOutcome(applied=True, previous=StockLevel("A1", 4, NOON))

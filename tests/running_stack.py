@@ -1,0 +1,124 @@
+"""The local stack as a user runs it: `python -m local_stack` in its own process, used over HTTP and AWS APIs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from local_stack.embedded_aws import local_client
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[str]
+    work_dir: Path
+    outputs: dict[str, Any]
+    console: list[str]
+
+    def client(self, service: str) -> Any:
+        return local_client(service, self.outputs["aws_endpoint_url"], self.outputs["topic_arn"].split(":")[3])
+
+    def faults(self, method: str = "GET", **spec: Any) -> dict[str, Any]:
+        """Inject (POST), clear (DELETE) or report (GET) faults in the embedded AWS."""
+        data = json.dumps(spec).encode() if spec else None
+        request = urllib.request.Request(self.outputs["aws_endpoint_url"] + "/_local/faults", data=data, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            report: dict[str, Any] = json.loads(response.read())
+            return report
+
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        data = body.encode() if isinstance(body, str) else body
+        request = urllib.request.Request(
+            self.outputs["endpoint_url"] + path, data=data, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+
+def start_stack(work_dir: Path, config: dict[str, Any] | None = None, timeout: float = 90) -> RunningStack:
+    """Start the local stack on free ports, with stack settings overridden by `config`, and wait until ready."""
+    overrides = [f"--config={key}={json.dumps(value)}" for key, value in (config or {}).items()]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local_stack",
+            "--port",
+            "0",
+            "--aws-port",
+            "0",
+            "--work-dir",
+            str(work_dir),
+            "--quiet",
+            *overrides,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=(work_dir / "stderr.log").open("w"),
+        text=True,
+    )
+    console: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    for line in process.stdout:
+        console.append(line.rstrip())
+        if "Ready" in line:
+            break
+        if time.monotonic() > deadline:
+            break
+    if process.poll() is not None or not console or "Ready" not in console[-1]:
+        process.kill()
+        log = (work_dir / "stderr.log").read_text()[-3000:]
+        pytest.fail("the local stack did not start:\n" + "\n".join(console) + "\n" + log)
+    threading.Thread(target=lambda: console.extend(line.rstrip() for line in process.stdout or []), daemon=True).start()
+    outputs = json.loads((work_dir / "outputs.json").read_text())
+    return RunningStack(process, work_dir, outputs, console)
+
+
+def stop_stack(stack: RunningStack, timeout: float = 30) -> int:
+    stack.process.terminate()
+    try:
+        return stack.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        raise
+
+
+def eventually(probe: Callable[[], T], timeout: float = 30, interval: float = 0.2) -> T:
+    """The first truthy value `probe` returns, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout} s waiting for {probe}")
+        time.sleep(interval)
+
+
+def running(work_dir: Path, config: dict[str, Any] | None = None) -> Iterator[RunningStack]:
+    """A stack for a fixture: started, handed over, always stopped."""
+    stack = start_stack(work_dir, config)
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)
