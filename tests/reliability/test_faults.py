@@ -1,0 +1,95 @@
+"""Faults injected into the local stack's AWS: once they clear, the state is right and every alert went out."""
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.conftest import AlertInbox, stored_levels
+from tests.reliability.scenarios import shuffled_updates
+from tests.running_stack import eventually
+
+
+@pytest.fixture(autouse=True)
+def _no_faults_left(stack):
+    yield
+    stack.faults("DELETE")
+
+
+def put_until_accepted(stack, stock_id, level, as_of, attempts=30):
+    """A client that retries on 5xx, as clients of a 503 should."""
+    for _ in range(attempts):
+        status, _ = stack.request("PUT", f"/stocks/{stock_id}", json.dumps({"stock_level": level, "as_of": as_of}))
+        if status < 500:
+            return status
+    return status
+
+
+def test_throttled_writes_are_retried_until_every_update_is_applied(stack):
+    stack.faults(
+        "POST",
+        service="dynamodb",
+        operation="UpdateItem",
+        error="ProvisionedThroughputExceededException",
+        status=400,
+        rate=0.5,
+        seconds=8,
+    )
+    workload = shuffled_updates("RT-", items=30, updates_per_item=3, lines_per_message=10, seed=11)
+    for body in workload.bodies:
+        stack.client("sqs").send_message(QueueUrl=stack.outputs["queue_url"], MessageBody=body)
+    api_statuses = [put_until_accepted(stack, f"RT-API-{n}", n, "2024-05-01T00:00:00Z") for n in range(10)]
+
+    assert api_statuses == [200] * 10
+    assert stack.faults()["injected"]["dynamodb:UpdateItem:ProvisionedThroughputExceededException"] > 0
+    eventually(
+        lambda: stored_levels(stack, "RT-") == workload.expected | {f"RT-API-{n}": n for n in range(10)}, timeout=120
+    )
+
+
+def test_alerts_held_up_by_an_sns_outage_are_sent_once_it_clears(stack):
+    inbox = AlertInbox(stack, "reliability-sns-outage")
+    stack.faults("POST", service="sns", operation="Publish", error="InternalError", status=500, rate=1.0, seconds=6)
+    for n in range(5):
+        stack.request("PUT", f"/stocks/RS-{n}", json.dumps({"stock_level": 0}))
+    eventually(lambda: {f"RS-{n}" for n in range(5)} <= set(inbox.per_item()), timeout=60)
+    assert stack.faults()["injected"]["sns:Publish:InternalError"] > 0
+
+
+def test_a_function_that_crashes_mid_batch_loses_nothing(stack):
+    workload = shuffled_updates("RC-", items=200, updates_per_item=1, lines_per_message=200, seed=3)
+    stack.client("sqs").send_message(QueueUrl=stack.outputs["queue_url"], MessageBody=workload.bodies[0])
+    eventually(lambda: len(stored_levels(stack, "RC-")) > 0, interval=0.02)
+    killed = _kill_functions(stack.work_dir / "functions" / "stock-import-function")
+    applied_at_crash = len(stored_levels(stack, "RC-"))
+
+    assert killed
+    assert 0 < applied_at_crash < 200  # the crash really happened mid-batch
+    eventually(lambda: stored_levels(stack, "RC-") == workload.expected, timeout=90)
+
+
+def test_without_faults_each_crossing_is_notified_exactly_once(stack):
+    inbox = AlertInbox(stack, "reliability-exactly-once")
+    journeys = {"RX-A": [5, 1, 0, 4, 1], "RX-B": [3, 2, 2], "RX-C": [0, 0, 9, 0], "RX-D": [1]}
+    crossings = {"RX-A": 2, "RX-C": 2, "RX-D": 1}
+    for stock_id, levels in journeys.items():
+        for second, level in enumerate(levels):
+            assert put_until_accepted(stack, stock_id, level, f"2024-05-01T00:00:{second:02d}Z") == 200
+    eventually(lambda: dict(inbox.per_item()) == crossings, timeout=30)
+    assert stack.faults()["active"] == []
+
+
+def _kill_functions(code_dir: Path) -> list[int]:
+    """SIGKILL every execution environment of one function (found by its working directory)."""
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "cwd") == str(code_dir):
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    killed.append(int(entry.name))
+            except OSError:
+                continue
+    return killed

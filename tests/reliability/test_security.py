@@ -1,0 +1,72 @@
+"""Security of the Pulumi program, checked on both stacks under mocks."""
+
+import pytest
+
+from local_stack.pulumi_program import run_program
+from tests.infrastructure.conftest import statements_of
+from tests.infrastructure.fake_cloud import FakeCloud
+
+STACKS = {name: run_program(FakeCloud(), name) for name in ("dev", "prod")}
+_KEY_ADMINISTRATION = "AccountAdministersTheKey"  # AWS's default key statement: delegates the key to IAM
+
+
+def policy_documents(run):
+    """Every policy document in the stack: (resource name, statement)."""
+    for resource in run.resources:
+        for key in ("policy", "assumeRolePolicy"):
+            document = resource.inputs.get(key)
+            if isinstance(document, str) and '"Statement"' in document:
+                for statement in statements_of(document):
+                    yield resource.name, statement
+
+
+@pytest.fixture(params=sorted(STACKS))
+def run(request):
+    return STACKS[request.param]
+
+
+def test_no_policy_grants_a_wildcard_action(run):
+    offending = [
+        (name, statement["Action"])
+        for name, statement in policy_documents(run)
+        if statement.get("Sid") != _KEY_ADMINISTRATION and any("*" in action for action in statement["Action"])
+    ]
+    assert offending == []
+
+
+def test_wildcard_resources_appear_only_in_the_key_policy_where_aws_requires_them(run):
+    names = {name for name, statement in policy_documents(run) if "*" in statement.get("Resource", [])}
+    assert names == {"notifications-key"}
+
+
+def test_queues_topics_and_table_are_encrypted_at_rest(run):
+    queues = run.of_type("aws:sqs/queue:Queue")
+    assert len(queues) == 3
+    assert all(queue.inputs["sqsManagedSseEnabled"] is True for queue in queues)
+    assert all(
+        topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:") for topic in run.of_type("aws:sns/topic:Topic")
+    )
+    assert run.named("stock-levels").inputs["serverSideEncryption"] == {"enabled": True}
+
+
+def test_topics_use_the_stacks_rotating_key(run):
+    key = run.named("notifications-key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert {topic.inputs["kmsMasterKeyId"] for topic in run.of_type("aws:sns/topic:Topic")} == {key.outputs["arn"]}
+
+
+def test_point_in_time_recovery_is_on(run):
+    assert run.named("stock-levels").inputs["pointInTimeRecovery"] == {"enabled": True}
+
+
+def test_api_methods_are_authenticated_unless_the_stack_opts_out(run):
+    assert {m.inputs["authorization"] for m in run.of_type("aws:apigateway/method:Method")} == {"AWS_IAM"}
+    opened = run_program(FakeCloud(), run.stack, {"apiAuthorization": "NONE"})
+    assert {m.inputs["authorization"] for m in opened.of_type("aws:apigateway/method:Method")} == {"NONE"}
+
+
+def test_the_prod_table_is_protected_from_deletion():
+    table = STACKS["prod"].named("stock-levels")
+    assert table.inputs["deletionProtectionEnabled"] is True
+    assert table.protect
+    assert STACKS["dev"].named("stock-levels").protect is False
