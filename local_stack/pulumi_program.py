@@ -35,6 +35,7 @@ class RegisteredResource:
     custom: bool
     protect: bool
     inputs: dict[str, Any]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,6 +71,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.custom: dict[str, bool] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
         self.protect: dict[str, bool] = {}
+        self.property_dependencies: dict[str, dict[str, list[str]]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -77,6 +79,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.custom[response.urn] = bool(request.custom)
         self.inputs[response.urn] = rpc.deserialize_properties(request.object)
         self.protect[response.urn] = bool(request.protect)
+        self.property_dependencies[response.urn] = {
+            name: list(dependencies.urns) for name, dependencies in request.propertyDependencies.items()
+        }
         return response
 
 
@@ -140,6 +145,7 @@ def _resources(monitor: _RecordingMonitor) -> list[RegisteredResource]:
                 custom=monitor.custom.get(urn, True),
                 protect=monitor.protect.get(urn, False),
                 inputs=monitor.inputs.get(urn, {}),
+                property_dependencies=monitor.property_dependencies.get(urn, {}),
                 outputs=dict(registration.state or {}),
             )
         )

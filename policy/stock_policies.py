@@ -1,0 +1,123 @@
+"""The rules: least-privilege IAM, encryption at rest, safe queue consumers, authenticated APIs, bounded logs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+IAM_POLICY_TYPES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+SQS_ARN_PREFIX = "arn:aws:sqs:"
+
+
+def statements(document: Any) -> Iterator[Mapping[str, Any]]:
+    """The statements of a policy document given as JSON text or as a mapping."""
+    parsed = json.loads(document) if isinstance(document, str) else document
+    found = (parsed or {}).get("Statement", [])
+    yield from [found] if isinstance(found, Mapping) else found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _no_wildcard_actions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    documents = []
+    if args.resource_type in IAM_POLICY_TYPES:
+        documents.append(args.props.get("policy"))
+    elif args.resource_type == "aws:iam/role:Role":
+        documents += [inline.get("policy") for inline in args.props.get("inlinePolicies") or []]
+    for document in documents:
+        for statement in statements(document):
+            if "NotAction" in statement:
+                report_violation("NotAction grants every action but a few; list the actions needed instead.", None)
+            wild = [action for action in as_list(statement.get("Action", [])) if "*" in str(action)]
+            if wild and statement.get("Effect", "Allow") == "Allow":
+                report_violation(f"IAM actions must be exact, not {', '.join(map(str, wild))}.", None)
+
+
+def _encrypted_at_rest(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == "aws:sqs/queue:Queue":
+        if not (props.get("sqsManagedSseEnabled") or props.get("kmsMasterKeyId")):
+            report_violation("Queues must be encrypted at rest: set sqsManagedSseEnabled or kmsMasterKeyId.", None)
+    elif args.resource_type == "aws:sns/topic:Topic":
+        if not props.get("kmsMasterKeyId"):
+            report_violation("Topics must be encrypted at rest: set kmsMasterKeyId.", None)
+    elif args.resource_type == "aws:dynamodb/table:Table" and not (props.get("serverSideEncryption") or {}).get(
+        "enabled"
+    ):
+        report_violation("Tables must state encryption at rest: set serverSideEncryption.enabled.", None)
+
+
+def _queue_consumers_are_safe(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for mapping in args.resources:
+        if mapping.resource_type != "aws:lambda/eventSourceMapping:EventSourceMapping":
+            continue
+        sources = mapping.property_dependencies.get("eventSourceArn") or []
+        queues = [r for r in sources if r.resource_type == "aws:sqs/queue:Queue"]
+        if not queues and not str(mapping.props.get("eventSourceArn", "")).startswith(SQS_ARN_PREFIX):
+            continue
+        if "ReportBatchItemFailures" not in (mapping.props.get("functionResponseTypes") or []):
+            report_violation(
+                f"{mapping.name} reads a queue without ReportBatchItemFailures: one bad message retries the batch.",
+                mapping.urn,
+            )
+        for queue in queues:
+            if not queue.props.get("redrivePolicy"):
+                report_violation(f"{queue.name} feeds a function but has no dead-letter queue.", queue.urn)
+
+
+def _api_methods_authenticated(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != "aws:apigateway/method:Method":
+        return
+    allow_open = bool((args.get_config() or {}).get("allowUnauthenticated", False))
+    if args.props.get("authorization") == "NONE" and not allow_open:
+        report_violation(
+            "API methods must be authenticated; set allowUnauthenticated in the policy config to open a stack.", None
+        )
+
+
+def _logs_expire(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == "aws:cloudwatch/logGroup:LogGroup" and not args.props.get("retentionInDays"):
+        report_violation("Log groups must have a retention (retentionInDays); kept forever they grow a bill.", None)
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="no-iam-wildcard-actions", description="IAM policies name exact actions.", validate=_no_wildcard_actions
+    ),
+    ResourceValidationPolicy(
+        name="encryption-at-rest",
+        description="Queues, topics and tables are encrypted at rest.",
+        validate=_encrypted_at_rest,
+    ),
+    StackValidationPolicy(
+        name="queue-consumers-are-safe",
+        description="A queue-triggered function has a dead-letter queue and reports partial batch failures.",
+        validate=_queue_consumers_are_safe,
+    ),
+    ResourceValidationPolicy(
+        name="api-methods-authenticated",
+        description="API Gateway methods require authorization.",
+        validate=_api_methods_authenticated,
+        config_schema=PolicyConfigSchema(properties={"allowUnauthenticated": {"type": "boolean", "default": False}}),
+    ),
+    ResourceValidationPolicy(
+        name="log-groups-expire", description="Log groups have a retention.", validate=_logs_expire
+    ),
+]

@@ -1,0 +1,176 @@
+"""Each policy with a compliant and a non-compliant resource, and both stacks run through the whole pack."""
+
+import json
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
+
+from local_stack.pulumi_program import ProgramRun, run_program
+from policy.stock_policies import POLICIES
+from tests.infrastructure.fake_cloud import FakeCloud
+
+BY_NAME: dict[str, Any] = {policy.name: policy for policy in POLICIES}
+OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def violations_of(policy_name, resource_type, props, config=None):
+    found: list[str] = []
+    args = ResourceValidationArgs(resource_type, props, f"urn:x::{resource_type}::r", "r", OPTIONS, None, config)
+    BY_NAME[policy_name].validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+def policy_json(*actions):
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": ["arn:aws:s3:::b"]}],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "violations"),
+    [
+        ("aws:iam/rolePolicy:RolePolicy", {"policy": policy_json("s3:GetObject")}, 0),
+        ("aws:iam/rolePolicy:RolePolicy", {"policy": policy_json("s3:*")}, 1),
+        ("aws:iam/policy:Policy", {"policy": policy_json("*")}, 1),
+        ("aws:iam/role:Role", {"inlinePolicies": [{"name": "p", "policy": policy_json("sqs:Send*")}]}, 1),
+        (
+            "aws:iam/rolePolicy:RolePolicy",
+            {"policy": json.dumps({"Statement": {"Effect": "Allow", "NotAction": "s3:Get"}})},
+            1,
+        ),
+        ("aws:sqs/queue:Queue", {"policy": policy_json("*")}, 0),  # not an IAM policy: out of scope
+    ],
+)
+def test_iam_policies_name_exact_actions(resource_type, props, violations):
+    assert len(violations_of("no-iam-wildcard-actions", resource_type, props)) == violations
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "violations"),
+    [
+        ("aws:sqs/queue:Queue", {"sqsManagedSseEnabled": True}, 0),
+        ("aws:sqs/queue:Queue", {"kmsMasterKeyId": "alias/aws/sqs"}, 0),
+        ("aws:sqs/queue:Queue", {}, 1),
+        ("aws:sns/topic:Topic", {"kmsMasterKeyId": "arn:aws:kms:eu-west-3:1:key/k"}, 0),
+        ("aws:sns/topic:Topic", {}, 1),
+        ("aws:dynamodb/table:Table", {"serverSideEncryption": {"enabled": True}}, 0),
+        ("aws:dynamodb/table:Table", {"serverSideEncryption": {"enabled": False}}, 1),
+        ("aws:dynamodb/table:Table", {}, 1),
+    ],
+)
+def test_queues_topics_and_tables_are_encrypted(resource_type, props, violations):
+    assert len(violations_of("encryption-at-rest", resource_type, props)) == violations
+
+
+def test_api_methods_need_authorization_unless_the_config_allows_open_ones():
+    method = "aws:apigateway/method:Method"
+    assert violations_of("api-methods-authenticated", method, {"authorization": "AWS_IAM"}) == []
+    assert len(violations_of("api-methods-authenticated", method, {"authorization": "NONE"})) == 1
+    assert (
+        violations_of("api-methods-authenticated", method, {"authorization": "NONE"}, {"allowUnauthenticated": True})
+        == []
+    )
+
+
+def test_log_groups_need_a_retention():
+    group = "aws:cloudwatch/logGroup:LogGroup"
+    assert violations_of("log-groups-expire", group, {"retentionInDays": 14}) == []
+    assert len(violations_of("log-groups-expire", group, {})) == 1
+
+
+def policy_resource(resource_type, name, props, property_dependencies=None):
+    return PolicyResource(
+        resource_type,
+        props,
+        f"urn:x::{resource_type}::{name}",
+        name,
+        OPTIONS,
+        None,
+        None,
+        [],
+        property_dependencies or {},
+    )
+
+
+def stack_violations(resources):
+    found: list[tuple[str, str | None]] = []
+    BY_NAME["queue-consumers-are-safe"].validate(
+        StackValidationArgs(resources), lambda m, urn=None: found.append((m, urn))
+    )
+    return found
+
+
+def test_a_queue_consumer_needs_a_dead_letter_queue_and_partial_failures():
+    safe_queue = policy_resource("aws:sqs/queue:Queue", "q", {"redrivePolicy": "{}"})
+    bare_queue = policy_resource("aws:sqs/queue:Queue", "bare", {})
+    safe = policy_resource(
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        "m",
+        {"functionResponseTypes": ["ReportBatchItemFailures"]},
+        {"eventSourceArn": [safe_queue]},
+    )
+    unsafe = policy_resource(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "u", {}, {"eventSourceArn": [bare_queue]}
+    )
+    stream = policy_resource(
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        "s",
+        {"eventSourceArn": "arn:aws:dynamodb:eu-west-3:1:table/t/stream/x"},
+    )
+    assert stack_violations([safe_queue, safe, stream]) == []
+    assert [name for name, _ in stack_violations([bare_queue, unsafe])] == [
+        "u reads a queue without ReportBatchItemFailures: one bad message retries the batch.",
+        "bare feeds a function but has no dead-letter queue.",
+    ]
+
+
+def run_pack(run: ProgramRun) -> list[str]:
+    """Every violation the pack reports for a whole program run."""
+    found: list[str] = []
+    resources = {r.urn: policy_resource(r.type, r.name, r.inputs) for r in run.resources if r.custom}
+    for urn, resource in resources.items():
+        registered = run.by_urn(urn)
+        assert registered is not None
+        resource.property_dependencies = {
+            name: [resources[u] for u in urns if u in resources]
+            for name, urns in registered.property_dependencies.items()
+        }
+    for policy in BY_NAME.values():
+        if isinstance(policy, ResourceValidationPolicy):
+            for resource in resources.values():
+                args = ResourceValidationArgs(
+                    resource.resource_type, resource.props, resource.urn, resource.name, OPTIONS, None, {}
+                )
+
+                def report(message: str, urn: str | None = None, name: str = resource.name) -> None:
+                    found.append(f"{name}: {message}")
+
+                policy.validate(args, report)
+        else:
+            policy.validate(
+                StackValidationArgs(list(resources.values())), lambda message, urn=None: found.append(message)
+            )
+    return found
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stock_stacks_comply_with_every_policy(stack):
+    assert run_pack(run_program(FakeCloud(), stack)) == []
+
+
+def test_the_pack_would_stop_an_unsafe_change():
+    opened = run_program(FakeCloud(), "dev", {"apiAuthorization": "NONE", "logRetentionDays": 0})
+    found = run_pack(opened)
+    assert sum("must be authenticated" in v for v in found) == 3
+    assert sum("retention" in v for v in found) == 4
