@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit snapshot run send lock clean
+.PHONY: test lint typecheck unit snapshot run send bench lock clean
 
 test: lint typecheck unit
 
@@ -26,6 +26,10 @@ run: $(INSTALLED)
 send: $(INSTALLED)
 	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev]"; exit 2; }
 	$(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)")
+
+# Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md. About 13 minutes.
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks
 
 # Rewrite the reviewed snapshot of the stack's resources after an intended infrastructure change.
 snapshot: $(INSTALLED)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -39,18 +39,28 @@ def setting(name: str, default: str | None = None) -> str:
 
 
 @functools.cache
+def _session() -> botocore.session.Session:
+    # botocore directly: `import boto3` would also load s3transfer, a third of the cold start, for nothing.
+    return botocore.session.get_session()
+
+
+def _client(service: str) -> Any:
+    return _session().create_client(service, config=_CLIENT_CONFIG)
+
+
+@functools.cache
 def dynamodb() -> DynamoDBClient:
     """The DynamoDB client of this execution environment."""
-    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+    return cast("DynamoDBClient", _client("dynamodb"))
 
 
 @functools.cache
 def sqs() -> SQSClient:
     """The SQS client of this execution environment."""
-    return boto3.client("sqs", config=_CLIENT_CONFIG)
+    return cast("SQSClient", _client("sqs"))
 
 
 @functools.cache
 def sns() -> SNSClient:
     """The SNS client of this execution environment."""
-    return boto3.client("sns", config=_CLIENT_CONFIG)
+    return cast("SNSClient", _client("sns"))

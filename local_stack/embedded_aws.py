@@ -6,6 +6,7 @@ Requests pass through a fault injector first (see local_stack.faults), which doe
 from __future__ import annotations
 
 import threading
+import urllib.request
 from typing import Any
 
 import boto3
@@ -34,7 +35,11 @@ class EmbeddedAws:
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
 
     def start(self) -> None:
+        """Serve, starting from an empty account (moto keeps its state per process, not per server)."""
         self._thread.start()
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
 
     def stop(self) -> None:
         if self._thread.is_alive():

@@ -1,4 +1,4 @@
-"""Faults injected into the embedded AWS on request, to prove that failures lose nothing.
+"""Faults injected into the embedded AWS on request, to prove that failures lose nothing; requests counted.
 
 POST /_local/faults {"service": "dynamodb", "operation": "UpdateItem",
                      "error": "ProvisionedThroughputExceededException", "status": 400, "rate": 0.3, "seconds": 10}
@@ -47,10 +47,13 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.injected: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()  # every request by service:operation, for the benchmarks
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CONTROL_PATH:
             return self._control(environ, start_response)
+        with self._lock:
+            self.requests[f"{_service(environ)}:{_operation(environ)}"] += 1
         fault = self._fault_for(environ) if self._faults else None
         if fault is None:
             return self._app(environ, start_response)

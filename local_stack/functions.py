@@ -135,8 +135,11 @@ class LocalFunction:
         self._every: list[ExecutionEnvironment] = []
         self._slots = threading.BoundedSemaphore(max_environments)
         self._lock = threading.Lock()
+        self.invocations = 0
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
+        with self._lock:
+            self.invocations += 1
         with self._slots:
             environment = self._take()
             try:
@@ -179,6 +182,10 @@ class FunctionFleet:
 
     def by_arn(self, arn: str) -> LocalFunction:
         return self._functions[arn]
+
+    def invocations(self) -> dict[str, int]:
+        """Invocations so far, by function name."""
+        return {function.declared.name: function.invocations for function in self._functions.values()}
 
     def stop(self) -> None:
         for function in self._functions.values():

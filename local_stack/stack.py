@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -23,6 +24,7 @@ from local_stack.stream_poller import StreamPoller
 
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
+MAX_ENVIRONMENTS = 5  # concurrent execution environments per function, at most
 _NOT_READY = (503, {"Content-Type": "application/json"}, b'{"message": "the local stack is starting"}')
 
 
@@ -36,6 +38,7 @@ class LocalStackSettings:
     aws_port: int = 4566
     work_dir: Path = PROJECT_ROOT / ".local"
     config: Mapping[str, Any] = field(default_factory=dict)
+    show_notifications: bool = True
 
     @property
     def outputs_path(self) -> Path:
@@ -68,14 +71,18 @@ class LocalStack:
         run = run_program(cloud, self.settings.stack, self.settings.config)
         declared = cloud.declared
         self._fleet = FunctionFleet(
-            list(declared.functions.values()), self.settings.work_dir / "functions", self._aws_environment()
+            list(declared.functions.values()),
+            self.settings.work_dir / "functions",
+            self._aws_environment(),
+            MAX_ENVIRONMENTS,
         )
         if declared.routes:
             [stage] = declared.stages
             self._api = LocalRestApi(declared.routes, stage, self.invoke)
         self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
         self._start_pollers(cloud)
-        self._start_console(cloud)
+        if self.settings.show_notifications:
+            self._start_console(cloud)
         outputs = {**run.outputs, "aws_endpoint_url": self._aws.url}
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         self.settings.outputs_path.write_text(json.dumps(outputs, indent=2) + "\n")
@@ -98,6 +105,15 @@ class LocalStack:
     def faults_url(self) -> str:
         assert self._aws is not None
         return self._aws.url + CONTROL_PATH
+
+    def request_counts(self) -> Counter[str]:
+        """AWS requests received so far by the embedded AWS, by `service:operation`."""
+        assert self._aws is not None
+        return Counter(self._aws.faults.requests)
+
+    def invocation_counts(self) -> dict[str, int]:
+        assert self._fleet is not None
+        return self._fleet.invocations()
 
     def invoke(self, function_arn: str, event: dict[str, Any]) -> Invocation:
         assert self._fleet is not None

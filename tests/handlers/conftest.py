@@ -7,6 +7,7 @@ import pytest
 from handlers import aws, http_api, low_stock_notifier, queue_import
 
 _CACHED = (
+    aws._session,
     aws.dynamodb,
     aws.sqs,
     aws.sns,
