@@ -27,7 +27,7 @@ send: $(INSTALLED)
 	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev]"; exit 2; }
 	$(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)")
 
-# Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md. About 13 minutes.
+# Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md. About 8 minutes.
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks
 

@@ -19,6 +19,8 @@ from benchmarks.end_to_end import Run, api_updates, queue_import, stock_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES = int(os.environ.get("BENCH_LINES", "10000"))
+# Side by side with the original configuration, whose per-line round trips make 10,000 lines take ~9 minutes here.
+COMPARED_LINES = int(os.environ.get("BENCH_COMPARED_LINES", "2000"))
 API_UPDATES = int(os.environ.get("BENCH_API_UPDATES", "1000"))
 CHUNK = 64 * 1024  # SQS and SNS bill each 64 KB of payload as one request
 
@@ -77,7 +79,7 @@ def cost_per_million(run: Run, *, api: bool = False, original: bool = False) -> 
 def render(results: dict[str, object], elapsed: float) -> str:
     starts = cast("list[cold_start.ColdStart]", results["cold_starts"])
     overhead = cast("dict[str, float]", results["overhead"])
-    ours, original, api = (cast("Run", results[key]) for key in ("ours", "original", "api"))
+    ours, original, api, large = (cast("Run", results[key]) for key in ("ours", "original", "api", "ours_large"))
     size, unpacked, files = cast("tuple[int, int, int]", results["package"])
     graph_seconds, resources = cast("tuple[float, int]", results["program"])
     costs = {
@@ -118,7 +120,7 @@ def render(results: dict[str, object], elapsed: float) -> str:
         "| --- | ---: |",
         *[f"| {unit} | {micros:.1f} |" for unit, micros in overhead.items()],
         "",
-        f"## 3. AWS requests per 1,000 stock updates (end to end, {LINES:,} lines)",
+        f"## 3. AWS requests per 1,000 stock updates (end to end, {COMPARED_LINES:,} lines each)",
         "",
         "File -> loader -> queue -> function -> table -> stream -> notifier on the local stack, counted where every",
         "request lands: a WSGI layer in front of the embedded AWS that sees the loader's, the pollers' and the",
@@ -172,16 +174,23 @@ def render(results: dict[str, object], elapsed: float) -> str:
             for name, cost in costs.items()
         ],
         "",
-        f"## 5. Importing {LINES:,} lines on the local stack",
+        "## 5. Import wall time on the local stack",
         "",
-        "| configuration | wall time | lines per second |",
-        "| --- | ---: | ---: |",
-        f"| ours (loader packs lines, batch size 10, concurrent saves) | {ours.seconds:.1f} s | {rate(ours)} |",
-        f"| original (one message per line, batch size 1) | {original.seconds:.1f} s | {rate(original)} |",
+        "From the first line sent to the last one stored.",
         "",
-        f"Ours is **{original.seconds / ours.seconds:.1f}x** faster. On this machine the embedded AWS, a single",
-        "Python process on 2 cores, is the bottleneck of both; in AWS the import function's concurrent saves",
-        "(16 at a time) wait on the network, not on a CPU.",
+        "| configuration | lines | wall time | lines per second |",
+        "| --- | ---: | ---: | ---: |",
+        f"| ours (loader packs lines, batch size 10, concurrent saves) | {large.updates:,} | {large.seconds:.1f} s | "
+        f"{rate(large)} |",
+        f"| ours | {ours.updates:,} | {ours.seconds:.1f} s | {rate(ours)} |",
+        f"| original (one message per line, batch size 1) | {original.updates:,} | {original.seconds:.1f} s | "
+        f"{rate(original)} |",
+        "",
+        f"Side by side on {COMPARED_LINES:,} lines, ours is **{original.seconds / ours.seconds:.1f}x** faster. The",
+        f"original was not run on {LINES:,} lines: at its measured rate that would take about",
+        f"{LINES * original.seconds / original.updates / 60:.0f} minutes here, past this benchmark's time budget.",
+        "On this machine the embedded AWS, a single Python process on 2 cores, is the bottleneck of both; in AWS",
+        "the import function's concurrent saves (16 at a time) wait on the network, not on a CPU.",
         "",
         "## 6. Deployment",
         "",
@@ -205,11 +214,16 @@ def main() -> int:
         ("handler overhead", "overhead", handler_overhead.measure),
         ("deployment package", "package", deployment.package_size),
         ("program graph", "program", deployment.program_seconds),
-        (f"import of {LINES:,} lines, ours", "ours", lambda: queue_import("ours", stock_lines(LINES), original=False)),
+        (f"import of {LINES:,} lines, ours", "ours_large", lambda: queue_import("ours", stock_lines(LINES), False)),
         (
-            f"import of {LINES:,} lines, original",
+            f"import of {COMPARED_LINES:,} lines, ours",
+            "ours",
+            lambda: queue_import("ours", stock_lines(COMPARED_LINES), False),
+        ),
+        (
+            f"import of {COMPARED_LINES:,} lines, original",
             "original",
-            lambda: queue_import("original", stock_lines(LINES), original=True),
+            lambda: queue_import("original", stock_lines(COMPARED_LINES), original=True),
         ),
         (f"{API_UPDATES:,} API updates", "api", lambda: api_updates(API_UPDATES)),
     ]

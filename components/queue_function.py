@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import queue_not_empty_alarm
+from components.holding_queues import holding_queue, queue_not_empty_alarm
 from components.iam import allow
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
@@ -51,12 +51,7 @@ class QueueFunction(pulumi.ComponentResource):
     def __init__(self, name: str, args: QueueFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless:queue:QueueFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.dead_letter_queue = aws.sqs.Queue(
-            f"{name}-dlq",
-            sqs_managed_sse_enabled=True,
-            message_retention_seconds=args.dead_letter_retention_seconds,
-            opts=child,
-        )
+        self.dead_letter_queue = holding_queue(f"{name}-dlq", args.dead_letter_retention_seconds, parent=self)
         self.queue = aws.sqs.Queue(
             f"{name}-queue",
             sqs_managed_sse_enabled=True,

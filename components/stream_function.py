@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import queue_not_empty_alarm
+from components.holding_queues import holding_queue, queue_not_empty_alarm
 from components.iam import allow
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
@@ -51,12 +51,7 @@ class StreamFunction(pulumi.ComponentResource):
     def __init__(self, name: str, args: StreamFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless:stream:StreamFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.failure_queue = aws.sqs.Queue(
-            f"{name}-failures",
-            sqs_managed_sse_enabled=True,
-            message_retention_seconds=args.failure_retention_seconds,
-            opts=child,
-        )
+        self.failure_queue = holding_queue(f"{name}-failures", args.failure_retention_seconds, parent=self)
         statements = [
             *args.function.statements,
             allow(STREAM_READ_ACTIONS, [args.stream_arn]),

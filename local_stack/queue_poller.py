@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from local_stack.functions import Invocation
+from local_stack.polling import Poller
 
 logger = logging.getLogger("local_stack.sqs")
 _MAX_RECEIVE = 10  # ReceiveMessage returns at most ten messages
 
 
-class QueuePoller:
+class QueuePoller(Poller):
     """Polls one queue for one function with the batch size and batching window the program declared."""
 
     def __init__(
@@ -32,6 +32,7 @@ class QueuePoller:
         mapping: dict[str, Any],
         invoke: Callable[[dict[str, Any]], Invocation],
     ) -> None:
+        super().__init__(queue_arn)
         self._sqs = sqs
         self._queue_url = queue_url
         self._queue_arn = queue_arn
@@ -40,22 +41,11 @@ class QueuePoller:
         self.batch_size = int(mapping.get("batchSize") or 10)
         self.batching_window = float(mapping.get("maximumBatchingWindowInSeconds") or 0)
         self.reports_failures = "ReportBatchItemFailures" in (mapping.get("functionResponseTypes") or [])
-        self._stopped = threading.Event()
 
-    def run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                batch = self._receive_batch()
-                if batch:
-                    self._deliver(batch)
-            except Exception:
-                if self._stopped.is_set():
-                    return
-                logger.exception("polling %s failed; retrying", self._queue_arn)
-                self._stopped.wait(1)
-
-    def stop(self) -> None:
-        self._stopped.set()
+    def poll_once(self) -> None:
+        batch = self._receive_batch()
+        if batch:
+            self._deliver(batch)
 
     def _receive_batch(self) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from local_stack.functions import Invocation
+from local_stack.polling import Poller
 
 logger = logging.getLogger("local_stack.streams")
 _IDLE_WAIT_SECONDS = 0.25
@@ -30,7 +30,7 @@ def matches(pattern: Any, value: Any) -> bool:
     return bool(pattern == value)
 
 
-class StreamPoller:
+class StreamPoller(Poller):
     """Reads one stream for one function with the settings the program declared."""
 
     def __init__(
@@ -43,6 +43,7 @@ class StreamPoller:
         invoke: Callable[[dict[str, Any]], Invocation],
         queue_urls: dict[str, str],
     ) -> None:
+        super().__init__(stream_arn)
         self._streams = streams
         self._sqs = sqs
         self._stream_arn = stream_arn
@@ -57,31 +58,22 @@ class StreamPoller:
         self.filters = [json.loads(f["pattern"]) for f in (mapping.get("filterCriteria") or {}).get("filters") or []]
         destination = ((mapping.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
         self._failure_queue_url = queue_urls.get(destination) if destination else None
-        self._stopped = threading.Event()
+        self._iterators: dict[str, str] | None = None
 
-    def run(self) -> None:
-        iterators = self._shard_iterators()
-        while not self._stopped.is_set():
-            try:
-                delivered_any = False
-                for shard_id, iterator in list(iterators.items()):
-                    page = self._streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
-                    iterators[shard_id] = page["NextShardIterator"]
-                    records = [self._record(r) for r in page["Records"]]
-                    wanted = [r for r in records if not self.filters or any(matches(f, r) for f in self.filters)]
-                    if wanted:
-                        self._process(shard_id, wanted)
-                    delivered_any = delivered_any or bool(records)
-                if not delivered_any:
-                    self._stopped.wait(_IDLE_WAIT_SECONDS)
-            except Exception:
-                if self._stopped.is_set():
-                    return
-                logger.exception("polling %s failed; retrying", self._stream_arn)
-                self._stopped.wait(1)
-
-    def stop(self) -> None:
-        self._stopped.set()
+    def poll_once(self) -> None:
+        if self._iterators is None:
+            self._iterators = self._shard_iterators()
+        read_any = False
+        for shard_id, iterator in list(self._iterators.items()):
+            page = self._streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            self._iterators[shard_id] = page["NextShardIterator"]
+            records = [self._record(r) for r in page["Records"]]
+            wanted = [r for r in records if not self.filters or any(matches(f, r) for f in self.filters)]
+            if wanted:
+                self._process(shard_id, wanted)
+            read_any = read_any or bool(records)
+        if not read_any:
+            self._stopped.wait(_IDLE_WAIT_SECONDS)
 
     def _shard_iterators(self) -> dict[str, str]:
         shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]

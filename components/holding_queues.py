@@ -1,4 +1,4 @@
-"""Alarms shared by components."""
+"""Queues that hold messages for a person (dead letters, failures), and the alarm that calls that person."""
 
 from __future__ import annotations
 
@@ -29,5 +29,15 @@ def queue_not_empty_alarm(
         comparison_operator="GreaterThanThreshold",
         treat_missing_data="notBreaching",
         alarm_actions=list(alarm_actions),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def holding_queue(name: str, retention_seconds: int, parent: pulumi.Resource) -> aws.sqs.Queue:
+    """An encrypted queue that keeps what could not be processed until a person deals with it."""
+    return aws.sqs.Queue(
+        name,
+        sqs_managed_sse_enabled=True,
+        message_retention_seconds=retention_seconds,
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -1,0 +1,32 @@
+"""The loop every local event-source poller runs until it is stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+logger = logging.getLogger("local_stack.polling")
+
+
+class Poller:
+    """Calls `poll_once()` until `stop()`; an error is logged and retried after a second, never fatal."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                if self._stopped.is_set():
+                    return
+                logger.exception("polling %s failed; retrying", self.source)
+                self._stopped.wait(1)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def poll_once(self) -> None:
+        raise NotImplementedError
