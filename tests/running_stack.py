@@ -57,25 +57,26 @@ class RunningStack:
 def start_stack(work_dir: Path, config: dict[str, Any] | None = None, timeout: float = 90) -> RunningStack:
     """Start the local stack on free ports, with stack settings overridden by `config`, and wait until ready."""
     overrides = [f"--config={key}={json.dumps(value)}" for key, value in (config or {}).items()]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local_stack",
-            "--port",
-            "0",
-            "--aws-port",
-            "0",
-            "--work-dir",
-            str(work_dir),
-            "--quiet",
-            *overrides,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=(work_dir / "stderr.log").open("w"),
-        text=True,
-    )
+    with (work_dir / "stderr.log").open("w") as stderr_log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local_stack",
+                "--port",
+                "0",
+                "--aws-port",
+                "0",
+                "--work-dir",
+                str(work_dir),
+                "--quiet",
+                *overrides,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr_log,
+            text=True,
+        )
     console: list[str] = []
     deadline = time.monotonic() + timeout
     assert process.stdout is not None
