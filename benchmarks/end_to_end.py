@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,9 @@ class Run:
     invocations: dict[str, int]
     sent_bytes: int = 0
     alerts_due_original_rule: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def per_thousand(self, operation: str) -> float:
         return 1000 * self.requests.get(operation, 0) / self.updates
-
-    def application_requests(self) -> int:
-        """Requests the loader and our functions make (everything but the pollers' own)."""
-        return sum(
-            n for op, n in self.requests.items() if op not in POLLER_OPERATIONS and not op.startswith(("sts:", ":"))
-        )
 
 
 def _without_bench_reads(requests: Counter[str]) -> Counter[str]:

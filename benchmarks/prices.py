@@ -23,5 +23,4 @@ SQS_REQUEST = Price("SQS standard request (per 64 KB chunk)", 0.40, "https://aws
 LAMBDA_REQUEST = Price("Lambda request", 0.20, "https://aws.amazon.com/lambda/pricing/")
 SNS_PUBLISH = Price("SNS publish (per 64 KB chunk)", 0.50, "https://aws.amazon.com/sns/pricing/")
 API_REQUEST = Price("API Gateway REST API request", 3.50, "https://aws.amazon.com/api-gateway/pricing/")
-LAMBDA_ARM_GB_SECOND = 0.0000133334  # USD per GB-second on arm64, same source as LAMBDA_REQUEST
 ALL = (DYNAMODB_WRITE, SQS_REQUEST, LAMBDA_REQUEST, SNS_PUBLISH, API_REQUEST)

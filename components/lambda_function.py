@@ -41,7 +41,6 @@ class LambdaFunction(pulumi.ComponentResource):
     def __init__(self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("serverless:lambda:LambdaFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.args = args
         self.role = aws.iam.Role(
             f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"), opts=child
         )

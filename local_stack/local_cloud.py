@@ -64,9 +64,6 @@ class LocalDeclarations:
     queues: dict[str, str] = field(default_factory=dict)
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
 
-    def function_by_arn(self, arn: str) -> DeclaredFunction:
-        return next(function for function in self.functions.values() if function.arn == arn)
-
 
 Outputs = dict[str, Any]
 

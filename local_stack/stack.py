@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.embedded_aws import EmbeddedAws, PortInUse
-from local_stack.faults import CONTROL_PATH
 from local_stack.functions import FunctionFleet, Invocation
 from local_stack.local_cloud import LocalCloud, describe_not_emulated
 from local_stack.pulumi_program import PROJECT_ROOT, run_program, stack_config
@@ -100,11 +99,6 @@ class LocalStack:
             self._http.server_close()
         if self._aws is not None:
             self._aws.stop()
-
-    @property
-    def faults_url(self) -> str:
-        assert self._aws is not None
-        return self._aws.url + CONTROL_PATH
 
     def request_counts(self) -> Counter[str]:
         """AWS requests received so far by the embedded AWS, by `service:operation`."""
