@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,18 @@ class RunningStack:
 
     def client(self, service: str) -> Any:
         return local_client(service, self.outputs["aws_endpoint_url"], self.outputs["topic_arn"].split(":")[3])
+
+    def drain(self, queue_url: str) -> list[dict[str, Any]]:
+        """Every message now on a queue, with its attributes, deleted as read."""
+        sqs = self.client("sqs")
+        drained: list[dict[str, Any]] = []
+        while messages := sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages"):
+            drained.extend(messages)
+            for message in messages:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return drained
 
     def faults(self, method: str = "GET", **spec: Any) -> dict[str, Any]:
         """Inject (POST), clear (DELETE) or report (GET) faults in the embedded AWS."""
@@ -102,6 +116,41 @@ def stop_stack(stack: RunningStack, timeout: float = 30) -> int:
     except subprocess.TimeoutExpired:
         stack.process.kill()
         raise
+
+
+class AlertInbox:
+    """A queue subscribed to the alerts topic: the alert texts a subscriber received."""
+
+    def __init__(self, stack: RunningStack, name: str) -> None:
+        self._stack = stack
+        sqs = stack.client("sqs")
+        self.url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        stack.client("sns").subscribe(TopicArn=stack.outputs["topic_arn"], Protocol="sqs", Endpoint=arn)
+        self.received: list[str] = []
+
+    def collect(self) -> list[str]:
+        """Everything received so far, including what arrived since the last call."""
+        self.received += [json.loads(m["Body"])["Message"] for m in self._stack.drain(self.url)]
+        return self.received
+
+    def per_item(self) -> Counter[str]:
+        """Alerts received per item id (the message names the item after 'item ')."""
+        return Counter(text.split("item ", 1)[1].split(" ", 1)[0] for text in self.collect())
+
+
+def processes_in(directory: Path) -> list[int]:
+    """Processes whose working directory is `directory` or inside it (functions' execution environments)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cwd = Path(os.readlink(entry / "cwd"))
+            except OSError:
+                continue
+            if cwd == directory or directory in cwd.parents:
+                found.append(int(entry.name))
+    return found
 
 
 def eventually(probe: Callable[[], T], timeout: float = 30, interval: float = 0.2) -> T:

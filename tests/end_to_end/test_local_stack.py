@@ -1,13 +1,10 @@
 """End to end through the local stack, as a client would: HTTP to the API, AWS APIs to the queues and topic."""
 
-import json
-import os
 import socket
-from pathlib import Path
 
 import pytest
 
-from tests.running_stack import eventually, start_stack, stop_stack
+from tests.running_stack import AlertInbox, eventually, processes_in, start_stack, stop_stack
 from tools import send_stock_file
 
 
@@ -63,22 +60,18 @@ def test_a_file_imported_through_the_queue_is_applied_and_bad_lines_are_kept(loc
     assert level_of(local_stack, "E2E-F000") == 2
     # The loader rejected the bad line itself; the function rejects one the loader cannot see (sent directly).
     local_stack.client("sqs").send_message(QueueUrl=local_stack.outputs["queue_url"], MessageBody="E2E-G1;3\nE2E-G2;;")
-    kept = eventually(lambda: _receive_all(local_stack.client("sqs"), dead_letters))
+    kept = eventually(lambda: local_stack.drain(dead_letters))
     assert [m["Body"] for m in kept] == ["E2E-G2;;"]
     assert "line 2" in kept[0]["MessageAttributes"]["reason"]["StringValue"]
     assert level_of(local_stack, "E2E-G1") == 3
 
 
 def test_a_low_stock_crossing_reaches_a_subscriber_of_the_topic(local_stack):
-    sqs, sns = local_stack.client("sqs"), local_stack.client("sns")
-    inbox = sqs.create_queue(QueueName="e2e-alert-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=local_stack.outputs["topic_arn"], Protocol="sqs", Endpoint=inbox_arn)
+    inbox = AlertInbox(local_stack, "e2e-alert-inbox")
     local_stack.request("PUT", "/stocks/E2E-L1", '{"stock_level": 5}')
     local_stack.request("PUT", "/stocks/E2E-L1", '{"stock_level": 1}')
     local_stack.request("PUT", "/stocks/E2E-L1", '{"stock_level": 0}')  # still low: no second alert
-    messages = eventually(lambda: _receive_all(sqs, inbox))
-    alerts = [json.loads(m["Body"])["Message"] for m in messages]
+    alerts = eventually(inbox.collect)
     assert alerts == ["Low stock: item E2E-L1 is down to 1 (alert threshold 1). Restock it."]
     assert eventually(lambda: any("E2E-L1 is down to 1" in line for line in local_stack.console))
 
@@ -87,29 +80,10 @@ def test_stop_leaves_no_process_or_port_behind(tmp_path):
     stack = start_stack(tmp_path)
     ports = [int(stack.outputs[key].split(":")[2].split("/")[0]) for key in ("endpoint_url", "aws_endpoint_url")]
     stack.request("PUT", "/stocks/E2E-S1", '{"stock_level": 3}')  # starts a function's process
-    assert _processes_under(tmp_path)
+    assert processes_in(tmp_path)
     assert stop_stack(stack) == 0
     assert stack.console[-1] == "Stopped."
-    assert _processes_under(tmp_path) == []
+    assert processes_in(tmp_path) == []
     for port in ports:
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
-
-
-def _receive_all(sqs, queue_url):
-    return sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=1
-    ).get("Messages", [])
-
-
-def _processes_under(directory: Path) -> list[int]:
-    """Processes whose working directory is inside `directory` (the functions' environments)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if str(directory) in os.readlink(entry / "cwd"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found

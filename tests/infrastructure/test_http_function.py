@@ -94,14 +94,12 @@ def test_the_deployment_is_triggered_by_routes_and_integrations():
     return api.deployment.triggers.apply(check)
 
 
-@pulumi.runtime.test
 def test_a_new_route_or_authorization_changes_the_trigger():
     base = HttpFunctionArgs(function=function_args(), routes=ROUTES)
     more = HttpFunctionArgs(function=function_args(), routes=[*ROUTES, Route("/health", ("GET",))])
     open_api = HttpFunctionArgs(function=function_args(), routes=ROUTES, authorization="NONE")
     routes = {_redeploy_triggers(args, [])["routes"] for args in (base, more, open_api)}
     assert len(routes) == 3
-    return pulumi.Output.from_input(True)
 
 
 def _assert(condition, detail=None):

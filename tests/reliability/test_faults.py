@@ -3,13 +3,12 @@
 import json
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import AlertInbox, stored_levels
+from tests.reliability.conftest import stored_levels
 from tests.reliability.scenarios import shuffled_updates
-from tests.running_stack import eventually
+from tests.running_stack import AlertInbox, eventually, processes_in
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +61,9 @@ def test_a_function_that_crashes_mid_batch_loses_nothing(stack):
     workload = shuffled_updates("RC-", items=200, updates_per_item=1, lines_per_message=200, seed=3)
     stack.client("sqs").send_message(QueueUrl=stack.outputs["queue_url"], MessageBody=workload.bodies[0])
     eventually(lambda: len(stored_levels(stack, "RC-")) > 0, interval=0.02)
-    killed = _kill_functions(stack.work_dir / "functions" / "stock-import-function")
+    killed = processes_in(stack.work_dir / "functions" / "stock-import-function")
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
     applied_at_crash = len(stored_levels(stack, "RC-"))
 
     assert killed
@@ -79,17 +80,3 @@ def test_without_faults_each_crossing_is_notified_exactly_once(stack):
             assert put_until_accepted(stack, stock_id, level, f"2024-05-01T00:00:{second:02d}Z") == 200
     eventually(lambda: dict(inbox.per_item()) == crossings, timeout=30)
     assert stack.faults()["active"] == []
-
-
-def _kill_functions(code_dir: Path) -> list[int]:
-    """SIGKILL every execution environment of one function (found by its working directory)."""
-    killed = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "cwd") == str(code_dir):
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    killed.append(int(entry.name))
-            except OSError:
-                continue
-    return killed

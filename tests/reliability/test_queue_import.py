@@ -4,7 +4,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from tests.reliability.conftest import dead_letters, stored_levels
+from tests.reliability.conftest import stored_levels
 from tests.reliability.scenarios import INVALID_LINES, shuffled_updates
 from tests.running_stack import eventually
 
@@ -30,7 +30,7 @@ def test_the_final_table_is_the_latest_of_every_item_and_every_bad_line_is_kept(
     kept: list[dict[str, Any]] = []
 
     def every_reject_kept() -> bool:
-        kept.extend(dead_letters(stack))
+        kept.extend(stack.drain(stack.outputs["dead_letter_queue_url"]))
         return len(kept) >= len(expected_rejects)
 
     eventually(every_reject_kept, timeout=30)
