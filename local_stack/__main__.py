@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(settings, announce=lambda line: print(line, flush=True))
     try:
         stack.start()
-        stopping.wait()
+        # Woken every half second: a signal is handled on the main thread only between its waits.
+        while not stopping.wait(0.5):
+            pass
         print("Stopping...", flush=True)
     except PortInUse as error:
         print(f"cannot start: {error}", file=sys.stderr, flush=True)

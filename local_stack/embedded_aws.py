@@ -1,6 +1,7 @@
 """The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once.
 
-Requests pass through a fault injector first (see local_stack.faults), which does nothing until asked.
+Requests pass through a fault injector first (see local_stack.faults), which does nothing until asked, then
+through the layer that makes DynamoDB writes atomic, as they are in AWS (see local_stack.atomic_dynamodb).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local_stack.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
 from local_stack.faults import FaultInjector
 
 
@@ -24,7 +26,8 @@ class EmbeddedAws:
     """moto's AWS APIs on `host:port` (port 0 picks a free one); `url` is the endpoint for boto3 and the CLI."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.faults = FaultInjector(DomainDispatcherApplication(create_backend_app))
+        emit_one_insert_per_new_item()
+        self.faults = FaultInjector(SerialisedDynamoDb(DomainDispatcherApplication(create_backend_app)))
         try:
             self._server: BaseWSGIServer = make_server(
                 host, port, self.faults, True, request_handler=MotoRequestHandler

@@ -8,8 +8,9 @@ import pytest
 
 from tests.running_stack import RunningStack, running
 
-# Visibility timeout = 6 x 2 s + 1 s window: a message of a failed batch is back 13 s later.
-FAST_RETRIES = {"importFunctionTimeoutSeconds": 2, "queueBatchingWindowSeconds": 1, "maxReceiveCount": 8}
+# Sized for a slow, busy machine: a cold start plus a 200-line message must fit the function's time-out.
+# Visibility timeout = 6 x 5 s + 1 s window: a message of a failed batch is back 31 s later.
+FAST_RETRIES = {"importFunctionTimeoutSeconds": 5, "queueBatchingWindowSeconds": 1, "maxReceiveCount": 8}
 
 
 @pytest.fixture(scope="session")

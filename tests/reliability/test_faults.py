@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_throttled_writes_are_retried_until_every_update_is_applied(stack):
     assert api_statuses == [200] * 10
     assert stack.faults()["injected"]["dynamodb:UpdateItem:ProvisionedThroughputExceededException"] > 0
     eventually(
-        lambda: stored_levels(stack, "RT-") == workload.expected | {f"RT-API-{n}": n for n in range(10)}, timeout=120
+        lambda: stored_levels(stack, "RT-") == workload.expected | {f"RT-API-{n}": n for n in range(10)}, timeout=180
     )
 
 
@@ -53,7 +54,7 @@ def test_alerts_held_up_by_an_sns_outage_are_sent_once_it_clears(stack):
     stack.faults("POST", service="sns", operation="Publish", error="InternalError", status=500, rate=1.0, seconds=6)
     for n in range(5):
         stack.request("PUT", f"/stocks/RS-{n}", json.dumps({"stock_level": 0}))
-    eventually(lambda: {f"RS-{n}" for n in range(5)} <= set(inbox.per_item()), timeout=60)
+    eventually(lambda: {f"RS-{n}" for n in range(5)} <= set(inbox.per_item()), timeout=120)
     assert stack.faults()["injected"]["sns:Publish:InternalError"] > 0
 
 
@@ -68,7 +69,7 @@ def test_a_function_that_crashes_mid_batch_loses_nothing(stack):
 
     assert killed
     assert 0 < applied_at_crash < 200  # the crash really happened mid-batch
-    eventually(lambda: stored_levels(stack, "RC-") == workload.expected, timeout=90)
+    eventually(lambda: stored_levels(stack, "RC-") == workload.expected, timeout=180)
 
 
 def test_without_faults_each_crossing_is_notified_exactly_once(stack):
@@ -78,5 +79,11 @@ def test_without_faults_each_crossing_is_notified_exactly_once(stack):
     for stock_id, levels in journeys.items():
         for second, level in enumerate(levels):
             assert put_until_accepted(stack, stock_id, level, f"2024-05-01T00:00:{second:02d}Z") == 200
-    eventually(lambda: dict(inbox.per_item()) == crossings, timeout=30)
+
+    def own_alerts():  # other tests' alerts may still be in flight on the shared topic
+        return {item: count for item, count in inbox.per_item().items() if item in journeys}
+
+    eventually(lambda: own_alerts() == crossings, timeout=60)
     assert stack.faults()["active"] == []
+    time.sleep(5)  # "once" means no second alert arrives later either
+    assert own_alerts() == crossings

@@ -23,7 +23,7 @@ def test_the_final_table_is_the_latest_of_every_item_and_every_bad_line_is_kept(
     for body in bodies + redelivered:
         sqs.send_message(QueueUrl=stack.outputs["queue_url"], MessageBody=body)
 
-    eventually(lambda: stored_levels(stack, "RQ-") == workload.expected, timeout=90)
+    eventually(lambda: stored_levels(stack, "RQ-") == workload.expected, timeout=180)
     expected_rejects = sorted(INVALID_LINES[i % len(INVALID_LINES)] for i in range(len(bodies))) + sorted(
         INVALID_LINES[i % len(INVALID_LINES)] for i in range(3)
     )
@@ -33,7 +33,7 @@ def test_the_final_table_is_the_latest_of_every_item_and_every_bad_line_is_kept(
         kept.extend(stack.drain(stack.outputs["dead_letter_queue_url"]))
         return len(kept) >= len(expected_rejects)
 
-    eventually(every_reject_kept, timeout=30)
+    eventually(every_reject_kept, timeout=90)
     # At least once: a batch cut short by a crash or a time-out is delivered again, and SQS does not deduplicate.
     kept_bodies = Counter(m["Body"] for m in kept)
     assert set(kept_bodies) == set(expected_rejects)

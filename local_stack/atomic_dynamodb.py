@@ -1,0 +1,59 @@
+"""DynamoDB's write guarantees, which moto's server does not give, restored around it.
+
+DynamoDB applies each item write atomically, its condition check included, and a stream holds one record
+per item-level change, in order, with unique sequence numbers
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html). moto's `UpdateItem` is
+neither: for a new key it stores a key-only item, then applies the `SET`, checking the condition in a separate
+step, and its server handles requests on many threads with no lock. Under concurrent writers a scan then
+sees key-only items, an older conditional update can win over a newer one, stream sequence numbers repeat,
+and each new item emits two INSERT records. Serialising DynamoDB requests, and dropping the key-only
+record, makes the embedded table behave as DynamoDB does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# X-Amz-Target prefixes of the DynamoDB and DynamoDB Streams JSON protocols.
+_DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
+
+
+class SerialisedDynamoDb:
+    """WSGI middleware: DynamoDB and DynamoDB Streams requests run one at a time; others pass straight on."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGETS):
+            return self._app(environ, start_response)
+        with self._lock:
+            # The body is produced inside the lock: moto answers with a list, so nothing runs after release.
+            return list(self._app(environ, start_response))
+
+
+def emit_one_insert_per_new_item() -> None:
+    """Patch moto (once per process) so an UpdateItem that creates an item leaves one INSERT stream record."""
+    original = DynamoDBBackend.update_item
+    if getattr(original, "_one_insert_per_new_item", False):
+        return
+
+    def update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        shard = self.get_table(table_name).stream_shard
+        before = len(shard.items) if shard is not None else 0
+        item = original(self, table_name, *args, **kwargs)
+        if shard is not None and len(shard.items) == before + 2:
+            key_only, complete = shard.items[before], shard.items[before + 1]
+            if key_only.record["eventName"] == complete.record["eventName"] == "INSERT":
+                complete.record["dynamodb"]["SequenceNumber"] = key_only.record["dynamodb"]["SequenceNumber"]
+                del shard.items[before]
+        return item
+
+    update_item._one_insert_per_new_item = True  # type: ignore[attr-defined]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]

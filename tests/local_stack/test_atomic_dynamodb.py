@@ -1,0 +1,128 @@
+"""The embedded DynamoDB keeps DynamoDB's write guarantees under concurrent writers, as the local stack needs."""
+
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.dynamodb.models.table import Table
+
+from local_stack.embedded_aws import EmbeddedAws, local_client
+
+WRITERS = 8
+
+
+@pytest.fixture(scope="module")
+def dynamodb():
+    # The server runs in this process: switching threads often makes any unguarded interleaving likely.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    aws = EmbeddedAws("127.0.0.1", 0)
+    aws.start()
+    yield aws.url
+    aws.stop()
+    sys.setswitchinterval(switch_interval)
+
+
+@pytest.fixture
+def client(dynamodb):
+    """A client of the embedded DynamoDB with a new, empty `levels` table."""
+    client = local_client("dynamodb", dynamodb, "eu-west-3")
+    if "levels" in client.list_tables()["TableNames"]:
+        client.delete_table(TableName="levels")
+    client.create_table(
+        TableName="levels",
+        KeySchema=[{"AttributeName": "stock_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "stock_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    return client
+
+
+def save_if_newer(client, stock_id, level, as_of):
+    """The repository's conditional write: only a later `as_of` replaces what is stored."""
+    try:
+        client.update_item(
+            TableName="levels",
+            Key={"stock_id": {"S": stock_id}},
+            UpdateExpression="SET stock_level = :level, as_of = :as_of",
+            ConditionExpression="attribute_not_exists(as_of) OR as_of < :as_of",
+            ExpressionAttributeValues={":level": {"N": str(level)}, ":as_of": {"S": f"{as_of:06d}"}},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def stream_records(streams):
+    [stream] = streams.list_streams(TableName="levels")["Streams"]
+    shard = streams.describe_stream(StreamArn=stream["StreamArn"])["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream["StreamArn"], ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records: list[dict[str, Any]] = []
+    while page := streams.get_records(ShardIterator=iterator, Limit=1000):
+        if not page["Records"]:
+            return records
+        records += page["Records"]
+        iterator = page["NextShardIterator"]
+    return records
+
+
+def test_concurrent_conditional_updates_never_let_an_older_time_win(client):
+    rng = random.Random(5)
+    rounds = [(f"race-{n}", rng.sample(range(1, 10_000), WRITERS)) for n in range(150)]
+    with ThreadPoolExecutor(WRITERS) as pool:
+        for stock_id, times in rounds:
+            list(pool.map(lambda as_of, stock_id=stock_id: save_if_newer(client, stock_id, as_of, as_of), times))
+    stored = {
+        item["stock_id"]["S"]: int(item["stock_level"]["N"])
+        for item in client.scan(TableName="levels")["Items"]
+        if item["stock_id"]["S"].startswith("race-")
+    }
+    assert stored == {stock_id: max(times) for stock_id, times in rounds}
+
+
+def test_a_scan_never_sees_an_item_holding_only_its_key(client, monkeypatch):
+    store = Table.put_item
+
+    def store_slowly(self, *args, **kwargs):  # widens moto's window between the key-only item and the SET
+        stored = store(self, *args, **kwargs)
+        time.sleep(0.002)
+        return stored
+
+    monkeypatch.setattr(Table, "put_item", store_slowly)
+    done = threading.Event()
+    key_only: list[dict[str, Any]] = []
+
+    def scan_until_done():
+        while not done.is_set():
+            key_only.extend(i for i in client.scan(TableName="levels")["Items"] if "stock_level" not in i)
+
+    scanners = [threading.Thread(target=scan_until_done) for _ in range(2)]
+    for scanner in scanners:
+        scanner.start()
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(lambda n: save_if_newer(client, f"scan-{n}", n, n), range(300)))
+    done.set()
+    for scanner in scanners:
+        scanner.join()
+    assert key_only == []
+
+
+def test_the_stream_has_one_insert_per_new_item_and_unique_sequence_numbers(dynamodb, client):
+    streams = local_client("dynamodbstreams", dynamodb, "eu-west-3")
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(lambda n: save_if_newer(client, f"stream-{n % 50}", n, n), range(200)))
+    records = stream_records(streams)
+    inserts = Counter(r["dynamodb"]["Keys"]["stock_id"]["S"] for r in records if r["eventName"] == "INSERT")
+    assert inserts == Counter({f"stream-{n}": 1 for n in range(50)})
+    assert all("stock_level" in r["dynamodb"]["NewImage"] for r in records)
+    every_sequence_number = [r["dynamodb"]["SequenceNumber"] for r in records]
+    assert len(set(every_sequence_number)) == len(every_sequence_number)
