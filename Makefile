@@ -35,6 +35,13 @@ bench: $(INSTALLED)
 snapshot: $(INSTALLED)
 	$(BIN)/python -m tests.infrastructure.snapshot
 
+# The policy pack's own virtualenv, at the path its PulumiPolicy.yaml names. `pulumi preview --policy-pack policy`
+# runs a local Python pack from it but never creates it, so the workflows build it first.
+policy/venv: policy/requirements.txt
+	rm -rf $@ && $(PYTHON) -m venv $@
+	$@/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
 $(INSTALLED): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -49,4 +56,4 @@ lock:
 	rm -rf build/lock
 
 clean:
-	rm -rf $(VENV) build .local .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) policy/venv build .local .mypy_cache .pytest_cache .ruff_cache .hypothesis

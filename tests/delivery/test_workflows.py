@@ -43,6 +43,13 @@ def test_the_schema_check_catches_a_broken_workflow(tmp_path):
     assert validate([broken]).returncode != 0
 
 
+def needed_jobs(jobs, name):
+    """Every job that must succeed before `name` runs, directly or through another."""
+    needs = jobs[name].get("needs", [])
+    direct = [needs] if isinstance(needs, str) else list(needs)
+    return set(direct).union(*(needed_jobs(jobs, job) for job in direct))
+
+
 @pytest.mark.parametrize("workflow", [w.name for w in WORKFLOWS])
 def test_tests_gate_every_pulumi_step_and_aws_is_reached_through_oidc(workflow):
     document = load(workflow)
@@ -52,7 +59,7 @@ def test_tests_gate_every_pulumi_step_and_aws_is_reached_through_oidc(workflow):
         pulumi_steps = steps_using(job, "pulumi/actions@")
         if not pulumi_steps:
             continue
-        assert job["needs"] == "test", name
+        assert "test" in needed_jobs(jobs, name), name
         assert job["permissions"]["id-token"] == "write", name
         [credentials] = steps_using(job, "aws-actions/configure-aws-credentials@")
         assert "role-to-assume" in credentials["with"]
@@ -60,6 +67,38 @@ def test_tests_gate_every_pulumi_step_and_aws_is_reached_through_oidc(workflow):
         for step in pulumi_steps:
             assert step["with"]["policyPacks"] == "policy"
             assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+
+
+def policy_pack_virtualenv(pack):
+    """Where the CLI looks for a local policy pack's virtualenv: the path its PulumiPolicy.yaml names."""
+    declaration = yaml.safe_load((ROOT / pack / "PulumiPolicy.yaml").read_text())
+    return f"{pack}/{declaration['runtime']['options']['virtualenv']}"
+
+
+@pytest.mark.parametrize("workflow", [w.name for w in WORKFLOWS])
+def test_every_policy_pack_virtualenv_is_built_before_the_step_that_uses_it(workflow):
+    checked = 0
+    for job in load(workflow)["jobs"].values():
+        steps = job.get("steps", [])
+        for index, step in enumerate(steps):
+            for pack in str(step.get("with", {}).get("policyPacks", "")).split():
+                builds = f"make {policy_pack_virtualenv(pack)}"
+                assert any(builds in str(earlier.get("run", "")).split("\n") for earlier in steps[:index]), (
+                    f"{workflow}: a step uses the policy pack {pack} before any step runs `{builds}`"
+                )
+                checked += 1
+    assert checked > 0
+
+
+def test_the_make_target_builds_the_virtualenv_the_policy_pack_names_from_its_requirements():
+    path = policy_pack_virtualenv("policy")
+    result = subprocess.run(["make", "-n", "-B", path], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert f"-m venv {path}" in result.stdout
+    assert f"{path}/bin/python -m pip install" in result.stdout
+    assert "-r policy/requirements.txt" in result.stdout
+    ignored = subprocess.run(["git", "check-ignore", "-q", f"{path}/bin/python"], cwd=ROOT, timeout=30)
+    assert ignored.returncode == 0, f"{path} is not ignored by git"
 
 
 def test_pull_requests_preview_both_stacks_and_comment():
@@ -80,15 +119,37 @@ def test_main_deploys_dev():
     assert step["with"]["stack-name"].endswith("/dev")
 
 
-def test_prod_is_deployed_only_by_hand_or_a_tag_behind_an_approval():
+def test_prod_is_deployed_only_from_main_or_a_release_tag():
     document = load("deploy-prod.yml")
     assert set(document["on"]) == {"workflow_dispatch", "push"}
     assert document["on"]["push"] == {"tags": ["v*"]}
-    deploy = document["jobs"]["deploy"]
+    jobs = document["jobs"]
+    gate = jobs["test"]["if"]
+    assert gate == "github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/v')"
+    assert all("test" in needed_jobs(jobs, name) for name in jobs if name != "test")
+
+
+def test_prod_reviewers_approve_a_deploy_of_exactly_the_preview_they_saw():
+    jobs = load("deploy-prod.yml")["jobs"]
+    preview, deploy = jobs["preview"], jobs["deploy"]
+    [previewing] = steps_using(preview, "pulumi/actions@")
+    [applying] = steps_using(deploy, "pulumi/actions@")
+    assert preview.get("environment") != "production"  # seen before anyone is asked to approve
+    assert previewing["with"]["command"] == "preview"
+    assert previewing["with"]["comment-on-summary"] is True
     assert deploy["environment"] == "production"
-    commands = [step["with"]["command"] for step in steps_using(deploy, "pulumi/actions@")]
-    assert commands == ["preview", "up"]
-    assert all(step["with"]["stack-name"].endswith("/prod") for step in steps_using(deploy, "pulumi/actions@"))
+    assert deploy["needs"] == "preview"
+    assert applying["with"]["command"] == "up"
+    plan = previewing["with"]["plan"]
+    assert applying["with"]["plan"] == plan
+    [upload] = steps_using(preview, "actions/upload-artifact@")
+    [download] = steps_using(deploy, "actions/download-artifact@")
+    assert upload["with"]["path"] == plan
+    assert download["with"]["name"] == upload["with"]["name"]
+    assert deploy["steps"].index(download) < deploy["steps"].index(applying)
+    for step in (previewing, applying):
+        assert step["with"]["stack-name"].endswith("/prod")
+        assert step["env"]["PULUMI_EXPERIMENTAL"] == "true"  # update plans need it
 
 
 def test_the_policy_pack_declares_its_runtime_and_pins_its_sdk():
