@@ -34,6 +34,7 @@ table = aws.dynamodb.Table(
 # --- Notifications: topics encrypted with a key that CloudWatch alarms may also use.
 account_id = aws.get_caller_identity_output().account_id
 partition = aws.get_partition_output().partition
+region = aws.get_region_output().region
 notification_key = aws.kms.Key(
     "notifications-key",
     description="Encrypts the stock service's SNS topics at rest.",
@@ -52,11 +53,21 @@ notification_key = aws.kms.Key(
                     "Resource": "*",
                 },
                 {
+                    # Only this account's alarms, in this region, may have CloudWatch use the key (confused
+                    # deputy; CloudWatch sends both keys: docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
                     "Sid": "CloudWatchAlarmsPublish",
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                     "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {
+                            "aws:SourceArn": pulumi.Output.format(
+                                "arn:{0}:cloudwatch:{1}:{2}:alarm:*", partition, region, account_id
+                            )
+                        },
+                    },
                 },
             ],
         }
@@ -74,10 +85,17 @@ for index, email in enumerate(config.get_object("alarmEmails") or []):
     aws.sns.TopicSubscription(f"operations-email-{index}", topic=alarms_topic.arn, protocol="email", endpoint=email)
 
 # --- API Gateway writes access logs only once the region's account settings name a CloudWatch role.
+# That setting is one per account and region, shared by every stack there. Deleting `apigateway.Account`
+# resets it (pulumi-aws 7 follows the AWS provider v6, hashicorp/terraform-provider-aws#42226), so a
+# `pulumi destroy` of dev would stop prod's access logs: the setting, its role and the role's policy outlive
+# the stack that made them.
 api_logging_ready: list[pulumi.Resource] = []
 if config.require_bool("manageApiGatewayAccount"):
+    region_wide = pulumi.ResourceOptions(retain_on_delete=True)
     api_logs_role = aws.iam.Role(
-        "apigateway-cloudwatch-role", assume_role_policy=assume_role_policy("apigateway.amazonaws.com")
+        "apigateway-cloudwatch-role",
+        assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
+        opts=region_wide,
     )
     api_logs_policy = aws.iam.RolePolicyAttachment(
         "apigateway-cloudwatch-policy",
@@ -85,12 +103,13 @@ if config.require_bool("manageApiGatewayAccount"):
         policy_arn=pulumi.Output.format(
             "arn:{0}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", partition
         ),
+        opts=region_wide,
     )
     api_logging_ready.append(
         aws.apigateway.Account(
             "apigateway-account",
             cloudwatch_role_arn=api_logs_role.arn,
-            opts=pulumi.ResourceOptions(depends_on=[api_logs_policy]),
+            opts=pulumi.ResourceOptions.merge(region_wide, pulumi.ResourceOptions(depends_on=[api_logs_policy])),
         )
     )
 
@@ -157,6 +176,7 @@ low_stock_notifier = StreamFunction(
             log_retention_days=log_retention_days,
         ),
         stream_arn=table.stream_arn,
+        maximum_record_age_seconds=config.require_int("streamMaximumRecordAgeSeconds"),
         filter_patterns=[{"eventName": ["INSERT", "MODIFY"]}],
         alarm_actions=[alarms_topic.arn],
     ),

@@ -14,12 +14,17 @@ from components.holding_queues import holding_queue, queue_not_empty_alarm
 from components.iam import allow
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
-STREAM_READ_ACTIONS = (
-    "dynamodb:DescribeStream",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
-)
+STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+# Lambda's documented execution-role permissions for a DynamoDB stream also include ListStreams
+# (docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). That action has no resource type, so only a grant on
+# "*" has any effect (docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html);
+# it lists stream ARNs, nothing more.
+STREAM_LIST_ACTION = "dynamodb:ListStreams"
+# DynamoDB Streams keep a record 24 hours (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html);
+# Lambda accepts a maximum record age from 60 s (Lambda API reference, CreateEventSourceMapping).
+STREAM_RETENTION_SECONDS = 24 * 3600
+MINIMUM_RECORD_AGE_SECONDS = 60
+MAXIMUM_RECORD_AGE_SECONDS = STREAM_RETENTION_SECONDS // 2
 
 
 @dataclass
@@ -31,12 +36,22 @@ class StreamFunctionArgs:
     batch_size: int = 100
     batching_window_seconds: int = 0
     maximum_retry_attempts: int = 10_000
-    maximum_record_age_seconds: int = 24 * 3600
+    maximum_record_age_seconds: int = 6 * 3600
     starting_position: str = "TRIM_HORIZON"
     filter_patterns: Sequence[Mapping[str, Any]] = field(default_factory=list)
     iterator_age_alarm_ms: int = 60_000
     failure_retention_seconds: int = 14 * 24 * 3600
     alarm_actions: Sequence[pulumi.Input[str]] = ()
+
+    def __post_init__(self) -> None:
+        # A record given up on is described on the failure queue by its position in the stream; it must still
+        # be readable there when a person acts on it, so it is given up well before the stream trims it.
+        if not MINIMUM_RECORD_AGE_SECONDS <= self.maximum_record_age_seconds <= MAXIMUM_RECORD_AGE_SECONDS:
+            raise ValueError(
+                f"maximum record age must be from {MINIMUM_RECORD_AGE_SECONDS} s to {MAXIMUM_RECORD_AGE_SECONDS} s "
+                f"(half the stream's {STREAM_RETENTION_SECONDS // 3600} h retention), "
+                f"not {self.maximum_record_age_seconds}"
+            )
 
 
 class StreamFunction(pulumi.ComponentResource):
@@ -55,6 +70,7 @@ class StreamFunction(pulumi.ComponentResource):
         statements = [
             *args.function.statements,
             allow(STREAM_READ_ACTIONS, [args.stream_arn]),
+            allow([STREAM_LIST_ACTION], ["*"]),
             allow(["sqs:SendMessage"], [self.failure_queue.arn]),
         ]
         self.lambda_function = LambdaFunction(name, replace(args.function, statements=statements), opts=child)

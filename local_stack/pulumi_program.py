@@ -34,6 +34,7 @@ class RegisteredResource:
     parent_urn: str
     custom: bool
     protect: bool
+    retain_on_delete: bool
     inputs: dict[str, Any]
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +72,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.custom: dict[str, bool] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
         self.protect: dict[str, bool] = {}
+        self.retain_on_delete: dict[str, bool] = {}
         self.property_dependencies: dict[str, dict[str, list[str]]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
@@ -79,6 +81,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.custom[response.urn] = bool(request.custom)
         self.inputs[response.urn] = rpc.deserialize_properties(request.object)
         self.protect[response.urn] = bool(request.protect)
+        self.retain_on_delete[response.urn] = bool(request.retainOnDelete)
         self.property_dependencies[response.urn] = {
             name: list(dependencies.urns) for name, dependencies in request.propertyDependencies.items()
         }
@@ -144,6 +147,7 @@ def _resources(monitor: _RecordingMonitor) -> list[RegisteredResource]:
                 parent_urn=monitor.parents.get(urn, ""),
                 custom=monitor.custom.get(urn, True),
                 protect=monitor.protect.get(urn, False),
+                retain_on_delete=monitor.retain_on_delete.get(urn, False),
                 inputs=monitor.inputs.get(urn, {}),
                 property_dependencies=monitor.property_dependencies.get(urn, {}),
                 outputs=dict(registration.state or {}),

@@ -17,7 +17,7 @@ _SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 
 
 def render(run: ProgramRun) -> str:
-    """Types, names, parents, protection and inputs of every resource, in a stable order."""
+    """Types, names, parents, protection, retention and inputs of every resource, in a stable order."""
     resources = []
     for resource in run.resources:
         parent = run.by_urn(resource.parent_urn)
@@ -27,6 +27,7 @@ def render(run: ProgramRun) -> str:
                 "name": resource.name,
                 "parent": parent.name if parent else None,
                 "protect": resource.protect,
+                "retain_on_delete": resource.retain_on_delete,
                 "inputs": {k: _readable(v) for k, v in sorted(resource.inputs.items()) if k not in _VOLATILE_INPUTS},
             }
         )

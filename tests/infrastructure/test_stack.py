@@ -44,6 +44,36 @@ def test_cloudwatch_alarms_may_use_the_key_to_reach_the_encrypted_alarm_topic(de
     statements = statements_of(dev_stack.named("notifications-key").inputs["policy"])
     alarms = next(s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"})
     assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert alarms["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+    }
+
+
+def service_principals(statement):
+    principal = statement.get("Principal", {})
+    services = principal.get("Service", []) if isinstance(principal, dict) else []
+    return [services] if isinstance(services, str) else list(services)
+
+
+_CONFUSED_DEPUTY_KEYS = {"aws:SourceAccount", "aws:SourceArn"}
+
+
+@pytest.mark.parametrize("stack_fixture", ["dev_stack", "prod_stack"])
+def test_every_service_granted_by_a_resource_policy_acts_only_for_this_account(request, stack_fixture):
+    run = request.getfixturevalue(stack_fixture)
+    checked = 0
+    for key in run.of_type("aws:kms/key:Key"):
+        for statement in statements_of(key.inputs["policy"]):
+            if service_principals(statement):
+                keys = {name for operator in statement.get("Condition", {}).values() for name in operator}
+                assert keys & _CONFUSED_DEPUTY_KEYS, (key.name, statement)
+                checked += 1
+    for permission in run.of_type("aws:lambda/permission:Permission"):
+        if permission.inputs["principal"].endswith(".amazonaws.com"):
+            assert permission.inputs.get("sourceArn") or permission.inputs.get("sourceAccount"), permission.name
+            checked += 1
+    assert checked >= 2
 
 
 def test_the_api_function_may_only_read_and_update_the_table(dev_stack):
@@ -64,18 +94,31 @@ def test_the_notifier_may_publish_to_the_topic_and_read_the_stream(dev_stack):
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3"
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/notifications-key-key-id"
     failures = f"arn:aws:sqs:{REGION}:{ACCOUNT}:low-stock-notifier-failures-0a1b2c3"
-    stream_actions = [
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-    ]
+    stream_actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
     assert granted(dev_stack, "low-stock-notifier") == [
         (["sns:Publish"], [topic]),
         (["kms:Decrypt", "kms:GenerateDataKey"], [key]),
         (stream_actions, [f"{TABLE_ARN}/stream/2024-05-01T00:00:00.000"]),
+        (["dynamodb:ListStreams"], ["*"]),
         (["sqs:SendMessage"], [failures]),
     ]
+
+
+def test_the_notifier_gives_up_on_a_record_hours_before_the_stream_trims_it(dev_stack):
+    assert dev_stack.named("low-stock-notifier-events").inputs["maximumRecordAgeInSeconds"] == 6 * 3600
+    run = run_program(FakeCloud(), "dev", {"streamMaximumRecordAgeSeconds": 3600})
+    assert run.named("low-stock-notifier-events").inputs["maximumRecordAgeInSeconds"] == 3600
+    with pytest.raises(ValueError, match="24 h retention"):
+        run_program(FakeCloud(), "dev", {"streamMaximumRecordAgeSeconds": 24 * 3600})
+
+
+@pytest.mark.parametrize("stack_fixture", ["dev_stack", "prod_stack"])
+def test_the_regions_api_gateway_logging_role_outlives_any_one_stack(request, stack_fixture):
+    run = request.getfixturevalue(stack_fixture)
+    region_wide = ["apigateway-account", "apigateway-cloudwatch-role", "apigateway-cloudwatch-policy"]
+    assert [run.named(name).retain_on_delete for name in region_wide] == [True, True, True]
+    others = [r.name for r in run.resources if r.custom and r.retain_on_delete and r.name not in region_wide]
+    assert others == []  # everything else goes with its stack
 
 
 def test_the_stream_consumer_sees_only_inserts_and_modifications(dev_stack):

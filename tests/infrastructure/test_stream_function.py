@@ -1,6 +1,7 @@
 import json
 
 import pulumi
+import pytest
 
 from components.stream_function import StreamFunction, StreamFunctionArgs
 from tests.infrastructure.conftest import function_args, statements_of
@@ -58,14 +59,10 @@ def test_the_function_reads_only_this_stream_and_writes_only_its_failure_queue()
         assert granted == [
             {
                 "Effect": "Allow",
-                "Action": [
-                    "dynamodb:DescribeStream",
-                    "dynamodb:GetRecords",
-                    "dynamodb:GetShardIterator",
-                    "dynamodb:ListStreams",
-                ],
+                "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
                 "Resource": [STREAM],
             },
+            {"Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": ["*"]},  # no resource type
             {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [failure_arn]},
         ]
 
@@ -93,3 +90,9 @@ def test_alarms_watch_the_iterator_age_and_the_failure_queue():
         component.failure_queue.name,
         component.failure_queue.sqs_managed_sse_enabled,
     ).apply(check)
+
+
+@pytest.mark.parametrize("age", [59, 12 * 3600 + 1, 24 * 3600, -1])
+def test_a_record_is_given_up_well_before_the_stream_trims_it(age):
+    with pytest.raises(ValueError, match="half the stream's 24 h retention"):
+        StreamFunctionArgs(function=function_args(), stream_arn=STREAM, maximum_record_age_seconds=age)

@@ -34,9 +34,13 @@ def test_no_policy_grants_a_wildcard_action(run):
     assert offending == []
 
 
-def test_wildcard_resources_appear_only_in_the_key_policy_where_aws_requires_them(run):
-    names = {name for name, statement in policy_documents(run) if "*" in statement.get("Resource", [])}
-    assert names == {"notifications-key"}
+def test_wildcard_resources_appear_only_where_the_action_or_aws_requires_them(run):
+    """The key policy ("*" is the key itself) and ListStreams, an action with no resource type."""
+    wildcards = [
+        (name, statement["Action"]) for name, statement in policy_documents(run) if "*" in statement.get("Resource", [])
+    ]
+    assert {name for name, _ in wildcards} == {"notifications-key", "low-stock-notifier-policy"}
+    assert [actions for name, actions in wildcards if name != "notifications-key"] == [["dynamodb:ListStreams"]]
 
 
 def test_queues_topics_and_table_are_encrypted_at_rest(run):
