@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from local_stack.functions import Invocation
 from local_stack.local_cloud import DeclaredRoute
@@ -55,7 +55,9 @@ class LocalRestApi:
         for compiled in self._routes:
             found = compiled.pattern.fullmatch(path)
             if found and compiled.route.method == method:
-                return compiled.route, {k: unquote(v) for k, v in found.groupdict().items()}
+                # A REST API passes path parameters on still percent-encoded, as they came in the request line
+                # (payload 1.0); only query strings are decoded. The function decodes them itself.
+                return compiled.route, found.groupdict()
         return None
 
     def _event(

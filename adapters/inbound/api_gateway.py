@@ -83,7 +83,16 @@ def _route(event: dict[str, Any]) -> _Route:
         raise ApiError(404, f"no such resource: {path or '(empty path)'}; use /stocks or /stocks/{{stock_id}}")
     parameters = event.get("pathParameters") or {}
     stock_id = parameters.get("stock_id") if isinstance(parameters, dict) else None
-    return _Route(("GET", "PUT"), stock_id if isinstance(stock_id, str) else unquote(item.group(1)))
+    return _Route(("GET", "PUT"), _decoded_path_value(stock_id if isinstance(stock_id, str) else item.group(1)))
+
+
+def _decoded_path_value(value: str) -> str:
+    """A REST API hands `path` and `pathParameters` on still percent-encoded (`caf%C3%A9`, `A%2B1`), so they
+    are decoded here, exactly once; `+` stays `+` (it means a space only in a query string)."""
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        raise ApiError(400, f"the item id in the path is not percent-encoded UTF-8: {value}") from None
 
 
 def _json_object(event: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """End to end through the local stack, as a client would: HTTP to the API, AWS APIs to the queues and topic."""
 
+import json
 import socket
 
 import pytest
@@ -24,6 +25,22 @@ def test_put_then_get(local_stack):
     status, body = local_stack.request("GET", "/stocks/E2E-B1")
     assert (status, body["stock_level"]) == (200, 4)
     assert body["as_of"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("stock_id", "encoded"),
+    [("E2E-café", "E2E-caf%C3%A9"), ("E2E-A+1", "E2E-A%2B1"), ("E2E-x%y", "E2E-x%25y"), ("E2E-%41", "E2E-%2541")],
+)
+def test_an_item_posted_by_id_is_read_and_updated_through_its_encoded_path(local_stack, stock_id, encoded):
+    body = json.dumps({"stock_id": stock_id, "stock_level": 2, "as_of": "2024-05-01T00:00:00Z"})
+    assert local_stack.request("POST", "/stocks", body)[0] == 200
+    assert local_stack.request("PUT", f"/stocks/{encoded}", '{"stock_level": 6}')[0] == 200
+    status, document = local_stack.request("GET", f"/stocks/{encoded}")
+    assert (status, document["stock_id"], document["stock_level"]) == (200, stock_id, 6)
+    item = local_stack.client("dynamodb").get_item(
+        TableName=local_stack.outputs["table_name"], Key={"stock_id": {"S": stock_id}}
+    )
+    assert item["Item"]["stock_level"] == {"N": "6"}  # one item, under the id as the client wrote it
 
 
 def test_bad_requests_get_a_4xx_with_a_json_message(local_stack):

@@ -60,3 +60,12 @@ def test_a_failing_store_is_a_503_not_a_crash(deployed, monkeypatch):
     status, body = call(api_event("PUT", "/stocks/A000", {"stock_level": 1}))
     assert status == 503
     assert "retry" in body["message"]
+
+
+@pytest.mark.parametrize(("stock_id", "encoded"), [("café", "caf%C3%A9"), ("A+1", "A%2B1"), ("x%y", "x%25y")])
+def test_an_id_set_by_body_is_the_same_item_as_its_encoded_path(deployed, stock_id, encoded):
+    assert call(api_event("POST", "/stocks", {"stock_id": stock_id, "stock_level": 3}))[0] == 200
+    assert call(api_event("PUT", f"/stocks/{encoded}", {"stock_level": 5}, request_time_ms=1714564801000))[0] == 200
+    status, body = call(api_event("GET", f"/stocks/{encoded}"))
+    assert (status, body["stock_id"], body["stock_level"]) == (200, stock_id, 5)
+    assert deployed.stored(stock_id)["stock_level"] == {"N": "5"}

@@ -52,6 +52,22 @@ def test_path_parameter_is_url_decoded_when_api_gateway_gives_none():
     assert parse_request(event) == GetLevelRequest("Aé")
 
 
+@pytest.mark.parametrize(
+    ("encoded", "stock_id"),
+    [("caf%C3%A9", "café"), ("A%2B1", "A+1"), ("A+1", "A+1"), ("x%25y", "x%y"), ("x%2525y", "x%25y"), ("B%2F2", "B/2")],
+)
+def test_a_path_parameter_is_decoded_exactly_once_as_a_rest_api_delivers_it_encoded(encoded, stock_id):
+    event = api_event("GET", f"/stocks/{encoded}")
+    assert event["pathParameters"] == {"stock_id": encoded}  # as API Gateway (REST, payload 1.0) sends it
+    assert parse_request(event) == GetLevelRequest(stock_id)
+
+
+def test_a_path_parameter_that_is_not_utf_8_once_decoded_is_refused():
+    with pytest.raises(ApiError, match="not percent-encoded UTF-8") as refused:
+        parse_request(api_event("GET", "/stocks/A%C3"))
+    assert refused.value.status == 400
+
+
 def test_base64_body_is_decoded():
     request = parse_request(api_event("POST", "/stocks", b'{"stock_id": "A000", "stock_level": 2}'))
     assert request == SetLevelRequest(StockUpdate("A000", 2), REQUEST_TIME)
