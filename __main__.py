@@ -173,6 +173,9 @@ low_stock_notifier = StreamFunction(
                 "TOPIC_ARN": alerts_topic.arn,
                 "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
             },
+            # Each publish starts only if an attempt can end in time (handlers.time_budget): 30 s leaves room
+            # for many per batch where the default 10 s would leave room for a few.
+            timeout_seconds=config.require_int("notifierFunctionTimeoutSeconds"),
             log_retention_days=log_retention_days,
         ),
         stream_arn=table.stream_arn,

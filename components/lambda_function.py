@@ -66,7 +66,8 @@ class LambdaFunction(pulumi.ComponentResource):
             memory_size=args.memory_size,
             timeout=args.timeout_seconds,
             description=args.description,
-            environment={"variables": dict(args.environment)} if args.environment else None,
+            # Lambda does not tell a function its own time-out; the handlers size their AWS calls to it.
+            environment={"variables": {**args.environment, "FUNCTION_TIMEOUT_SECONDS": str(args.timeout_seconds)}},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy]),
         )

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, cast
 import botocore.session
 from botocore.config import Config
 
+from handlers.time_budget import attempt_timeouts, refuse_attempts_that_cannot_finish
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
@@ -21,13 +23,8 @@ logging.getLogger("botocore").setLevel(logging.WARNING)
 # How many saves of one message run at once; the client keeps a connection for each.
 WRITE_CONCURRENCY = 16
 
-# Standard retry mode backs off on throttling; short timeouts leave room for a retry within the function's own.
-_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=2,
-    read_timeout=5,
-    max_pool_connections=WRITE_CONCURRENCY,
-)
+# Lambda does not tell a function its own time-out; the program passes it in this variable.
+FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS"
 
 
 def setting(name: str, default: str | None = None) -> str:
@@ -39,13 +36,34 @@ def setting(name: str, default: str | None = None) -> str:
 
 
 @functools.cache
+def _attempt_timeouts() -> tuple[float, float]:
+    timeout = os.environ.get(FUNCTION_TIMEOUT_VARIABLE)
+    return attempt_timeouts(float(timeout) if timeout else None)
+
+
+@functools.cache
 def _session() -> botocore.session.Session:
     # botocore directly: `import boto3` would also load s3transfer, a third of the cold start, for nothing.
-    return botocore.session.get_session()
+    session = botocore.session.get_session()
+    # First among the `before-send` handlers: the check precedes anything that would send the request.
+    session.get_component("event_emitter").register_first(
+        "before-send", refuse_attempts_that_cannot_finish(sum(_attempt_timeouts()))
+    )
+    return session
 
 
 def _client(service: str) -> Any:
-    return _session().create_client(service, config=_CLIENT_CONFIG)
+    # Standard retry mode backs off on throttling and retries time-outs: 3 retries, 4 attempts. With fixed 2 s + 5 s
+    # attempts that is over 28 s in the worst case, past a 10 s time-out: so attempts are sized to the
+    # function's time-out, and one that might not end within the invocation is not started (time_budget).
+    connect, read = _attempt_timeouts()
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=connect,
+        read_timeout=read,
+        max_pool_connections=WRITE_CONCURRENCY,
+    )
+    return _session().create_client(service, config=config)
 
 
 @functools.cache

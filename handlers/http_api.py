@@ -18,6 +18,7 @@ from adapters.inbound.api_gateway import (
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from domain.use_cases import get_stock_level, set_stock_level
 from handlers import aws
+from handlers.time_budget import start_invocation
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def _repository() -> DynamoDbStockRepository:
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Answer one API Gateway proxy request; bad input is a 4xx, a failing store a 503, never a crash."""
+    start_invocation(context)  # a slow store gets a 503 in time, not API Gateway's 502 after a time-out
     try:
         request = parse_request(event)
         if isinstance(request, GetLevelRequest):

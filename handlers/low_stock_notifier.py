@@ -11,6 +11,7 @@ from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from domain.low_stock import DEFAULT_THRESHOLD, parse_threshold
 from domain.use_cases import react_to_level_change
 from handlers import aws
+from handlers.time_budget import TimeBudget, start_invocation
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +27,19 @@ def _threshold() -> int:
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """React to each change in shard order; stop at the first failure so the shard resumes from it."""
+    """React to each change in shard order; stop at the first failure so the shard resumes from it, and stop
+    before the time runs out: a time-out would make Lambda retry the whole batch, sending its alerts again."""
+    start_invocation(context)
+    budget = TimeBudget(context)
     for record in parse_stream_records(event):
         if record.change is None:
             continue
+        if not budget.allows_another():
+            logger.warning(
+                "time is running out; the stream will resume from this record",
+                extra={"sequence_number": record.sequence_number},
+            )
+            return partial_batch_response(record.sequence_number)
         try:
             alert = react_to_level_change(record.change, _threshold(), _notifier())
         except Exception:
@@ -38,6 +48,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 extra={"sequence_number": record.sequence_number},
             )
             return partial_batch_response(record.sequence_number)
+        budget.finished_one()
         if alert is not None:
             logger.info("low-stock alert sent", extra={"stock_id": alert.stock_id, "stock_level": alert.level})
     return partial_batch_response(None)

@@ -2,7 +2,9 @@
 
 POST /_local/faults {"service": "dynamodb", "operation": "UpdateItem",
                      "error": "ProvisionedThroughputExceededException", "status": 400, "rate": 0.3, "seconds": 10}
-makes that share of matching requests fail for that long; GET reports what was injected; DELETE clears all.
+makes that share of matching requests fail for that long; with {"latency": 6} instead of an error, they are
+held that many seconds, then served (a client that gave up may still see its request applied, as in AWS).
+GET reports what was injected; DELETE clears all and releases every held request.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ class Fault:
     status: int
     rate: float
     until: float
+    latency: float = 0.0
 
     @property
     def key(self) -> str:
-        return f"{self.service}:{self.operation}:{self.error}"
+        return f"{self.service}:{self.operation}:{'latency' if self.latency else self.error}"
 
 
 class FaultInjector:
@@ -46,6 +49,7 @@ class FaultInjector:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._random = random.Random(seed)
+        self._released = threading.Event()  # set on DELETE: held requests go on at once
         self.injected: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()  # every request by service:operation, for the benchmarks
 
@@ -56,6 +60,9 @@ class FaultInjector:
             self.requests[f"{_service(environ)}:{_operation(environ)}"] += 1
         fault = self._fault_for(environ) if self._faults else None
         if fault is None:
+            return self._app(environ, start_response)
+        if fault.latency:
+            self._released.wait(fault.latency)
             return self._app(environ, start_response)
         return _error_response(environ, fault, start_response)
 
@@ -83,10 +90,13 @@ class FaultInjector:
                         status=int(spec.get("status", 500)),
                         rate=float(spec.get("rate", 1.0)),
                         until=time.monotonic() + float(spec.get("seconds", 3600)),
+                        latency=float(spec.get("latency", 0)),
                     )
                 )
             elif method == "DELETE":
                 self._faults.clear()
+                self._released.set()
+                self._released = threading.Event()
             report = {"active": [fault.key for fault in self._faults], "injected": dict(self.injected)}
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(report).encode()]

@@ -56,23 +56,32 @@ def main() -> None:
     handler_stream = logging.StreamHandler(sys.stderr)
     handler_stream.setFormatter(_JsonLogFormatter())
     logging.basicConfig(level=os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"), handlers=[handler_stream])
-    handler = None
+    # The init phase: the handler's module is imported before the first invocation, outside its time-out.
+    init_error: dict[str, Any] | None = None
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+    except Exception as error:
+        init_error = _error(error, "Runtime.ImportModuleError")
+    responses.write(json.dumps({"initialized": True}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            if handler is None:
-                handler = getattr(importlib.import_module(module_name), function_name)
-            result = handler(request["event"], _Context(request["request_id"], time.monotonic() + timeout))
-            response: dict[str, Any] = {"result": result}
+            if init_error is not None:
+                response: dict[str, Any] = {"error": init_error}
+            else:
+                result = handler(request["event"], _Context(request["request_id"], time.monotonic() + timeout))
+                response = {"result": result}
         except Exception as error:  # what Lambda reports as a function error
-            response = {
-                "error": {
-                    "errorType": type(error).__name__,
-                    "errorMessage": str(error),
-                    "stackTrace": traceback.format_exception(error),
-                }
-            }
+            response = {"error": _error(error, type(error).__name__)}
         responses.write(json.dumps(response) + "\n")
+
+
+def _error(error: Exception, error_type: str) -> dict[str, Any]:
+    return {
+        "errorType": error_type,
+        "errorMessage": str(error),
+        "stackTrace": traceback.format_exception(error),
+    }
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from local_stack.local_cloud import DeclaredFunction
 
 logger = logging.getLogger("local_stack.functions")
 _WORKER = Path(__file__).with_name("function_worker.py")
+_INIT_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class ExecutionEnvironment:
             if self._closed:
                 return Invocation(error={"errorType": "Runtime.Stopped", "errorMessage": "the local stack is stopping"})
             process = self._ensure_started()
+            if process is None:
+                message = f"the runtime did not initialise within {_INIT_TIMEOUT_SECONDS} seconds"
+                return Invocation(error={"errorType": "Runtime.InitTimeout", "errorMessage": message})
             assert process.stdin is not None
             process.stdin.write(json.dumps({"event": event, "request_id": str(uuid.uuid4())}) + "\n")
             process.stdin.flush()
@@ -88,7 +92,12 @@ class ExecutionEnvironment:
             process.kill()
             process.wait(timeout=10)
 
-    def _ensure_started(self) -> subprocess.Popen[str]:
+    def _ensure_started(self) -> subprocess.Popen[str] | None:
+        """The running environment, started and initialised if need be (None if its init phase timed out).
+
+        As in Lambda, the init phase (importing the handler's module) does not count against the
+        invocation's time-out; it has its own limit of 10 s
+        (docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)."""
         if self._process is None or self._process.poll() is not None:
             self._responses = queue.Queue()
             self._process = subprocess.Popen(
@@ -102,6 +111,13 @@ class ExecutionEnvironment:
             )
             threading.Thread(target=self._read_responses, args=(self._process,), daemon=True).start()
             threading.Thread(target=self._forward_logs, args=(self._process,), daemon=True).start()
+            try:
+                initialized = self._responses.get(timeout=_INIT_TIMEOUT_SECONDS)
+            except queue.Empty:
+                initialized = None
+            if initialized is None:  # timed out, or the process exited while starting
+                self._stop_process()
+                return None
         return self._process
 
     def _read_responses(self, process: subprocess.Popen[str]) -> None:

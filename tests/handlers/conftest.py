@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from handlers import aws, http_api, low_stock_notifier, queue_import
+from handlers.time_budget import start_invocation
 
 _CACHED = (
+    aws._attempt_timeouts,
     aws._session,
     aws.dynamodb,
     aws.sqs,
@@ -27,6 +29,7 @@ def cold_start():
     yield
     for cached in _CACHED:
         cached.cache_clear()
+    start_invocation(None)  # no invocation's deadline outlives its test
 
 
 @pytest.fixture

@@ -1,6 +1,18 @@
+import json
+import time
+
+import pytest
+
+from handlers import http_api, low_stock_notifier
 from handlers.queue_import import handler
-from handlers.time_budget import TimeBudget
-from tests.events import sqs_event
+from handlers.time_budget import (
+    OutOfTime,
+    TimeBudget,
+    attempt_timeouts,
+    refuse_attempts_that_cannot_finish,
+    start_invocation,
+)
+from tests.events import api_event, sqs_event, stream_event
 
 
 class Context:
@@ -29,3 +41,56 @@ def test_messages_not_started_for_lack_of_time_are_reported_for_retry(deployed):
 def test_with_time_enough_every_message_is_applied(deployed):
     assert handler(sqs_event("A1;1", "A2;2"), Context(60_000)) == {"batchItemFailures": []}
     assert deployed.stored("A2")["stock_level"] == {"N": "2"}
+
+
+def test_an_attempt_that_might_outlast_the_invocation_is_not_started():
+    before_send = refuse_attempts_that_cannot_finish(attempt_seconds=7)
+    start_invocation(Context(9_000))  # 7 s attempt + 1 s margin fits
+    before_send()
+    start_invocation(Context(7_500))
+    with pytest.raises(OutOfTime, match="one attempt may take 7 s"):
+        before_send()
+    start_invocation(None)  # no invocation: nothing to outlast
+    before_send()
+
+
+def test_an_api_write_without_time_for_one_attempt_answers_503_at_once(deployed):
+    started = time.monotonic()
+    response = http_api.handler(api_event("PUT", "/stocks/A1", {"stock_level": 4}), Context(4_000))
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"]) == {"message": "the stock store is unavailable; retry later"}
+    assert time.monotonic() - started < 4  # refused before any request, not after a time-out
+    assert deployed.stored("A1") is None
+
+
+def test_the_notifier_stops_before_its_time_runs_out_at_the_first_record_not_done(deployed):
+    response = low_stock_notifier.handler(stream_event(("A1", 9, 1), ("A2", 9, 0)), Context(900))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+    assert deployed.drain(deployed.alert_inbox_url) == []
+
+
+@pytest.mark.parametrize("function_timeout", [3, 5, 10, 30, 300, 900])
+def test_two_attempts_fit_in_the_functions_time_out_and_none_exceeds_2_plus_5_seconds(function_timeout):
+    connect, read = attempt_timeouts(function_timeout)
+    assert 0 < connect <= 2
+    assert 0 < read <= 5
+    assert 2 * (connect + read) + 1 <= function_timeout
+
+
+def test_the_worst_case_of_three_fixed_attempts_no_longer_outlasts_the_api_function():
+    connect, read = attempt_timeouts(10)
+    assert 4 * (2 + 5) > 10  # the defect: what four attempts could spend before
+    assert connect + read <= 4.5  # now: a retry after a timed-out attempt still fits
+
+
+def test_without_a_known_time_out_attempts_keep_the_longest_time_outs():
+    assert attempt_timeouts(None) == (2, 5)
+
+
+def test_clients_use_time_outs_sized_to_the_function(deployed, monkeypatch):
+    from handlers import aws
+
+    monkeypatch.setenv(aws.FUNCTION_TIMEOUT_VARIABLE, "10")
+    config = vars(aws.dynamodb().meta.config)
+    assert (config["connect_timeout"], config["read_timeout"]) == attempt_timeouts(10)
+    assert config["retries"]["total_max_attempts"] == 4  # botocore counts the first attempt too

@@ -2,6 +2,7 @@ import pulumi
 
 from components.iam import allow
 from components.lambda_function import LambdaFunction
+from handlers.aws import FUNCTION_TIMEOUT_VARIABLE  # the variable the handlers read
 from tests.infrastructure.conftest import function_args, statements_of
 
 
@@ -51,7 +52,7 @@ def test_the_function_runs_on_arm64_with_the_newest_python_and_json_logs_to_its_
         assert architectures == ["arm64"]
         assert logging == {"log_format": "JSON", "log_group": log_group}
         assert (memory, timeout) == (512, 20)
-        assert environment == {"variables": {"TABLE_NAME": "t"}}
+        assert environment == {"variables": {"TABLE_NAME": "t", FUNCTION_TIMEOUT_VARIABLE: str(timeout)}}
         assert handler == "handlers.example.handler"
         assert code_hash == "c2hhMjU2"
 

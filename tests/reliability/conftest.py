@@ -10,7 +10,13 @@ from tests.running_stack import RunningStack, running
 
 # Sized for a slow, busy machine: a cold start plus a 200-line message must fit the function's time-out.
 # Visibility timeout = 6 x 5 s + 1 s window: a message of a failed batch is back 31 s later.
-FAST_RETRIES = {"importFunctionTimeoutSeconds": 5, "queueBatchingWindowSeconds": 1, "maxReceiveCount": 8}
+# The notifier's 10 s time-out makes a slow SNS outlast it with a few alerts in a batch.
+FAST_RETRIES = {
+    "importFunctionTimeoutSeconds": 5,
+    "queueBatchingWindowSeconds": 1,
+    "maxReceiveCount": 8,
+    "notifierFunctionTimeoutSeconds": 10,
+}
 
 
 @pytest.fixture(scope="session")

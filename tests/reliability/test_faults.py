@@ -87,3 +87,27 @@ def test_without_faults_each_crossing_is_notified_exactly_once(stack):
     assert stack.faults()["active"] == []
     time.sleep(5)  # "once" means no second alert arrives later either
     assert own_alerts() == crossings
+
+
+def test_a_slow_table_gets_a_503_with_a_message_before_the_api_function_times_out(stack):
+    # Three attempts of up to 7 s each would outlast the function's 10 s: API Gateway would answer 502.
+    stack.faults("POST", service="dynamodb", operation="UpdateItem", latency=30, seconds=120)
+    status, body = stack.request("PUT", "/stocks/RSLOW-API", json.dumps({"stock_level": 3}))
+    assert (status, body) == (503, {"message": "the stock store is unavailable; retry later"})
+
+
+def test_a_slow_publish_never_sends_an_alert_twice(stack):
+    inbox = AlertInbox(stack, "reliability-slow-publish")
+    items = {f"RP-{n:02d}" for n in range(16)}
+    # 16 publishes of 1 s each outlast the notifier's 10 s: a time-out would resend the batch's alerts.
+    stack.faults("POST", service="sns", operation="Publish", latency=1.0, seconds=600)
+    body = "\n".join(f"{item};0" for item in sorted(items))
+    stack.client("sqs").send_message(QueueUrl=stack.outputs["queue_url"], MessageBody=body)
+
+    def own_alerts():
+        return {item: count for item, count in inbox.per_item().items() if item in items}
+
+    eventually(lambda: set(own_alerts()) == items, timeout=240)
+    stack.faults("DELETE")
+    time.sleep(5)  # "never twice" means no second alert arrives later either
+    assert own_alerts() == dict.fromkeys(items, 1)
