@@ -11,6 +11,7 @@ from components.iam import allow, assume_role_policy
 from components.lambda_function import LambdaFunctionArgs
 from components.queue_function import QueueFunction, QueueFunctionArgs
 from components.stream_function import StreamFunction, StreamFunctionArgs
+from components.subscriptions import checked_email_addresses, email_subscriptions, sms_subscriptions
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 config = pulumi.Config()
@@ -74,15 +75,20 @@ notification_key = aws.kms.Key(
     ),
 )
 alerts_topic = aws.sns.Topic("low-stock-alerts", kms_master_key_id=notification_key.arn)
-for index, phone in enumerate(config.get_object("notificationPhoneNumbers") or []):
-    aws.sns.TopicSubscription(
-        f"low-stock-sms-{index}", topic=alerts_topic.arn, protocol="sms", endpoint=pulumi.Output.secret(phone)
-    )
-for index, email in enumerate(config.get_object("notificationEmails") or []):
-    aws.sns.TopicSubscription(f"low-stock-email-{index}", topic=alerts_topic.arn, protocol="email", endpoint=email)
+sms_subscriptions("low-stock-sms", alerts_topic.arn, config.get_object("notificationPhoneNumbers") or [])
+email_subscriptions(
+    "low-stock-email",
+    alerts_topic.arn,
+    checked_email_addresses("notificationEmails", config.get_object("notificationEmails") or []),
+)
 alarms_topic = aws.sns.Topic("operations-alarms", kms_master_key_id=notification_key.arn)
-for index, email in enumerate(config.get_object("alarmEmails") or []):
-    aws.sns.TopicSubscription(f"operations-email-{index}", topic=alarms_topic.arn, protocol="email", endpoint=email)
+email_subscriptions(
+    "operations-email",
+    alarms_topic.arn,
+    checked_email_addresses(
+        "alarmEmails", config.get_object("alarmEmails") or [], required=config.require_bool("requireAlarmEmails")
+    ),
+)
 
 # --- API Gateway writes access logs only once the region's account settings name a CloudWatch role.
 # That setting is one per account and region, shared by every stack there. Deleting `apigateway.Account`

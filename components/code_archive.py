@@ -1,4 +1,9 @@
-"""A deterministic zip of the Lambda code: same tree, same bytes, so an unchanged tree never shows a code diff."""
+"""A deterministic zip of the Lambda code: same tree, same bytes, so an unchanged tree never shows a code diff.
+
+Entries are stored, not deflated: deflate's output depends on the zlib build (zlib-ng, Cloudflare's and
+Intel's forks compress the same input to different bytes), and Lambda compares the archive's SHA-256. Stored,
+the bytes depend on the files alone. The package is a few tens of kilobytes either way.
+"""
 
 from __future__ import annotations
 
@@ -25,11 +30,12 @@ class CodeArchive:
 def build_code_archive(source_root: Path, packages: Sequence[str], destination: Path) -> CodeArchive:
     """Zip the given top-level packages of `source_root` with fixed times and modes, in sorted order."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_STORED) as archive:
         for path in sorted(_files(source_root, packages)):
             entry = zipfile.ZipInfo(path.relative_to(source_root).as_posix(), date_time=_FIXED_TIME)
+            entry.create_system = 3  # Unix, whatever machine builds it (zipfile says 0 on Windows)
             entry.external_attr = 0o644 << 16
-            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.compress_type = zipfile.ZIP_STORED
             archive.writestr(entry, path.read_bytes())
     digest = hashlib.sha256(destination.read_bytes()).digest()
     return CodeArchive(destination, base64.b64encode(digest).decode())

@@ -11,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pulumi
+
 from local_stack.embedded_aws import PortInUse
 from local_stack.stack import LocalStack, LocalStackSettings
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         while not stopping.wait(0.5):
             pass
         print("Stopping...", flush=True)
-    except PortInUse as error:
+    except (PortInUse, pulumi.RunError) as error:  # a taken port, or a setting the program refuses
         print(f"cannot start: {error}", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -11,8 +11,8 @@ import pytest
 
 from components.code_archive import CodeArchive
 from components.lambda_function import LambdaFunctionArgs
-from local_stack.pulumi_program import ProgramRun, run_program
-from tests.infrastructure.fake_cloud import FakeCloud
+from local_stack.pulumi_program import ProgramRun
+from tests.infrastructure.fake_cloud import FakeCloud, configured_stack
 
 
 @pytest.fixture(autouse=True)
@@ -23,12 +23,12 @@ def _pulumi_mocks() -> None:
 
 @pytest.fixture(scope="session")
 def dev_stack() -> ProgramRun:
-    return run_program(FakeCloud(), "dev")
+    return configured_stack("dev")
 
 
 @pytest.fixture(scope="session")
 def prod_stack() -> ProgramRun:
-    return run_program(FakeCloud(), "prod")
+    return configured_stack("prod")
 
 
 def function_args(**changes: Any) -> LambdaFunctionArgs:

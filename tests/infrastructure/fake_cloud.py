@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+
+from local_stack.pulumi_program import ProgramRun, run_program
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-3"
@@ -60,3 +63,13 @@ class FakeCloud(pulumi.runtime.Mocks):
         if args.token == "aws:index/getRegion:getRegion":
             return {"region": REGION, "name": REGION, "id": REGION}, []
         raise NotImplementedError(f"the fake cloud does not answer {args.token}")
+
+
+# What an operator sets before a stack's first deploy; prod refuses to deploy without an alarm address.
+OPERATOR_SETTINGS: dict[str, dict[str, Any]] = {"prod": {"alarmEmails": ["operations@stock-levels.io"]}}
+OPERATIONS_EMAIL = OPERATOR_SETTINGS["prod"]["alarmEmails"][0]
+
+
+def configured_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> ProgramRun:
+    """The program run under the fake cloud for a stack as its operator has configured it."""
+    return run_program(FakeCloud(), stack, {**OPERATOR_SETTINGS.get(stack, {}), **(overrides or {})})

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from local_stack.pulumi_program import ProgramRun, run_program
-from tests.infrastructure.fake_cloud import FakeCloud
+from local_stack.pulumi_program import ProgramRun
+from tests.infrastructure.fake_cloud import configured_stack
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 STACKS = ("dev", "prod")
@@ -58,7 +58,7 @@ def snapshot_path(stack: str) -> Path:
 def main() -> None:
     SNAPSHOTS.mkdir(exist_ok=True)
     for stack in STACKS:
-        snapshot_path(stack).write_text(render(run_program(FakeCloud(), stack)))
+        snapshot_path(stack).write_text(render(configured_stack(stack)))
         print(f"wrote {snapshot_path(stack).relative_to(Path.cwd())}")
 
 

@@ -2,11 +2,12 @@ import ast
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from local_stack.pulumi_program import run_program
 from tests.infrastructure.conftest import statements_of
-from tests.infrastructure.fake_cloud import ACCOUNT, REGION, FakeCloud
+from tests.infrastructure.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stock-levels-0a1b2c3"
@@ -135,26 +136,65 @@ def test_every_log_group_keeps_the_stacks_retention(request, stack_fixture, days
     assert {group.inputs["retentionInDays"] for group in groups} == {days}
 
 
+def subscriptions(run, protocol):
+    return {
+        r.name: r.inputs
+        for r in run.of_type("aws:sns/topicSubscription:TopicSubscription")
+        if r.inputs["protocol"] == protocol
+    }
+
+
 def test_subscriptions_come_from_config_and_phone_numbers_stay_secret():
     run = run_program(
         FakeCloud(),
         "dev",
-        {"notificationPhoneNumbers": ["+33600000001", "+33600000002"], "notificationEmails": ["buyer@example.com"]},
+        {"notificationPhoneNumbers": ["+33600000001", "+33600000002"], "notificationEmails": ["buyer@shop.fr"]},
     )
     sms = [run.named(f"low-stock-sms-{index}") for index in (0, 1)]
     assert [s.inputs["protocol"] for s in sms] == ["sms", "sms"]
     assert [s.inputs["endpoint"]["value"] for s in sms] == ["+33600000001", "+33600000002"]
     assert all("4dabf18193072939515e22adb298388d" in s.inputs["endpoint"] for s in sms)  # the secret signature
-    email = run.named("low-stock-email-0").inputs
-    assert (email["protocol"], email["endpoint"]) == ("email", "buyer@example.com")
+    assert not any("+3360" in name for name in subscriptions(run, "sms"))  # no number in a resource name
+    [email] = subscriptions(run, "email").values()
+    assert email["endpoint"] == "buyer@shop.fr"
+
+
+def test_removing_one_address_leaves_the_other_subscriptions_as_they_are():
+    addresses = ["first@shop.fr", "second@shop.fr", "third@shop.fr"]
+    before = subscriptions(run_program(FakeCloud(), "dev", {"notificationEmails": addresses}), "email")
+    after = subscriptions(run_program(FakeCloud(), "dev", {"notificationEmails": addresses[1:]}), "email")
+    assert len(before) == 3
+    assert set(after) < set(before)  # same names: nothing to replace, nobody asked to confirm again
+    assert {inputs["endpoint"] for inputs in after.values()} == set(addresses[1:])
 
 
 def test_prod_alarms_reach_the_operations_email(prod_stack):
-    subscription = prod_stack.named("operations-email-0").inputs
+    [subscription] = subscriptions(prod_stack, "email").values()
     topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:operations-alarms-0a1b2c3"
-    assert subscription["topic"] == topic_arn
+    assert (subscription["topic"], subscription["endpoint"]) == (topic_arn, OPERATIONS_EMAIL)
     for alarm in prod_stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         assert alarm.inputs["alarmActions"] == [topic_arn], alarm.name
+
+
+def test_prod_refuses_to_deploy_until_its_alarms_reach_someone():
+    with pytest.raises(pulumi.RunError, match=r"alarmEmails is required .*pulumi config set --path 'alarmEmails\[0\]'"):
+        run_program(FakeCloud(), "prod")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["stock-operations@example.com", "ops@mail.example.org", "ops@shop.test", "ops@host.invalid", "ops@x.example"],
+)
+@pytest.mark.parametrize("setting", ["alarmEmails", "notificationEmails"])
+def test_a_placeholder_address_that_could_never_confirm_is_refused(setting, address):
+    with pytest.raises(pulumi.RunError, match=f"{setting} holds the placeholder"):
+        run_program(FakeCloud(), "dev", {setting: [address]})
+
+
+@pytest.mark.parametrize("address", ["no-at-sign", "@shop.fr", "ops@localhost"])
+def test_a_malformed_address_is_refused(address):
+    with pytest.raises(pulumi.RunError, match="alarmEmails holds"):
+        run_program(FakeCloud(), "dev", {"alarmEmails": [address]})
 
 
 def test_the_threshold_reaches_the_notifier():

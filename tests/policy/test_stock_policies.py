@@ -15,7 +15,7 @@ from pulumi_policy import (
 
 from local_stack.pulumi_program import ProgramRun, run_program
 from policy.stock_policies import POLICIES
-from tests.infrastructure.fake_cloud import FakeCloud
+from tests.infrastructure.fake_cloud import FakeCloud, configured_stack
 
 BY_NAME: dict[str, Any] = {policy.name: policy for policy in POLICIES}
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
@@ -166,7 +166,7 @@ def run_pack(run: ProgramRun) -> list[str]:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_stock_stacks_comply_with_every_policy(stack):
-    assert run_pack(run_program(FakeCloud(), stack)) == []
+    assert run_pack(configured_stack(stack)) == []
 
 
 def test_the_pack_would_stop_an_unsafe_change():

@@ -2,11 +2,10 @@
 
 import pytest
 
-from local_stack.pulumi_program import run_program
 from tests.infrastructure.conftest import statements_of
-from tests.infrastructure.fake_cloud import FakeCloud
+from tests.infrastructure.fake_cloud import configured_stack
 
-STACKS = {name: run_program(FakeCloud(), name) for name in ("dev", "prod")}
+STACKS = {name: configured_stack(name) for name in ("dev", "prod")}
 _KEY_ADMINISTRATION = "AccountAdministersTheKey"  # AWS's default key statement: delegates the key to IAM
 
 
@@ -65,7 +64,7 @@ def test_point_in_time_recovery_is_on(run):
 
 def test_api_methods_are_authenticated_unless_the_stack_opts_out(run):
     assert {m.inputs["authorization"] for m in run.of_type("aws:apigateway/method:Method")} == {"AWS_IAM"}
-    opened = run_program(FakeCloud(), run.stack, {"apiAuthorization": "NONE"})
+    opened = configured_stack(run.stack, {"apiAuthorization": "NONE"})
     assert {m.inputs["authorization"] for m in opened.of_type("aws:apigateway/method:Method")} == {"NONE"}
 
 
