@@ -194,7 +194,7 @@ def render(results: dict[str, object], elapsed: float) -> str:
         "",
         "## 6. Deployment",
         "",
-        f"- Deployment package: **{size:,} bytes**, a zip of {files} stored (uncompressed) files of {unpacked:,} bytes,",
+        f"- Deployment package: **{size:,} bytes**, a zip of {files} stored (not deflated) files, {unpacked:,} bytes,",
         "  so its hash does not depend on the zlib that built it: `domain/`, `adapters/`, `handlers/` only; the",
         "  three functions share it. boto3 comes with the Lambda runtime.",
         f"- The Pulumi program builds its graph of {resources} resources under mocks in a median of",
