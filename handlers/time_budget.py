@@ -31,8 +31,12 @@ _current = _InvocationDeadline()
 
 def start_invocation(context: object) -> None:
     """Take the invocation's end from its context; without one (a test, a script) calls are not bounded."""
+    _current.ends_at = _end_of(context)
+
+
+def _end_of(context: object) -> float | None:
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-    _current.ends_at = time.monotonic() + remaining_ms() / 1000 if callable(remaining_ms) else None
+    return time.monotonic() + remaining_ms() / 1000 if callable(remaining_ms) else None
 
 
 def attempt_timeouts(function_timeout_seconds: float | None) -> tuple[float, float]:
@@ -63,8 +67,7 @@ class TimeBudget:
     """Tracks the longest piece of work so far; `allows_another()` is False once one more might not fit."""
 
     def __init__(self, context: object) -> None:
-        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-        self._deadline: float | None = time.monotonic() + remaining_ms() / 1000 if callable(remaining_ms) else None
+        self._deadline = _end_of(context)
         self._longest = 0.0
         self._started = time.monotonic()
 
