@@ -47,3 +47,9 @@ def test_every_declared_setting_is_read_by_the_program():
     program = (ROOT / "__main__.py").read_text()
     read = set(re.findall(r'config\.(?:require|get)\w*\("(\w+)"\)', program))
     assert read == set(DECLARED)
+
+
+def test_the_phone_numbers_setting_shows_the_command_that_sets_one_as_a_secret():
+    # `pulumi config set --secret notificationPhoneNumbers '[...]'` would store a string, not a list.
+    description = DECLARED["notificationPhoneNumbers"]["description"]
+    assert "pulumi config set --secret --path 'notificationPhoneNumbers[0]' +" in description
