@@ -6,6 +6,7 @@ batch size of 1, and it published to SNS inside the write path for every update 
 
 from __future__ import annotations
 
+import configparser
 import json
 import random
 import tempfile
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local_stack.api_authorization import signed_headers
 from local_stack.embedded_aws import local_client
 from local_stack.stack import LocalStack, LocalStackSettings
 from tools.send_stock_file import main as send_file
@@ -130,12 +132,17 @@ def api_updates(count: int) -> Run:
         try:
             before = stack.request_counts()
             started = time.perf_counter()
+            credentials = configparser.ConfigParser()
+            credentials.read(stack.settings.credentials_path)
+            key, secret = credentials["local"]["aws_access_key_id"], credentials["local"]["aws_secret_access_key"]
             for line in stock_lines(count, seed=9):
                 stock_id, level = line.split(";")
-                request = urllib.request.Request(
-                    f"{outputs['endpoint_url']}/stocks/{stock_id}",
-                    data=json.dumps({"stock_level": int(level)}).encode(),
+                url, body = f"{outputs['endpoint_url']}/stocks/{stock_id}", json.dumps({"stock_level": int(level)})
+                request = urllib.request.Request(  # signed: the API is AWS_IAM, as in AWS
+                    url,
+                    data=body.encode(),
                     method="PUT",
+                    headers=signed_headers("PUT", url, body.encode(), key, secret, stack.region),
                 )
                 with urllib.request.urlopen(request, timeout=30) as response:
                     response.read()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pulumi
 
 from local_stack.embedded_aws import PortInUse
+from local_stack.event_source_checks import EventSourceRefused
 from local_stack.stack import LocalStack, LocalStackSettings
 
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         "--config", action="append", default=[], metavar="KEY=VALUE", help="override a stack setting (repeatable)"
     )
     parser.add_argument("--quiet", action="store_true", help="log warnings only")
+    parser.add_argument(
+        "--no-auth", action="store_true", help="check neither API signatures nor IAM policies (a quick trial)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
@@ -42,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         aws_port=args.aws_port,
         work_dir=args.work_dir or LocalStackSettings.work_dir,
         config=dict(_setting(item) for item in args.config),
+        enforce_authorization=not args.no_auth,
     )
 
     stopping = threading.Event()
@@ -54,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         while not stopping.wait(0.5):
             pass
         print("Stopping...", flush=True)
-    except (PortInUse, pulumi.RunError) as error:  # a taken port, or a setting the program refuses
+    except (PortInUse, pulumi.RunError, EventSourceRefused) as error:  # a taken port, or what AWS would refuse
         print(f"cannot start: {error}", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -1,7 +1,8 @@
 """The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once.
 
 Requests pass through a fault injector first (see local_stack.faults), which does nothing until asked, then
-through the layer that makes DynamoDB writes atomic, as they are in AWS (see local_stack.atomic_dynamodb).
+IAM (local_stack.iam_enforcement: a function's requests are allowed only as its role allows), then the layer
+that makes DynamoDB writes atomic, as they are in AWS (local_stack.atomic_dynamodb).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
 from local_stack.faults import FaultInjector
+from local_stack.iam_enforcement import IamEnforcer
+
+ACCOUNT_ID = "123456789012"  # moto's account
 
 
 class PortInUse(RuntimeError):
@@ -25,9 +29,10 @@ class PortInUse(RuntimeError):
 class EmbeddedAws:
     """moto's AWS APIs on `host:port` (port 0 picks a free one); `url` is the endpoint for boto3 and the CLI."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, region: str = "eu-west-3") -> None:
         emit_one_insert_per_new_item()
-        self.faults = FaultInjector(SerialisedDynamoDb(DomainDispatcherApplication(create_backend_app)))
+        self.iam = IamEnforcer(SerialisedDynamoDb(DomainDispatcherApplication(create_backend_app)), region, ACCOUNT_ID)
+        self.faults = FaultInjector(self.iam)
         try:
             self._server: BaseWSGIServer = make_server(
                 host, port, self.faults, True, request_handler=MotoRequestHandler

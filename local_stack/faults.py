@@ -9,20 +9,18 @@ GET reports what was injected; DELETE clears all and releases every held request
 
 from __future__ import annotations
 
-import io
 import json
 import random
-import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+
+from local_stack.aws_requests import operation, read_body, service
 
 CONTROL_PATH = "/_local/faults"
-_SERVICE_IN_CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -57,7 +55,7 @@ class FaultInjector:
         if environ.get("PATH_INFO") == CONTROL_PATH:
             return self._control(environ, start_response)
         with self._lock:
-            self.requests[f"{_service(environ)}:{_operation(environ)}"] += 1
+            self.requests[f"{service(environ)}:{operation(environ)}"] += 1
         fault = self._fault_for(environ) if self._faults else None
         if fault is None:
             return self._app(environ, start_response)
@@ -67,12 +65,12 @@ class FaultInjector:
         return _error_response(environ, fault, start_response)
 
     def _fault_for(self, environ: dict[str, Any]) -> Fault | None:
-        service, operation = _service(environ), _operation(environ)
+        called = (service(environ), operation(environ))
         now = time.monotonic()
         with self._lock:
             self._faults = [fault for fault in self._faults if fault.until > now]
             for fault in self._faults:
-                if (fault.service, fault.operation) == (service, operation) and self._random.random() < fault.rate:
+                if (fault.service, fault.operation) == called and self._random.random() < fault.rate:
                     self.injected[fault.key] += 1
                     return fault
         return None
@@ -81,7 +79,7 @@ class FaultInjector:
         method = environ["REQUEST_METHOD"]
         with self._lock:
             if method == "POST":
-                spec = json.loads(_read_body(environ) or b"{}")
+                spec = json.loads(read_body(environ) or b"{}")
                 self._faults.append(
                     Fault(
                         service=spec["service"],
@@ -100,27 +98,6 @@ class FaultInjector:
             report = {"active": [fault.key for fault in self._faults], "injected": dict(self.injected)}
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(report).encode()]
-
-
-def _service(environ: dict[str, Any]) -> str:
-    found = _SERVICE_IN_CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return found.group(1) if found else ""
-
-
-def _operation(environ: dict[str, Any]) -> str:
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    if target:  # JSON protocols: DynamoDB_20120810.UpdateItem
-        return str(target).rsplit(".", 1)[-1]
-    body = _read_body(environ)  # query protocol (SNS): Action=Publish in the form
-    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    """The request body, put back so the application behind can read it too."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body: bytes = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
 
 
 def _error_response(environ: dict[str, Any], fault: Fault, start_response: Callable[..., Any]) -> Iterable[bytes]:

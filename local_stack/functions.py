@@ -11,6 +11,7 @@ import sys
 import threading
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ class FunctionFleet:
         self,
         functions: list[DeclaredFunction],
         work_dir: Path,
-        aws_environment: dict[str, str],
+        aws_environment: Callable[[DeclaredFunction], dict[str, str]],
         max_environments: int = 4,
     ) -> None:
         self._functions: dict[str, LocalFunction] = {}
@@ -194,7 +195,9 @@ class FunctionFleet:
             shutil.rmtree(code_dir, ignore_errors=True)
             with zipfile.ZipFile(declared.code_path) as archive:
                 archive.extractall(code_dir)
-            self._functions[declared.arn] = LocalFunction(declared, code_dir, aws_environment, max_environments)
+            self._functions[declared.arn] = LocalFunction(
+                declared, code_dir, aws_environment(declared), max_environments
+            )
 
     def by_arn(self, arn: str) -> LocalFunction:
         return self._functions[arn]

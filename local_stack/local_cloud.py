@@ -15,9 +15,7 @@ from typing import Any
 
 import pulumi
 
-from local_stack.embedded_aws import local_client
-
-ACCOUNT_ID = "123456789012"  # moto's account
+from local_stack.embedded_aws import ACCOUNT_ID, local_client
 
 
 @dataclass
@@ -26,6 +24,7 @@ class DeclaredFunction:
 
     name: str
     arn: str
+    role_arn: str
     handler: str
     code_path: Path
     environment: dict[str, str]
@@ -61,8 +60,16 @@ class LocalDeclarations:
     stages: dict[str, str] = field(default_factory=dict)
     event_sources: list[DeclaredEventSource] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    topic_keys: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
+    queue_visibility_timeouts: dict[str, int] = field(default_factory=dict)
+    role_policies: dict[str, list[str]] = field(default_factory=dict)
+    api_execution_arn: str = ""
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
+
+    def policies_of(self, role_arn: str) -> list[str]:
+        """The inline policy documents the program declared for a role."""
+        return self.role_policies.get(role_arn.rsplit("/", 1)[-1], [])
 
 
 Outputs = dict[str, Any]
@@ -159,12 +166,15 @@ class LocalCloud(pulumi.runtime.Mocks):
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.declared.queues[arn] = url
+        self.declared.queue_visibility_timeouts[arn] = int(inputs.get("visibilityTimeoutSeconds", 30))
         return url, {"name": name, "url": url, "arn": arn}
 
     def _topic(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
         attributes = {"KmsMasterKeyId": inputs["kmsMasterKeyId"]} if inputs.get("kmsMasterKeyId") else {}
         arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         self.declared.topics.append(arn)
+        if inputs.get("kmsMasterKeyId"):
+            self.declared.topic_keys[arn] = inputs["kmsMasterKeyId"]
         return arn, {"name": name, "arn": arn}
 
     def _subscription(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
@@ -185,6 +195,7 @@ class LocalCloud(pulumi.runtime.Mocks):
 
     def _role_policy(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
         self.client("iam").put_role_policy(RoleName=inputs["role"], PolicyName=name, PolicyDocument=inputs["policy"])
+        self.declared.role_policies.setdefault(inputs["role"], []).append(inputs["policy"])
         return f"{inputs['role']}:{name}", {"name": name}
 
     def _log_group(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
@@ -232,6 +243,7 @@ class LocalCloud(pulumi.runtime.Mocks):
         self.declared.functions[name] = DeclaredFunction(
             name=name,
             arn=arn,
+            role_arn=inputs["role"],
             handler=inputs["handler"],
             code_path=code_path,
             environment={key: str(value) for key, value in variables.items()},
@@ -269,6 +281,7 @@ class LocalCloud(pulumi.runtime.Mocks):
         )
         self._resource_paths[(api["id"], root)] = "/"
         execution_arn = f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api['id']}"
+        self.declared.api_execution_arn = execution_arn
         return api["id"], {"rootResourceId": root, "executionArn": execution_arn, "name": name}
 
     def _api_resource(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local_stack.api_authorization import MISSING_TOKEN, Refused, SigV4Authorizer
 from local_stack.functions import Invocation
 from local_stack.local_cloud import DeclaredRoute
 
@@ -28,12 +29,22 @@ class _CompiledRoute:
 
 
 class LocalRestApi:
-    """Routes requests as the deployed API would; methods the program did not declare get API Gateway's 403."""
+    """Routes requests as the deployed API would; methods the program did not declare get API Gateway's 403,
+    and so do requests to an AWS_IAM method that are not signed by a caller allowed to invoke it."""
 
-    def __init__(self, routes: list[DeclaredRoute], stage: str, invoke: Invoke) -> None:
+    def __init__(
+        self,
+        routes: list[DeclaredRoute],
+        stage: str,
+        invoke: Invoke,
+        authorizer: SigV4Authorizer | None = None,
+        execution_arn: str = "",
+    ) -> None:
         self.stage = stage
         self.invoke = invoke
         self._routes = [_CompiledRoute(route, _template_pattern(route.path)) for route in routes]
+        self._authorizer = authorizer
+        self._execution_arn = execution_arn
 
     def respond(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
@@ -45,9 +56,24 @@ class LocalRestApi:
             path = path[len(self.stage) + 1 :] or "/"
         match = self._match(method, path)
         if match is None:
-            return _json(403, {"message": "Missing Authentication Token"})
+            return _json(403, {"message": MISSING_TOKEN})
         route, parameters = match
+        caller = None
+        if route.authorization == "AWS_IAM" and self._authorizer is not None:
+            resource = f"{self._execution_arn}/{self.stage}/{method}{path}"
+            try:
+                caller = self._authorizer.authorize(method, raw_path, headers, body, resource)
+            except Refused as refused:
+                return _json(403, {"message": str(refused)})
         event = self._event(route, method, path, split.query, headers, body, parameters, source_ip)
+        if caller is not None:  # what API Gateway tells the function about a signed caller
+            event["requestContext"]["identity"] |= {
+                "accessKey": caller.access_key,
+                "caller": caller.arn,
+                "user": caller.arn,
+                "userArn": caller.arn,
+                "accountId": caller.arn.split(":")[4],
+            }
         outcome = self.invoke(route.function_arn, event)
         return _http_response(outcome)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
+import string
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -13,9 +15,11 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from local_stack.embedded_aws import EmbeddedAws, PortInUse
+from local_stack.api_authorization import Caller, SigV4Authorizer
+from local_stack.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
+from local_stack.event_source_checks import check_event_source, identity_of
 from local_stack.functions import FunctionFleet, Invocation
-from local_stack.local_cloud import LocalCloud, describe_not_emulated
+from local_stack.local_cloud import DeclaredFunction, LocalCloud, LocalDeclarations, describe_not_emulated
 from local_stack.pulumi_program import PROJECT_ROOT, run_program, stack_config
 from local_stack.queue_poller import QueuePoller
 from local_stack.rest_api import LocalRestApi, bind
@@ -25,6 +29,12 @@ logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
 MAX_ENVIRONMENTS = 5  # concurrent execution environments per function, at most
 _NOT_READY = (503, {"Content-Type": "application/json"}, b'{"message": "the local stack is starting"}')
+CREDENTIALS_PROFILE = "local"
+
+
+def _access_key(prefix: str) -> str:
+    """An access key id shaped like AWS's: AKIA for a user's long-term key, ASIA for a role's session."""
+    return prefix + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
 
 
 @dataclass(frozen=True)
@@ -38,10 +48,15 @@ class LocalStackSettings:
     work_dir: Path = PROJECT_ROOT / ".local"
     config: Mapping[str, Any] = field(default_factory=dict)
     show_notifications: bool = True
+    enforce_authorization: bool = True
 
     @property
     def outputs_path(self) -> Path:
         return self.work_dir / "outputs.json"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.work_dir / "credentials"
 
 
 class LocalStack:
@@ -55,11 +70,13 @@ class LocalStack:
         self._aws: EmbeddedAws | None = None
         self._http: ThreadingHTTPServer | None = None
         self._fleet: FunctionFleet | None = None
+        self._function_keys: dict[str, Caller] = {}
+        self._developer: Caller | None = None
         self._stoppables: list[Callable[[], None]] = []
         self._threads: list[threading.Thread] = []
 
     def start(self) -> dict[str, Any]:
-        self._aws = EmbeddedAws(self.settings.host, self.settings.aws_port)
+        self._aws = EmbeddedAws(self.settings.host, self.settings.aws_port, self.region)
         try:
             self._http = bind(self.settings.host, self.settings.api_port, self._respond)
         except OSError:
@@ -69,15 +86,23 @@ class LocalStack:
         cloud = LocalCloud(self._aws.url, self.region, api_url)
         run = run_program(cloud, self.settings.stack, self.settings.config)
         declared = cloud.declared
+        for source in declared.event_sources:
+            check_event_source(source, declared, check_iam=self.settings.enforce_authorization)
+        developer = self._issue_credentials(declared)
         self._fleet = FunctionFleet(
             list(declared.functions.values()),
             self.settings.work_dir / "functions",
-            self._aws_environment(),
+            self._aws_environment,
             MAX_ENVIRONMENTS,
         )
         if declared.routes:
             [stage] = declared.stages
-            self._api = LocalRestApi(declared.routes, stage, self.invoke)
+            authorizer = (
+                SigV4Authorizer(self.region, [developer, *self._function_keys.values()])
+                if self.settings.enforce_authorization
+                else None
+            )
+            self._api = LocalRestApi(declared.routes, stage, self.invoke, authorizer, declared.api_execution_arn)
         self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
         self._start_pollers(cloud)
         if self.settings.show_notifications:
@@ -116,19 +141,43 @@ class LocalStack:
     def _respond(self, *request: Any) -> tuple[int, dict[str, str], bytes]:
         return self._api.respond(*request) if self._api is not None else _NOT_READY
 
-    def _aws_environment(self) -> dict[str, str]:
-        # A function sees only this and its own declared variables, never the developer's environment.
+    def _aws_environment(self, function: DeclaredFunction) -> dict[str, str]:
+        # A function sees only this and its own declared variables, never the developer's environment; its
+        # credentials are its role's, as Lambda gives them (AWS_SESSION_TOKEN aside).
         assert self._aws is not None
+        credentials = self._function_keys[function.name]
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
             "AWS_ENDPOINT_URL": self._aws.url,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
+
+    def _issue_credentials(self, declared: LocalDeclarations) -> Caller:
+        """Keys for each function's role (its requests checked against the role's policies) and for the
+        developer (the local account's administrator), written as the shared-credentials profile `local`."""
+        assert self._aws is not None
+        for function in declared.functions.values():
+            identity = identity_of(function, declared)
+            caller = Caller(_access_key("ASIA"), secrets.token_urlsafe(30), identity.arn, identity)
+            self._function_keys[function.name] = caller
+            if self.settings.enforce_authorization:
+                self._aws.iam.register(caller.access_key, identity)
+        for topic, key in declared.topic_keys.items():
+            self._aws.iam.encrypt_topic(topic, key)
+        developer = Caller(_access_key("AKIA"), secrets.token_urlsafe(30), f"arn:aws:iam::{ACCOUNT_ID}:root")
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.credentials_path.write_text(
+            f"[{CREDENTIALS_PROFILE}]\naws_access_key_id = {developer.access_key}\n"
+            f"aws_secret_access_key = {developer.secret_key}\n"
+        )
+        self.settings.credentials_path.chmod(0o600)
+        self._developer = developer
+        return developer
 
     def _start_pollers(self, cloud: LocalCloud) -> None:
         declared = cloud.declared
@@ -184,6 +233,25 @@ class LocalStack:
 
         self._spawn("console", show, stopped.set)
 
+    def _describe_authorization(self, declared: LocalDeclarations, outputs: dict[str, Any]) -> None:
+        if not self.settings.enforce_authorization:
+            self.announce("  authorization is OFF (--no-auth): API signatures and IAM policies are not checked")
+            return
+        self.announce("  authorization is ON: each function's AWS calls are checked against its role's policies")
+        if not any(route.authorization == "AWS_IAM" for route in declared.routes) or self._developer is None:
+            return
+        path = self.settings.credentials_path
+        key, secret = self._developer.access_key, self._developer.secret_key
+        self.announce(f"  the API takes SigV4-signed requests only; your credentials: {path} (profile local)")
+        self.announce(
+            f"    curl --aws-sigv4 'aws:amz:{self.region}:execute-api' --user '{key}:{secret}' "
+            f"-X PUT {outputs.get('endpoint_url', '')}/stocks/A000 -d '{{\"stock_level\": 4}}'"
+        )
+        self.announce(
+            f"    AWS_SHARED_CREDENTIALS_FILE={path} aws --profile local --region {self.region} "
+            f"--endpoint-url {outputs['aws_endpoint_url']} sqs list-queues"
+        )
+
     def _spawn(self, name: str, target: Callable[[], None], stop: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
@@ -195,9 +263,7 @@ class LocalStack:
         self.announce(f"Local stack '{self.settings.stack}' is up: {resource_count} resources from the Pulumi program.")
         for line in describe_not_emulated(declared):
             self.announce(f"  not emulated locally: {line}")
-        authorizations = sorted({route.authorization for route in declared.routes} - {"NONE"})
-        if authorizations:
-            self.announce(f"  the API declares {', '.join(authorizations)} authorization; it is not enforced locally")
+        self._describe_authorization(declared, outputs)
         self.announce("  alarms are created but never fire: no metrics are emitted locally")
         self.announce("Outputs:")
         for name, value in outputs.items():

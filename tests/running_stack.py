@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from local_stack.api_authorization import signed_headers
 from local_stack.embedded_aws import local_client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +33,19 @@ class RunningStack:
     outputs: dict[str, Any]
     console: list[str]
 
+    @property
+    def region(self) -> str:
+        return str(self.outputs["topic_arn"].split(":")[3])
+
     def client(self, service: str) -> Any:
-        return local_client(service, self.outputs["aws_endpoint_url"], self.outputs["topic_arn"].split(":")[3])
+        return local_client(service, self.outputs["aws_endpoint_url"], self.region)
+
+    def credentials(self) -> tuple[str, str]:
+        """The developer's access key and secret, from the shared-credentials file the stack wrote."""
+        parser = configparser.ConfigParser()
+        parser.read(self.work_dir / "credentials")
+        profile = parser["local"]
+        return profile["aws_access_key_id"], profile["aws_secret_access_key"]
 
     def drain(self, queue_url: str) -> list[dict[str, Any]]:
         """Every message now on a queue, with its attributes, deleted as read."""
@@ -55,12 +68,20 @@ class RunningStack:
             return report
 
     def request(
-        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
     ) -> tuple[int, dict[str, Any]]:
+        """An HTTP request to the API, signed with the developer's credentials as an AWS_IAM API needs."""
         data = body.encode() if isinstance(body, str) else body
-        request = urllib.request.Request(
-            self.outputs["endpoint_url"] + path, data=data, method=method, headers=headers or {}
-        )
+        url = self.outputs["endpoint_url"] + path
+        key, secret = self.credentials()
+        if signed:
+            headers = signed_headers(method, url, data or b"", key, secret, self.region, headers)
+        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read() or b"{}")
@@ -68,25 +89,37 @@ class RunningStack:
             return error.code, json.loads(error.read() or b"{}")
 
 
-def start_stack(work_dir: Path, config: dict[str, Any] | None = None, timeout: float = 90) -> RunningStack:
-    """Start the local stack on free ports, with stack settings overridden by `config`, and wait until ready."""
+def local_stack_command(work_dir: Path, config: dict[str, Any] | None = None, *options: str) -> list[str]:
+    """`python -m local_stack` on free ports, its files in `work_dir`, stack settings overridden by `config`."""
     overrides = [f"--config={key}={json.dumps(value)}" for key, value in (config or {}).items()]
+    return [
+        sys.executable,
+        "-m",
+        "local_stack",
+        "--port",
+        "0",
+        "--aws-port",
+        "0",
+        "--work-dir",
+        str(work_dir),
+        "--quiet",
+        *overrides,
+        *options,
+    ]
+
+
+def start_stack(
+    work_dir: Path,
+    config: dict[str, Any] | None = None,
+    timeout: float = 90,
+    project: Path = ROOT,
+    options: tuple[str, ...] = (),
+) -> RunningStack:
+    """Start the local stack of `project` (this one, or a changed copy) and wait until it is ready."""
     with (work_dir / "stderr.log").open("w") as stderr_log:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local_stack",
-                "--port",
-                "0",
-                "--aws-port",
-                "0",
-                "--work-dir",
-                str(work_dir),
-                "--quiet",
-                *overrides,
-            ],
-            cwd=ROOT,
+            local_stack_command(work_dir, config, *options),
+            cwd=project,
             stdout=subprocess.PIPE,
             stderr=stderr_log,
             text=True,

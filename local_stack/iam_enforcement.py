@@ -1,0 +1,158 @@
+"""IAM in front of the embedded AWS: a function's requests are allowed only as its role's policies allow them.
+
+Each function calls the embedded AWS with credentials of its own role. This WSGI layer names the action and
+the resource of each such request from the request itself (moto's own enforcement checks DynamoDB and SNS
+requests against "*"), evaluates the role's policies (local_stack.iam_policies), and answers a refused call
+with the service's own access-denied error, in its wire format, as AWS does. Publishing to a KMS-encrypted
+topic also needs kms:GenerateDataKey and kms:Decrypt on its key
+(docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Requests with any other credentials act as the
+local account's administrator, so the developer's `aws --endpoint-url ...` keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from local_stack.aws_requests import access_key_id, operation, read_body
+from local_stack.iam_policies import Identity, denial_message
+
+logger = logging.getLogger("local_stack.iam")
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# An IAM action is named by the operation, except batch operations, which are authorised as the single one
+# (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html).
+_BATCH_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+_TARGET_PREFIXES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodb", "AmazonSQS": "sqs"}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A call refused: by whom, what, on which resource."""
+
+    identity: Identity
+    action: str
+    resource: str
+
+    @property
+    def message(self) -> str:
+        return denial_message(self.identity, self.action, self.resource)
+
+
+class IamEnforcer:
+    """WSGI middleware: requests signed with a registered function's key are authorised against its role."""
+
+    def __init__(self, app: WsgiApp, region: str, account: str) -> None:
+        self._app = app
+        self._region = region
+        self._account = account
+        self._identities: dict[str, Identity] = {}
+        self._topic_keys: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.refusals: list[Refusal] = []
+
+    def register(self, access_key: str, identity: Identity) -> None:
+        """Requests signed with `access_key` come from `identity` and are checked against its policies."""
+        self._identities[access_key] = identity
+
+    def encrypt_topic(self, topic_arn: str, key_arn: str) -> None:
+        """Publishing to this topic also needs the key's data-key grants."""
+        self._topic_keys[topic_arn] = key_arn
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        identity = self._identities.get(access_key_id(environ))
+        if identity is None:
+            return self._app(environ, start_response)
+        for action, resource in self.requirements(environ):
+            if not identity.allows(action, resource):
+                return self._refuse(environ, Refusal(identity, action, resource), start_response)
+        return self._app(environ, start_response)
+
+    def requirements(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
+        """The (action, resource) pairs IAM checks for this request."""
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        name = operation(environ)
+        if target:
+            service = _TARGET_PREFIXES.get(target.split(".", 1)[0], target.split(".", 1)[0].lower())
+            body = json.loads(read_body(environ) or b"{}")
+        else:  # the query protocol: SNS
+            service, body = "sns", _form(read_body(environ))
+        action = f"{service}:{_BATCH_ACTIONS.get(name, name)}"
+        resource = self._resource(service, body)
+        needed = [(action, resource)]
+        if action == "sns:Publish" and resource in self._topic_keys:
+            key = self._topic_keys[resource]
+            needed += [("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
+        return needed
+
+    def _resource(self, service: str, body: dict[str, Any]) -> str:
+        prefix = f"arn:aws:{service}:{self._region}:{self._account}"
+        if service == "dynamodb":
+            if "StreamArn" in body:
+                return str(body["StreamArn"])
+            return f"{prefix}:table/{body.get('TableName', '*')}"
+        if service == "sqs" and "QueueUrl" in body:
+            return f"{prefix}:{str(body['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
+        if service == "sns":
+            return str(body.get("TopicArn") or body.get("TargetArn") or "*")
+        return "*"
+
+    def _refuse(self, environ: dict[str, Any], refusal: Refusal, start_response: Callable[..., Any]) -> list[bytes]:
+        with self._lock:
+            self.refusals.append(refusal)
+        logger.warning(
+            "refused: %s may not %s on %s (role %s)",
+            refusal.identity.session_name,
+            refusal.action,
+            refusal.resource,
+            refusal.identity.role_arn,
+        )
+        return _access_denied(environ, refusal, start_response)
+
+
+def _form(body: bytes) -> dict[str, Any]:
+    return {key: values[-1] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def _access_denied(environ: dict[str, Any], refusal: Refusal, start_response: Callable[..., Any]) -> list[bytes]:
+    """The error each service answers, as its SDK parses it."""
+    target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+    if target.startswith("AmazonSQS."):  # SQS's JSON protocol keeps its query-era error code in a header
+        start_response(
+            "403 Forbidden",
+            [
+                ("Content-Type", "application/x-amz-json-1.0"),
+                ("x-amzn-query-error", "AccessDenied;Sender"),
+            ],
+        )
+        document = {"__type": "com.amazon.coral.service#AccessDeniedException", "message": refusal.message}
+        return [json.dumps(document).encode()]
+    if target:  # DynamoDB and DynamoDB Streams
+        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])
+        document = {"__type": "com.amazon.coral.service#AccessDeniedException", "Message": refusal.message}
+        return [json.dumps(document).encode()]
+    # SNS: AuthorizationError for the topic, KMSAccessDenied for the key behind it.
+    code, status = (
+        ("KMSAccessDenied", "400 Bad Request")
+        if refusal.action.startswith("kms:")
+        else (
+            "AuthorizationError",
+            "403 Forbidden",
+        )
+    )
+    body = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(refusal.message)}</Message>"
+        "</Error><RequestId>local</RequestId></ErrorResponse>"
+    )
+    start_response(status, [("Content-Type", "text/xml")])
+    return [body.encode()]

@@ -1,0 +1,86 @@
+"""The local IAM evaluation: a role may do only what its policies allow, as IAM decides it."""
+
+import io
+import json
+
+import pytest
+
+from local_stack.iam_enforcement import IamEnforcer
+from local_stack.iam_policies import Identity
+
+TABLE = "arn:aws:dynamodb:eu-west-3:123456789012:table/stock-levels"
+QUEUE = "arn:aws:sqs:eu-west-3:123456789012:stock-import-dlq"
+
+
+def role(*statements):
+    document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    return Identity("arn:aws:iam::123456789012:role/fn-role", "fn", (document,))
+
+
+def allow(actions, resources, **more):
+    return {"Effect": "Allow", "Action": actions, "Resource": resources, **more}
+
+
+def test_nothing_is_allowed_unless_a_statement_allows_it():
+    assert not role().allows("dynamodb:GetItem", TABLE)
+    assert role(allow(["dynamodb:GetItem"], [TABLE])).allows("dynamodb:GetItem", TABLE)
+    assert not role(allow(["dynamodb:GetItem"], [TABLE])).allows("dynamodb:UpdateItem", TABLE)
+    assert not role(allow(["dynamodb:GetItem"], [TABLE])).allows("dynamodb:GetItem", TABLE + "-other")
+
+
+def test_wildcards_match_actions_and_resources():
+    identity = role(allow("dynamodb:Get*", "arn:aws:dynamodb:eu-west-3:123456789012:table/*"))
+    assert identity.allows("dynamodb:GetItem", TABLE)
+    assert not identity.allows("dynamodb:PutItem", TABLE)
+
+
+def test_an_explicit_deny_wins_over_any_allow():
+    identity = role(allow("dynamodb:*", "*"), {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": TABLE})
+    assert identity.allows("dynamodb:GetItem", TABLE)
+    assert not identity.allows("dynamodb:DeleteItem", TABLE)
+
+
+def test_not_action_and_not_resource_apply_to_everything_but_what_they_name():
+    identity = role(
+        {"Effect": "Allow", "NotAction": "sqs:DeleteQueue", "Resource": QUEUE},
+        {"Effect": "Deny", "Action": "sqs:*", "NotResource": QUEUE},
+    )
+    assert identity.allows("sqs:SendMessage", QUEUE)
+    assert not identity.allows("sqs:DeleteQueue", QUEUE)
+    assert not identity.allows("sqs:SendMessage", QUEUE + "-other")
+
+
+def environ(target=None, body=b"", form=None):
+    data = form.encode() if form else body
+    headers = {"HTTP_X_AMZ_TARGET": target} if target else {}
+    return {"CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data), **headers}
+
+
+@pytest.mark.parametrize(
+    ("request_environ", "expected"),
+    [
+        (
+            environ("DynamoDB_20120810.UpdateItem", json.dumps({"TableName": "stock-levels"}).encode()),
+            [("dynamodb:UpdateItem", TABLE)],
+        ),
+        (
+            environ(
+                "AmazonSQS.SendMessageBatch",
+                json.dumps({"QueueUrl": "http://h/123456789012/stock-import-dlq"}).encode(),
+            ),
+            [("sqs:SendMessage", QUEUE)],  # a batch is authorised as the single action
+        ),
+        (
+            environ(form="Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aeu-west-3%3A123456789012%3Aalerts&Message=x"),
+            [
+                ("sns:Publish", "arn:aws:sns:eu-west-3:123456789012:alerts"),
+                ("kms:GenerateDataKey", "arn:aws:kms:eu-west-3:123456789012:key/k"),
+                ("kms:Decrypt", "arn:aws:kms:eu-west-3:123456789012:key/k"),
+            ],
+        ),
+    ],
+)
+def test_each_request_is_checked_for_its_action_on_the_resource_it_names(request_environ, expected):
+    enforcer = IamEnforcer(lambda environ, start_response: [], "eu-west-3", "123456789012")
+    enforcer.encrypt_topic("arn:aws:sns:eu-west-3:123456789012:alerts", "arn:aws:kms:eu-west-3:123456789012:key/k")
+    assert enforcer.requirements(request_environ) == expected
