@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit snapshot run send bench lock clean
+.PHONY: test lint typecheck unit snapshot run send bench lock clean test-aws
 
 test: lint typecheck unit
 
@@ -27,6 +27,11 @@ run: $(INSTALLED)
 send: $(INSTALLED)
 	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev]"; exit 2; }
 	$(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)")
+
+# The scenarios (tests/scenarios) against an ephemeral copy of STACK in AWS, created and destroyed with the
+# Pulumi Automation API. Needs the Pulumi CLI and AWS credentials; costs a few cents and about 10 minutes.
+test-aws: $(INSTALLED) policy/venv
+	$(BIN)/python -m tools.test_aws --stack "$(or $(STACK),dev)"
 
 # Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md. About 8 minutes.
 bench: $(INSTALLED)

@@ -186,7 +186,7 @@ def processes_in(directory: Path) -> list[int]:
     return found
 
 
-def eventually(probe: Callable[[], T], timeout: float = 30, interval: float = 0.2) -> T:
+def eventually(probe: Callable[[], T | None], timeout: float = 30, interval: float = 0.2) -> T:
     """The first truthy value `probe` returns, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -32,7 +32,7 @@ def validate(paths):
 
 
 def test_every_workflow_matches_the_github_workflow_schema():
-    assert len(WORKFLOWS) == 3
+    assert len(WORKFLOWS) == 4
     result = validate(WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -65,6 +65,8 @@ def test_tests_gate_every_pulumi_step_and_aws_is_reached_through_oidc(workflow):
         assert "role-to-assume" in credentials["with"]
         assert not {"aws-access-key-id", "aws-secret-access-key"} & set(credentials["with"])
         for step in pulumi_steps:
+            if "command" not in step.get("with", {}):
+                continue  # installs the CLI only
             assert step["with"]["policyPacks"] == "policy"
             assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
 
@@ -75,7 +77,16 @@ def policy_pack_virtualenv(pack):
     return f"{pack}/{declaration['runtime']['options']['virtualenv']}"
 
 
-@pytest.mark.parametrize("workflow", [w.name for w in WORKFLOWS])
+WORKFLOWS_WITH_POLICY_PACKS = [w.name for w in WORKFLOWS if "policyPacks:" in w.read_text()]
+
+
+def test_the_automation_api_run_builds_the_policy_pack_virtualenv_first():
+    """`make test-aws` applies the pack through the Automation API, so its make target builds the venv."""
+    result = subprocess.run(["make", "-n", "-B", "test-aws"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert f"-m venv {policy_pack_virtualenv('policy')}" in result.stdout
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS_WITH_POLICY_PACKS)
 def test_every_policy_pack_virtualenv_is_built_before_the_step_that_uses_it(workflow):
     checked = 0
     for job in load(workflow)["jobs"].values():
@@ -158,3 +169,16 @@ def test_the_policy_pack_declares_its_runtime_and_pins_its_sdk():
     requirements = (ROOT / "policy" / "requirements.txt").read_text()
     assert "pulumi-policy==" in requirements
     assert "pulumi==" in requirements
+
+
+def test_the_scenarios_run_against_an_ephemeral_aws_stack_on_demand_and_nightly():
+    document = load("scenarios-aws.yml")
+    assert set(document["on"]) == {"workflow_dispatch", "schedule"}
+    job = document["jobs"]["scenarios"]
+    assert "test" in needed_jobs(document["jobs"], "scenarios")
+    [run] = [step for step in job["steps"] if "make test-aws" in str(step.get("run", ""))]
+    assert "STACK=dev" in run["run"]
+    assert run["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+    [summary] = [step for step in job["steps"] if "GITHUB_STEP_SUMMARY" in str(step.get("run", ""))]
+    assert summary["if"] == "always()"
+    assert document["concurrency"]["cancel-in-progress"] is False  # a cancelled run would leave its stack
