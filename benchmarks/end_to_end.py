@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_stack.api_authorization import signed_headers
-from local_stack.embedded_aws import local_client
+from local_stack.api_gateway.api_authorization import signed_headers
+from local_stack.aws.embedded_aws import local_client
 from local_stack.stack import LocalStack, LocalStackSettings
 from tools.send_stock_file import main as send_file
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pulumi
 
-from local_stack.embedded_aws import PortInUse
-from local_stack.event_source_checks import EventSourceRefused
+from local_stack.aws.embedded_aws import PortInUse
+from local_stack.lambda_service.event_source_checks import EventSourceRefused
 from local_stack.stack import LocalStack, LocalStackSettings
 
 

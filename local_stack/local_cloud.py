@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from local_stack.embedded_aws import ACCOUNT_ID, local_client
+from local_stack.aws.embedded_aws import ACCOUNT_ID, local_client
 
 
 @dataclass

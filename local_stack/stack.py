@@ -15,15 +15,15 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from local_stack.api_authorization import Caller, SigV4Authorizer
-from local_stack.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
-from local_stack.event_source_checks import check_event_source, identity_of
-from local_stack.functions import FunctionFleet, Invocation
+from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
+from local_stack.api_gateway.rest_api import LocalRestApi, bind
+from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
+from local_stack.lambda_service.event_source_checks import check_event_source, identity_of
+from local_stack.lambda_service.functions import FunctionFleet, Invocation
+from local_stack.lambda_service.queue_poller import QueuePoller
+from local_stack.lambda_service.stream_poller import StreamPoller
 from local_stack.local_cloud import DeclaredFunction, LocalCloud, LocalDeclarations, describe_not_emulated
 from local_stack.pulumi_program import PROJECT_ROOT, run_program, stack_config
-from local_stack.queue_poller import QueuePoller
-from local_stack.rest_api import LocalRestApi, bind
-from local_stack.stream_poller import StreamPoller
 
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from local_stack.api_authorization import signed_headers
-from local_stack.embedded_aws import local_client
+from local_stack.api_gateway.api_authorization import signed_headers
+from local_stack.aws.embedded_aws import local_client
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")

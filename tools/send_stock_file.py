@@ -24,7 +24,7 @@ import boto3
 
 from adapters.inbound.stock_lines import parse_stock_line
 from domain.errors import InvalidStockInput
-from local_stack.embedded_aws import local_client
+from local_stack.aws.embedded_aws import local_client
 
 SQS_BATCH_ENTRIES = 10
 SQS_MAX_PAYLOAD = 1024 * 1024  # no queue takes more in one message or one batch

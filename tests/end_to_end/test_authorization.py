@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.api_authorization import BAD_SIGNATURE, MISSING_TOKEN, signed_headers
+from local_stack.api_gateway.api_authorization import BAD_SIGNATURE, MISSING_TOKEN, signed_headers
 from tests.running_stack import ROOT, RunningStack, eventually, local_stack_command, start_stack, stop_stack
 
 ACCOUNT_REGION = "eu-west-3:123456789012"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from local_stack.api_authorization import (
+from local_stack.api_gateway.api_authorization import (
     BAD_SIGNATURE,
     INVALID_TOKEN,
     MISSING_TOKEN,
@@ -13,7 +13,7 @@ from local_stack.api_authorization import (
     SigV4Authorizer,
     signed_headers,
 )
-from local_stack.iam_policies import Identity
+from local_stack.aws.iam_policies import Identity
 
 REGION = "eu-west-3"
 URL = "http://127.0.0.1:3000/api/stocks/caf%C3%A9"

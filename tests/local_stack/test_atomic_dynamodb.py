@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models.table import Table
 
-from local_stack.embedded_aws import EmbeddedAws, local_client
+from local_stack.aws.embedded_aws import EmbeddedAws, local_client
 
 WRITERS = 8
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.event_source_checks import EventSourceRefused, check_event_source
+from local_stack.lambda_service.event_source_checks import EventSourceRefused, check_event_source
 from local_stack.local_cloud import DeclaredEventSource, DeclaredFunction, LocalDeclarations
 
 QUEUE = "arn:aws:sqs:eu-west-3:123456789012:imports"

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from local_stack.iam_enforcement import IamEnforcer
-from local_stack.iam_policies import Identity
+from local_stack.aws.iam_enforcement import IamEnforcer
+from local_stack.aws.iam_policies import Identity
 
 TABLE = "arn:aws:dynamodb:eu-west-3:123456789012:table/stock-levels"
 QUEUE = "arn:aws:sqs:eu-west-3:123456789012:stock-import-dlq"

@@ -1,5 +1,5 @@
-from local_stack.functions import Invocation
-from local_stack.queue_poller import QueuePoller
+from local_stack.lambda_service.functions import Invocation
+from local_stack.lambda_service.queue_poller import QueuePoller
 
 QUEUE = "arn:aws:sqs:eu-west-3:123456789012:imports"
 

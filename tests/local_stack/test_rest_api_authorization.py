@@ -1,9 +1,9 @@
 """Which routes the local API checks: AWS_IAM methods only, as API Gateway does."""
 
-from local_stack.api_authorization import Caller, SigV4Authorizer
-from local_stack.functions import Invocation
+from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
+from local_stack.api_gateway.rest_api import LocalRestApi
+from local_stack.lambda_service.functions import Invocation
 from local_stack.local_cloud import DeclaredRoute
-from local_stack.rest_api import LocalRestApi
 
 OK = Invocation(result={"statusCode": 200, "body": "{}"})
 

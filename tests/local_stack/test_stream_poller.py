@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from local_stack.functions import Invocation
-from local_stack.stream_poller import StreamPoller, matches
+from local_stack.lambda_service.functions import Invocation
+from local_stack.lambda_service.stream_poller import StreamPoller, matches
 
 STREAM = "arn:aws:dynamodb:eu-west-3:123456789012:table/t/stream/1"
 FAILURES = "arn:aws:sqs:eu-west-3:123456789012:failures"

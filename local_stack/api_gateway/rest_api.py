@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local_stack.api_authorization import MISSING_TOKEN, Refused, SigV4Authorizer
-from local_stack.functions import Invocation
+from local_stack.api_gateway.api_authorization import MISSING_TOKEN, Refused, SigV4Authorizer
+from local_stack.lambda_service.functions import Invocation
 from local_stack.local_cloud import DeclaredRoute
 
 logger = logging.getLogger("local_stack.api")

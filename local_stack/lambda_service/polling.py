@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-logger = logging.getLogger("local_stack.polling")
+logger = logging.getLogger("local_stack.lambda_service.polling")
 
 
 class Poller:

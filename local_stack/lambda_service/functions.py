@@ -18,7 +18,7 @@ from typing import Any
 
 from local_stack.local_cloud import DeclaredFunction
 
-logger = logging.getLogger("local_stack.functions")
+logger = logging.getLogger("local_stack.lambda_service.functions")
 _WORKER = Path(__file__).with_name("function_worker.py")
 _INIT_TIMEOUT_SECONDS = 10
 

@@ -8,7 +8,7 @@ the function's role cannot read its source or reach its on-failure destination
 
 from __future__ import annotations
 
-from local_stack.iam_policies import Identity
+from local_stack.aws.iam_policies import Identity
 from local_stack.local_cloud import DeclaredEventSource, DeclaredFunction, LocalDeclarations
 
 _QUEUE_READ_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")

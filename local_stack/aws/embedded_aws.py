@@ -1,8 +1,8 @@
 """The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once.
 
-Requests pass through a fault injector first (see local_stack.faults), which does nothing until asked, then
-IAM (local_stack.iam_enforcement: a function's requests are allowed only as its role allows), then the layer
-that makes DynamoDB writes atomic, as they are in AWS (local_stack.atomic_dynamodb).
+Requests pass through a fault injector first (see local_stack.aws.faults), which does nothing until asked, then
+IAM (local_stack.aws.iam_enforcement: a function's requests are allowed only as its role allows), then the layer
+that makes DynamoDB writes atomic, as they are in AWS (local_stack.aws.atomic_dynamodb).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local_stack.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
-from local_stack.faults import FaultInjector
-from local_stack.iam_enforcement import IamEnforcer
+from local_stack.aws.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
+from local_stack.aws.faults import FaultInjector
+from local_stack.aws.iam_enforcement import IamEnforcer
 
 ACCOUNT_ID = "123456789012"  # moto's account
 

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from local_stack.functions import Invocation
-from local_stack.polling import Poller
+from local_stack.lambda_service.functions import Invocation
+from local_stack.lambda_service.polling import Poller
 
 logger = logging.getLogger("local_stack.sqs")
 _MAX_RECEIVE = 10  # ReceiveMessage returns at most ten messages

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from local_stack.functions import Invocation
-from local_stack.polling import Poller
+from local_stack.lambda_service.functions import Invocation
+from local_stack.lambda_service.polling import Poller
 
 logger = logging.getLogger("local_stack.streams")
 _IDLE_WAIT_SECONDS = 0.25

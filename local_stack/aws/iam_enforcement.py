@@ -2,7 +2,7 @@
 
 Each function calls the embedded AWS with credentials of its own role. This WSGI layer names the action and
 the resource of each such request from the request itself (moto's own enforcement checks DynamoDB and SNS
-requests against "*"), evaluates the role's policies (local_stack.iam_policies), and answers a refused call
+requests against "*"), evaluates the role's policies (local_stack.aws.iam_policies), and answers a refused call
 with the service's own access-denied error, in its wire format, as AWS does. Publishing to a KMS-encrypted
 topic also needs kms:GenerateDataKey and kms:Decrypt on its key
 (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Requests with any other credentials act as the
@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from local_stack.aws_requests import access_key_id, operation, read_body
-from local_stack.iam_policies import Identity, denial_message
+from local_stack.aws.aws_requests import access_key_id, operation, read_body
+from local_stack.aws.iam_policies import Identity, denial_message
 
 logger = logging.getLogger("local_stack.iam")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -1,0 +1,1 @@
+"""The API Gateway front door: routes, proxy events, and AWS_IAM authorization."""

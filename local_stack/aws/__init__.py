@@ -1,0 +1,1 @@
+"""The embedded AWS (moto on loopback) and what guards it: faults, IAM, DynamoDB's atomic writes."""

@@ -1,0 +1,1 @@
+"""The Lambda service: execution environments, event source pollers, and what creating a mapping checks."""
