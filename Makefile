@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit snapshot run send bench lock clean test-aws
+.PHONY: test check lint typecheck unit snapshot run send bench lock clean test-aws
 
 test: lint typecheck unit
+
+# The edit-test loop: lint, types, architecture, unit and infrastructure tests, no local stack (under 30 s).
+check: lint typecheck
+	$(BIN)/pytest -m "not local_stack"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

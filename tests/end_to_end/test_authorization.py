@@ -16,6 +16,8 @@ import pytest
 from local_stack.api_gateway.api_authorization import BAD_SIGNATURE, MISSING_TOKEN, signed_headers
 from tests.running_stack import ROOT, RunningStack, eventually, local_stack_command, start_stack, stop_stack
 
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
+
 ACCOUNT_REGION = "eu-west-3:123456789012"
 _COPIED = (
     "__main__.py",

@@ -8,6 +8,8 @@ import pytest
 from tests.running_stack import AlertInbox, eventually, processes_in, start_stack, stop_stack
 from tools import send_stock_file
 
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
+
 
 def level_of(stack, stock_id):
     status, body = stack.request("GET", f"/stocks/{stock_id}")

@@ -14,6 +14,8 @@ from moto.dynamodb.models.table import Table
 
 from local_stack.aws.embedded_aws import EmbeddedAws, local_client
 
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
+
 WRITERS = 8
 
 

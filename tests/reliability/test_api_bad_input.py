@@ -7,6 +7,8 @@ import pytest
 
 from tests.reliability.conftest import stored_levels
 
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
+
 J = json.dumps
 MALFORMED = [
     # (name, method, path, body, headers, expected status)

@@ -11,6 +11,8 @@ from tests.reliability.conftest import stored_levels
 from tests.reliability.scenarios import shuffled_updates
 from tests.running_stack import AlertInbox, eventually, processes_in
 
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
+
 
 @pytest.fixture(autouse=True)
 def _no_faults_left(stack):

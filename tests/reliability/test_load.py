@@ -7,8 +7,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain.stock import format_as_of
 from tests.reliability.conftest import stored_levels
+
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 40

@@ -4,9 +4,13 @@ import random
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from tests.reliability.conftest import stored_levels
 from tests.reliability.scenarios import INVALID_LINES, shuffled_updates
 from tests.running_stack import eventually
+
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 
 
 def test_the_final_table_is_the_latest_of_every_item_and_every_bad_line_is_kept(stack):

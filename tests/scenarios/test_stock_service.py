@@ -15,6 +15,8 @@ import pytest
 from tests.running_stack import eventually
 from tests.scenarios.target import Target
 
+pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
+
 
 def level_of(target: Target, stock_id: str) -> int | None:
     status, body = target.api("GET", f"/stocks/{stock_id}")
