@@ -32,6 +32,17 @@ table = aws.dynamodb.Table(
     opts=pulumi.ResourceOptions(protect=deletion_protected),
 )
 
+# The record of alerts sent, so that a stream record delivered again after a crash is not announced again.
+# Its entries are removed by time to live once no retry can come (handlers.low_stock_notifier).
+sent_alerts = aws.dynamodb.Table(
+    "low-stock-alerts-sent",
+    billing_mode="PAY_PER_REQUEST",
+    hash_key="change_id",
+    attributes=[{"name": "change_id", "type": "S"}],
+    ttl={"attribute_name": "expires_at", "enabled": True},
+    server_side_encryption={"enabled": True},
+)
+
 # --- Notifications: topics encrypted with a key that CloudWatch alarms may also use.
 account_id = aws.get_caller_identity_output().account_id
 partition = aws.get_partition_output().partition
@@ -174,9 +185,11 @@ low_stock_notifier = StreamFunction(
             statements=[
                 allow(["sns:Publish"], [alerts_topic.arn]),
                 allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
+                allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts.arn]),
             ],
             environment={
                 "TOPIC_ARN": alerts_topic.arn,
+                "SENT_ALERTS_TABLE": sent_alerts.name,
                 "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
             },
             # Each publish starts only if an attempt can end in time (handlers.time_budget): 30 s leaves room

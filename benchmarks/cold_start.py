@@ -19,7 +19,9 @@ BASELINE = "import boto3; boto3.client('dynamodb')"
 FIRST_INVOCATION = {
     "handlers.http_api": "import handlers.http_api as h; h._repository()",
     "handlers.queue_import": "import handlers.queue_import as h; h._repository()",
-    "handlers.low_stock_notifier": "import handlers.low_stock_notifier as h; h._notifier(); h._threshold()",
+    "handlers.low_stock_notifier": (
+        "import handlers.low_stock_notifier as h; h._notifier(); h._sent_alerts(); h._threshold()"
+    ),
 }
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "eu-west-3",
@@ -27,6 +29,7 @@ ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "bench",
     "TABLE_NAME": "stock-levels",
     "TOPIC_ARN": "arn:aws:sns:eu-west-3:123456789012:alerts",
+    "SENT_ALERTS_TABLE": "low-stock-alerts-sent",
     "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/dlq",
     "PYTHONDONTWRITEBYTECODE": "1",
 }

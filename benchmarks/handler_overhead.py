@@ -11,7 +11,7 @@ from unittest.mock import patch
 
 from handlers import http_api, low_stock_notifier, queue_import
 from tests.events import api_event, sqs_event, stream_event
-from tests.fakes import FakeNotifier, FakeRejectedInputStore, FakeStockRepository
+from tests.fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
 
 
 def _median_seconds(action: Callable[[], Any], repeats: int = 7) -> float:
@@ -31,6 +31,7 @@ def measure() -> dict[str, float]:
         fakes.enter_context(patch.object(queue_import, "_repository", lambda: repository))
         fakes.enter_context(patch.object(queue_import, "_rejected_input_store", FakeRejectedInputStore))
         fakes.enter_context(patch.object(low_stock_notifier, "_notifier", lambda: notifier))
+        fakes.enter_context(patch.object(low_stock_notifier, "_sent_alerts", FakeSentAlerts))  # a new record each time
         return _measure_with_fakes()
 
 

@@ -42,6 +42,23 @@ class LowStockNotifier(Protocol):
         ...
 
 
+class SentAlerts(Protocol):
+    """The record of alerts already sent, so that a change delivered again is not announced again."""
+
+    def claim(self, change_id: str) -> bool:
+        """Hold the alert of this change for sending and return True; False if it was sent already.
+        Raise if another attempt holds it still: the caller retries once that hold has expired."""
+        ...
+
+    def mark_sent(self, change_id: str) -> None:
+        """Record that the alert of this change was accepted: it is never sent again."""
+        ...
+
+    def release(self, change_id: str) -> None:
+        """Let go of a claim whose alert was not sent, so that a retry sends it."""
+        ...
+
+
 @dataclass(frozen=True)
 class RejectedInput:
     """A piece of input that can never be applied, where it came from and why it was refused."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.low_stock import LevelChange, LowStockAlert, low_stock_alert
-from domain.ports import LowStockNotifier, SaveOutcome, StockRepository
+from domain.ports import LowStockNotifier, SaveOutcome, SentAlerts, StockRepository
 from domain.stock import StockLevel, StockUpdate, validate_stock_id
 
 
@@ -34,9 +34,21 @@ def get_stock_level(stock_id: str, repository: StockRepository) -> StockLevel | 
     return repository.get(validate_stock_id(stock_id))
 
 
-def react_to_level_change(change: LevelChange, threshold: int, notifier: LowStockNotifier) -> LowStockAlert | None:
-    """Send a low-stock alert if this change crosses the threshold; return the alert sent, if any."""
+def react_to_level_change(
+    change: LevelChange, change_id: str, threshold: int, notifier: LowStockNotifier, sent_alerts: SentAlerts
+) -> LowStockAlert | None:
+    """Send a low-stock alert if this change crosses the threshold, once, however often the change is delivered;
+    return the alert sent now, if any.
+
+    The alert is claimed before it is sent and marked sent once accepted: a change delivered again after a
+    crash is skipped, and one whose send failed is released and sent on the retry, so no alert is lost."""
     alert = low_stock_alert(change, threshold)
-    if alert is not None:
+    if alert is None or not sent_alerts.claim(change_id):
+        return None
+    try:
         notifier.send(alert)
+    except Exception:
+        sent_alerts.release(change_id)
+        raise
+    sent_alerts.mark_sent(change_id)
     return alert

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from adapters.inbound.dynamodb_stream import parse_stream_records, partial_batch_response
+from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from domain.low_stock import DEFAULT_THRESHOLD, parse_threshold
 from domain.use_cases import react_to_level_change
@@ -14,11 +15,20 @@ from handlers import aws
 from handlers.time_budget import TimeBudget, start_invocation
 
 logger = logging.getLogger(__name__)
+# Sent marks outlive every retry of their stream record: a stream keeps records 24 hours.
+_KEEP_SENT_SECONDS = 48 * 3600
 
 
 @functools.cache
 def _notifier() -> SnsLowStockNotifier:
     return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
+
+
+@functools.cache
+def _sent_alerts() -> DynamoDbSentAlerts:
+    # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
+    hold = float(aws.setting(aws.FUNCTION_TIMEOUT_VARIABLE, "30"))
+    return DynamoDbSentAlerts(aws.dynamodb(), aws.setting("SENT_ALERTS_TABLE"), hold, _KEEP_SENT_SECONDS)
 
 
 @functools.cache
@@ -41,7 +51,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             )
             return partial_batch_response(record.sequence_number)
         try:
-            alert = react_to_level_change(record.change, _threshold(), _notifier())
+            alert = react_to_level_change(record.change, record.event_id, _threshold(), _notifier(), _sent_alerts())
         except Exception:
             logger.exception(
                 "alert not sent; the stream will retry from this record",

@@ -149,6 +149,11 @@ class LocalCloud(pulumi.runtime.Mocks):
         if inputs.get("streamEnabled"):
             request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": inputs["streamViewType"]}
         table = self.client("dynamodb").create_table(**request)["TableDescription"]
+        ttl = inputs.get("ttl") or {}
+        if ttl.get("enabled"):  # moto records it; items are not expired locally
+            self.client("dynamodb").update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]}
+            )
         return name, {"name": name, "arn": table["TableArn"], "streamArn": table.get("LatestStreamArn", "")}
 
     def _queue(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:

@@ -66,6 +66,12 @@ def account() -> Iterator[Account]:
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
+        dynamodb.create_table(
+            TableName="sent-alerts",
+            KeySchema=[{"AttributeName": "change_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "change_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         dead_letters = sqs.create_queue(QueueName="stock-import-dlq")["QueueUrl"]
         inbox = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
         topic_arn = sns.create_topic(Name="low-stock")["TopicArn"]

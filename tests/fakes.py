@@ -53,3 +53,26 @@ class FakeRejectedInputStore:
 
     def keep(self, rejected: list[RejectedInput]) -> None:
         self.kept.extend(rejected)
+
+
+class FakeSentAlerts:
+    """Claims, sent marks and releases in dicts; `held` simulates a claim another attempt still holds."""
+
+    def __init__(self, held: frozenset[str] = frozenset()) -> None:
+        self.claimed: set[str] = set(held)
+        self.sent: set[str] = set()
+        self.held = set(held)
+
+    def claim(self, change_id: str) -> bool:
+        if change_id in self.sent:
+            return False
+        if change_id in self.held:
+            raise RuntimeError(f"the alert of {change_id} is being sent by another attempt")
+        self.claimed.add(change_id)
+        return True
+
+    def mark_sent(self, change_id: str) -> None:
+        self.sent.add(change_id)
+
+    def release(self, change_id: str) -> None:
+        self.claimed.discard(change_id)

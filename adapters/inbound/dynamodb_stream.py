@@ -15,16 +15,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StreamRecord:
-    """One stream record: its sequence number and the change of level it carries, if any."""
+    """One stream record: its sequence number, the change of level it carries (if any), and the record's id,
+    the same each time the stream delivers it again."""
 
     sequence_number: str
     change: LevelChange | None
+    event_id: str = ""
 
 
 def parse_stream_records(event: dict[str, Any]) -> list[StreamRecord]:
     """The records of a stream event, in shard order; a record with no level to react to has change None."""
     return [
-        StreamRecord(str(record["dynamodb"]["SequenceNumber"]), _change(record))
+        StreamRecord(str(record["dynamodb"]["SequenceNumber"]), _change(record), str(record.get("eventID", "")))
         for record in event.get("Records") or []
     ]
 

@@ -6,7 +6,7 @@ from domain.errors import InvalidStockInput
 from domain.low_stock import LevelChange, LowStockAlert
 from domain.stock import StockLevel, StockUpdate
 from domain.use_cases import get_stock_level, react_to_level_change, set_stock_level, set_stock_levels
-from tests.fakes import FakeNotifier, FakeStockRepository
+from tests.fakes import FakeNotifier, FakeSentAlerts, FakeStockRepository
 
 NOON = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -75,20 +75,38 @@ def test_reading_with_an_invalid_id_never_reaches_the_store(mocker):
 
 def test_a_crossing_sends_one_alert(mocker):
     notifier = mocker.Mock()
-    alert = react_to_level_change(LevelChange("A1", 3, 1), 1, notifier)
+    alert = react_to_level_change(LevelChange("A1", 3, 1), "change-1", 1, notifier, FakeSentAlerts())
     notifier.send.assert_called_once_with(LowStockAlert("A1", 1, 1))
     assert alert == LowStockAlert("A1", 1, 1)
 
 
-def test_no_crossing_sends_nothing(mocker):
-    notifier = mocker.Mock()
-    assert react_to_level_change(LevelChange("A1", 1, 0), 1, notifier) is None
+def test_no_crossing_sends_nothing_and_claims_nothing(mocker):
+    notifier, sent_alerts = mocker.Mock(), FakeSentAlerts()
+    assert react_to_level_change(LevelChange("A1", 1, 0), "change-1", 1, notifier, sent_alerts) is None
     notifier.send.assert_not_called()
+    assert sent_alerts.claimed == set()
 
 
-def test_a_failed_send_propagates_so_the_caller_retries():
-    notifier = FakeNotifier(failures=1)
+def test_a_failed_send_is_released_and_sent_on_the_retry():
+    notifier, sent_alerts = FakeNotifier(failures=1), FakeSentAlerts()
     with pytest.raises(ConnectionError):
-        react_to_level_change(LevelChange("A1", 3, 1), 1, notifier)
-    react_to_level_change(LevelChange("A1", 3, 1), 1, notifier)
+        react_to_level_change(LevelChange("A1", 3, 1), "change-1", 1, notifier, sent_alerts)
+    assert sent_alerts.claimed == set()
+    react_to_level_change(LevelChange("A1", 3, 1), "change-1", 1, notifier, sent_alerts)
     assert notifier.sent == [LowStockAlert("A1", 1, 1)]
+    assert sent_alerts.sent == {"change-1"}
+
+
+def test_a_change_delivered_again_after_its_alert_was_sent_is_not_announced_again():
+    notifier, sent_alerts = FakeNotifier(), FakeSentAlerts()
+    first = react_to_level_change(LevelChange("A1", 3, 1), "change-1", 1, notifier, sent_alerts)
+    again = react_to_level_change(LevelChange("A1", 3, 1), "change-1", 1, notifier, sent_alerts)
+    assert (first, again) == (LowStockAlert("A1", 1, 1), None)
+    assert notifier.sent == [LowStockAlert("A1", 1, 1)]
+
+
+def test_a_change_another_attempt_holds_is_left_for_the_retry(mocker):
+    notifier = mocker.Mock()
+    with pytest.raises(RuntimeError, match="another attempt"):
+        react_to_level_change(LevelChange("A1", 3, 1), "change-1", 1, notifier, FakeSentAlerts(frozenset({"change-1"})))
+    notifier.send.assert_not_called()

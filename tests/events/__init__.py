@@ -77,5 +77,6 @@ def stream_event(*changes: tuple[str, int | None, int | None]) -> dict[str, Any]
             else:
                 images[key] = {**images[key], "stock_id": {"S": stock_id}, "stock_level": {"N": str(level)}}
         record["eventName"] = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        record["eventID"] = f"{stock_id}-{index}-{old}-{new}"  # the same when the event is delivered again
         records.append(record)
     return {"Records": records}

@@ -17,6 +17,7 @@ _CACHED = (
     queue_import._repository,
     queue_import._rejected_input_store,
     low_stock_notifier._notifier,
+    low_stock_notifier._sent_alerts,
     low_stock_notifier._threshold,
 )
 
@@ -38,4 +39,5 @@ def deployed(account, monkeypatch):
     monkeypatch.setenv("TABLE_NAME", account.table_name)
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", account.dead_letter_queue_url)
     monkeypatch.setenv("TOPIC_ARN", account.topic_arn)
+    monkeypatch.setenv("SENT_ALERTS_TABLE", "sent-alerts")
     return account

@@ -1,3 +1,5 @@
+import pytest
+
 from handlers.low_stock_notifier import handler
 from tests.events import load, stream_event
 
@@ -41,3 +43,36 @@ def test_after_a_failed_publish_the_retry_delivers_the_alert(deployed, mocker):
     mocker.patch.object(aws.sns(), "publish", side_effect=real_publish)
     assert handler(event, None) == {"batchItemFailures": []}
     assert alerts(deployed) == ["Low stock: item A1 is down to 1 (alert threshold 1). Restock it."]
+
+
+def test_a_batch_delivered_again_after_a_crash_sends_no_alert_twice(deployed, mocker):
+    from handlers import aws
+
+    event = stream_event(("A1", 9, 1), ("A2", 9, 0))
+    real_publish = aws.sns().publish
+    # The first invocation sends A1's alert, then dies while sending A2's: Lambda delivers the batch again.
+    calls = []
+
+    def publish_then_die(**request):
+        calls.append(request)
+        if len(calls) == 2:
+            raise SystemExit("the runtime died")
+        return real_publish(**request)
+
+    mocker.patch.object(aws.sns(), "publish", side_effect=publish_then_die)
+    with pytest.raises(SystemExit):
+        handler(event, None)
+    mocker.patch.object(aws.sns(), "publish", side_effect=real_publish)
+    # A1 is skipped; A2 is still held by the dead attempt, so the stream retries from it later.
+    assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "200"}]}
+    deployed.dynamodb.update_item(  # the dead attempt's hold runs out (one function time-out)
+        TableName="sent-alerts",
+        Key={"change_id": {"S": "A2-2-9-0"}},
+        UpdateExpression="SET held_until = :past",
+        ExpressionAttributeValues={":past": {"N": "0"}},
+    )
+    assert handler(event, None) == {"batchItemFailures": []}
+    assert alerts(deployed) == [
+        "Low stock: item A1 is down to 1 (alert threshold 1). Restock it.",
+        "Low stock: item A2 is down to 0 (alert threshold 1). Restock it.",
+    ]

@@ -96,9 +96,11 @@ def test_the_notifier_may_publish_to_the_topic_and_read_the_stream(dev_stack):
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/notifications-key-key-id"
     failures = f"arn:aws:sqs:{REGION}:{ACCOUNT}:low-stock-notifier-failures-0a1b2c3"
     stream_actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    sent_alerts = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/low-stock-alerts-sent-0a1b2c3"
     assert granted(dev_stack, "low-stock-notifier") == [
         (["sns:Publish"], [topic]),
         (["kms:Decrypt", "kms:GenerateDataKey"], [key]),
+        (["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts]),
         (stream_actions, [f"{TABLE_ARN}/stream/2024-05-01T00:00:00.000"]),
         (["dynamodb:ListStreams"], ["*"]),
         (["sqs:SendMessage"], [failures]),
@@ -237,3 +239,12 @@ def test_the_import_queue_outlasts_six_function_timeouts(dev_stack):
     function = dev_stack.named("stock-import-function").inputs
     queue = dev_stack.named("stock-import-queue").inputs
     assert queue["visibilityTimeoutSeconds"] >= 6 * function["timeout"]
+
+
+def test_sent_alerts_are_kept_in_an_encrypted_table_whose_entries_expire(dev_stack):
+    table = dev_stack.named("low-stock-alerts-sent").inputs
+    assert (table["hashKey"], table["billingMode"]) == ("change_id", "PAY_PER_REQUEST")
+    assert table["ttl"] == {"attributeName": "expires_at", "enabled": True}
+    assert table["serverSideEncryption"] == {"enabled": True}
+    variables = dev_stack.named("low-stock-notifier-function").inputs["environment"]["variables"]
+    assert variables["SENT_ALERTS_TABLE"] == "low-stock-alerts-sent-0a1b2c3"

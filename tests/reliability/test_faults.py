@@ -113,3 +113,28 @@ def test_a_slow_publish_never_sends_an_alert_twice(stack):
     stack.faults("DELETE")
     time.sleep(5)  # "never twice" means no second alert arrives later either
     assert own_alerts() == dict.fromkeys(items, 1)
+
+
+def test_a_notifier_killed_right_after_a_publish_sends_each_alert_once(stack):
+    inbox = AlertInbox(stack, "reliability-killed-notifier")
+    items = {f"RK-{n}" for n in range(4)}
+
+    def own_alerts():
+        return {item: count for item, count in inbox.per_item().items() if item in items}
+
+    # Recording an alert as sent is held 1.5 s: the notifier is killed after a publish, before it can answer.
+    stack.faults("POST", service="dynamodb", operation="UpdateItem", latency=1.5, seconds=600)
+    body = "\n".join(f"{item};0" for item in sorted(items))
+    stack.client("sqs").send_message(QueueUrl=stack.outputs["queue_url"], MessageBody=body)
+    eventually(own_alerts, interval=0.05)
+    killed = processes_in(stack.work_dir / "functions" / "low-stock-notifier-function")
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    sent_before_the_kill = sum(own_alerts().values())
+
+    assert killed
+    assert 0 < sent_before_the_kill < len(items)  # the kill really came mid-batch, right after a publish
+    eventually(lambda: set(own_alerts()) == items, timeout=180)
+    stack.faults("DELETE")
+    time.sleep(5)  # "once" means no second alert arrives later either
+    assert own_alerts() == dict.fromkeys(items, 1)

@@ -7,9 +7,9 @@ from tests.events import load, stream_event
 
 def test_documented_records_become_level_changes():
     assert parse_stream_records(load("dynamodb_stream.json")) == [
-        StreamRecord("111", LevelChange("A111", None, 1)),
-        StreamRecord("222", LevelChange("B222", 7, 0)),
-        StreamRecord("333", None),
+        StreamRecord("111", LevelChange("A111", None, 1), "c4ca4238a0b923820dcc509a6f75849b"),
+        StreamRecord("222", LevelChange("B222", 7, 0), "c81e728d9d4c2f636f067f89cc14862c"),
+        StreamRecord("333", None, "eccbc87e4b5ce2fe28308fd9f2a7baf3"),
     ]
 
 
@@ -17,7 +17,7 @@ def test_a_record_without_a_valid_level_is_skipped_and_logged(caplog):
     event = stream_event(("A1", 5, 2))
     event["Records"][0]["dynamodb"]["NewImage"]["stock_level"] = {"S": "lots"}
     with caplog.at_level(logging.ERROR):
-        assert parse_stream_records(event) == [StreamRecord("100", None)]
+        assert parse_stream_records(event) == [StreamRecord("100", None, "A1-1-5-2")]
     assert "no valid stock level" in caplog.text
 
 
@@ -30,11 +30,11 @@ def test_an_item_without_a_level_yet_is_skipped_quietly(caplog):
     event = stream_event(("A1", None, 2))
     del event["Records"][0]["dynamodb"]["NewImage"]["stock_level"]
     with caplog.at_level(logging.WARNING):
-        assert parse_stream_records(event) == [StreamRecord("100", None)]
+        assert parse_stream_records(event) == [StreamRecord("100", None, "A1-1-None-2")]
     assert caplog.text == ""
 
 
 def test_an_old_image_without_a_level_counts_as_no_previous_level():
     event = stream_event(("A1", 5, 1))
     del event["Records"][0]["dynamodb"]["OldImage"]["stock_level"]
-    assert parse_stream_records(event) == [StreamRecord("100", LevelChange("A1", None, 1))]
+    assert parse_stream_records(event) == [StreamRecord("100", LevelChange("A1", None, 1), "A1-1-5-1")]
