@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test check lint typecheck unit snapshot run send bench lock clean test-aws
+.PHONY: test check lint typecheck unit snapshot run send dlq redrive bench lock clean test-aws
 
 test: lint typecheck unit
 
@@ -36,6 +36,15 @@ send: $(INSTALLED)
 # Pulumi Automation API. Needs the Pulumi CLI and AWS credentials; costs a few cents and about 10 minutes.
 test-aws: $(INSTALLED) policy/venv
 	$(BIN)/python -m tools.test_aws --stack "$(or $(STACK),dev)"
+
+# What waits in the import dead-letter queue and the notifier's failure queue (nothing is consumed);
+# EXPORT=file writes the rejected lines as an import file and removes them. The local stack, or STACK's.
+dlq: $(INSTALLED)
+	$(BIN)/python -m tools.dead_letters $(if $(STACK),--stack "$(STACK)") $(if $(EXPORT),--export "$(EXPORT)")
+
+# Move the messages that exhausted their retries back to the import queue (SQS's message move task).
+redrive: $(INSTALLED)
+	$(BIN)/python -m tools.dead_letters --redrive $(if $(STACK),--stack "$(STACK)")
 
 # Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md. About 8 minutes.
 bench: $(INSTALLED)

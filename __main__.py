@@ -208,5 +208,6 @@ low_stock_notifier = StreamFunction(
 pulumi.export("endpoint_url", api.url)
 pulumi.export("queue_url", stock_import.queue.url)
 pulumi.export("dead_letter_queue_url", stock_import.dead_letter_queue.url)
+pulumi.export("failure_queue_url", low_stock_notifier.failure_queue.url)
 pulumi.export("table_name", table.name)
 pulumi.export("topic_arn", alerts_topic.arn)

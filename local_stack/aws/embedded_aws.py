@@ -2,7 +2,8 @@
 
 Requests pass through a fault injector first (see local_stack.aws.faults), which does nothing until asked, then
 IAM (local_stack.aws.iam_enforcement: a function's requests are allowed only as its role allows), then the layer
-that makes DynamoDB writes atomic, as they are in AWS (local_stack.aws.atomic_dynamodb).
+that makes DynamoDB writes atomic, as they are in AWS (local_stack.aws.atomic_dynamodb), and SQS's message move
+tasks, which moto does not serve (local_stack.aws.message_moves).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from local_stack.aws.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
+from local_stack.aws.message_moves import MessageMoves
 
 ACCOUNT_ID = "123456789012"  # moto's account
 
@@ -31,7 +33,8 @@ class EmbeddedAws:
 
     def __init__(self, host: str, port: int, region: str = "eu-west-3") -> None:
         emit_one_insert_per_new_item()
-        self.iam = IamEnforcer(SerialisedDynamoDb(DomainDispatcherApplication(create_backend_app)), region, ACCOUNT_ID)
+        self.message_moves = MessageMoves(DomainDispatcherApplication(create_backend_app))
+        self.iam = IamEnforcer(SerialisedDynamoDb(self.message_moves), region, ACCOUNT_ID)
         self.faults = FaultInjector(self.iam)
         try:
             self._server: BaseWSGIServer = make_server(
@@ -40,6 +43,7 @@ class EmbeddedAws:
         except SystemExit:  # werkzeug's answer to a port in use
             raise PortInUse(f"port {port} on {host} is in use; stop what holds it or choose another port") from None
         self.url = f"http://{host}:{self._server.server_address[1]}"
+        self.message_moves.sqs = lambda: local_client("sqs", self.url, region)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
 
     def start(self) -> None:

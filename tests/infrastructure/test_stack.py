@@ -27,6 +27,7 @@ def test_the_stack_exports_the_documented_outputs(dev_stack):
         "endpoint_url": "https://stock-api-api-id.execute-api.eu-west-3.amazonaws.com/api",
         "queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-import-queue-0a1b2c3",
         "dead_letter_queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-import-dlq-0a1b2c3",
+        "failure_queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/low-stock-notifier-failures-0a1b2c3",
         "table_name": "stock-levels-0a1b2c3",
         "topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3",
     }

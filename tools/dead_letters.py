@@ -1,0 +1,217 @@
+"""`make dlq` and `make redrive`: read, export and resend what waits in the import dead-letter queue and the
+notifier's failure queue, on the local stack or a deployed one.
+
+    python -m tools.dead_letters                       # list (nothing is consumed)
+    python -m tools.dead_letters --export fixme.txt    # rejected lines to a file, removed once written
+    python -m tools.dead_letters --redrive             # whole messages back to the import queue
+    ... --stack dev                                    # a deployed stack (`pulumi stack output`)
+
+SQS has no way to look at a message without receiving it: listing receives every message, then makes each one
+visible again at once (visibility timeout 0), so nothing is consumed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local_stack.aws.embedded_aws import local_client
+
+_MOST = 10_000  # messages read per queue at the most
+_HIDE_SECONDS = 60  # long enough to list or export, short enough that a crash releases them soon
+
+
+@dataclass
+class Waiting:
+    """What one look at the queues found: rejected lines, whole messages, stream failures."""
+
+    rejected: list[dict[str, Any]]
+    whole: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+
+
+def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message on a queue, each received once and now hidden for a minute."""
+    seen: dict[str, dict[str, Any]] = {}
+    while len(seen) < _MOST:
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=_HIDE_SECONDS,
+            MessageAttributeNames=["All"],
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        if not batch:
+            break
+        seen.update((message["MessageId"], message) for message in batch)
+    return list(seen.values())
+
+
+def release(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
+    """Make received messages visible again at once: looking consumes nothing."""
+    for start in range(0, len(messages), 10):
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for i, m in enumerate(messages[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+
+
+def delete(sqs: Any, url: str, messages: list[dict[str, Any]]) -> None:
+    for start in range(0, len(messages), 10):
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[start : start + 10])
+        ]
+        failed = sqs.delete_message_batch(QueueUrl=url, Entries=entries).get("Failed") or []
+        if failed:
+            raise RuntimeError(f"{len(failed)} message(s) could not be removed: {failed}")
+
+
+def look(sqs: Any, outputs: dict[str, Any]) -> Waiting:
+    """Receive everything waiting (hidden for a minute); the caller releases or deletes it."""
+    dead_letters = receive_all(sqs, outputs["dead_letter_queue_url"])
+    rejected = [m for m in dead_letters if "reason" in (m.get("MessageAttributes") or {})]
+    whole = [m for m in dead_letters if "reason" not in (m.get("MessageAttributes") or {})]
+    failures = receive_all(sqs, outputs["failure_queue_url"]) if outputs.get("failure_queue_url") else []
+    return Waiting(rejected, whole, failures)
+
+
+def describe(waiting: Waiting) -> list[str]:
+    """The report a person reads: rejected lines grouped by reason, whole messages, stream failures."""
+    lines: list[str] = []
+    if not (waiting.rejected or waiting.whole or waiting.failures):
+        return ["Nothing waits: the dead-letter queue and the failure queue are empty."]
+    if waiting.rejected:
+        reasons = Counter(_attribute(m, "reason").split(": ", 1)[-1] for m in waiting.rejected)
+        lines.append(f"{len(waiting.rejected)} rejected line(s) in the dead-letter queue, by reason:")
+        for reason, count in reasons.most_common():
+            lines.append(f"  {count} x {reason}")
+            for message in waiting.rejected:
+                if _attribute(message, "reason").split(": ", 1)[-1] == reason:
+                    lines.append(f"      {_attribute(message, 'source')}  {message['Body']!r}")
+    if waiting.whole:
+        since = min(int(m["Attributes"].get("SentTimestamp", "0")) for m in waiting.whole)
+        lines.append(
+            f"{len(waiting.whole)} whole message(s) that exhausted their retries, the oldest sent "
+            f"{_time(since)}: `make redrive` sends them back to the import queue."
+        )
+    if waiting.failures:
+        lines.append(f"{len(waiting.failures)} stream batch(es) the notifier gave up on:")
+        for message in waiting.failures:
+            lines.append(f"  {_stream_failure(message)}")
+    return lines
+
+
+def _attribute(message: dict[str, Any], name: str) -> str:
+    return str(((message.get("MessageAttributes") or {}).get(name) or {}).get("StringValue", ""))
+
+
+def _time(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _stream_failure(message: dict[str, Any]) -> str:
+    try:
+        failure = json.loads(message["Body"])
+        batch = failure["DDBStreamBatchInfo"]
+    except (ValueError, KeyError):
+        return f"(not a stream failure record) {message['Body'][:200]!r}"
+    return (
+        f"{batch['batchSize']} record(s), sequence {batch['startSequenceNumber']} to {batch['endSequenceNumber']} "
+        f"of {batch['shardId']}, first written {batch['approximateArrivalOfFirstRecord']}: "
+        f"{failure['requestContext']['condition']} after {failure['requestContext']['approximateInvokeCount']} "
+        "attempt(s)"
+    )
+
+
+def export(sqs: Any, outputs: dict[str, Any], destination: Path) -> str:
+    """Write the rejected lines as an import file, then remove them from the queue; release the rest."""
+    waiting = look(sqs, outputs)
+    url = outputs["dead_letter_queue_url"]
+    release(sqs, url, waiting.whole)
+    if outputs.get("failure_queue_url"):
+        release(sqs, outputs["failure_queue_url"], waiting.failures)
+    if not waiting.rejected:
+        return "No rejected lines to export."
+    with destination.open("w", encoding="utf-8") as file:
+        file.writelines(f"{message['Body']}\n" for message in waiting.rejected)
+        file.flush()
+        os.fsync(file.fileno())  # on disk before anything is removed from the queue
+    delete(sqs, url, waiting.rejected)
+    return (
+        f"Exported {len(waiting.rejected)} rejected line(s) to {destination} and removed them from the queue. "
+        f"Correct them, then: make send FILE={destination}"
+    )
+
+
+def redrive(sqs: Any, outputs: dict[str, Any]) -> str:
+    """Move the whole messages back to the import queue with SQS's message move task."""
+    waiting = look(sqs, outputs)
+    url = outputs["dead_letter_queue_url"]
+    release(sqs, url, waiting.rejected + waiting.whole)
+    if outputs.get("failure_queue_url"):
+        release(sqs, outputs["failure_queue_url"], waiting.failures)
+    if waiting.rejected:
+        return (
+            f"{len(waiting.rejected)} rejected line(s) wait in the dead-letter queue: a redrive would send them "
+            "through the import again, only to be rejected again. Export them first: make dlq EXPORT=fixme.txt"
+        )
+    if not waiting.whole:
+        return "Nothing to redrive: no whole message waits in the dead-letter queue."
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    task = sqs.start_message_move_task(SourceArn=arn)
+    return f"Moving {len(waiting.whole)} message(s) back to the import queue (task {task['TaskHandle']})."
+
+
+def _stack(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The SQS client and outputs: of a deployed stack, or of the local one."""
+    if args.stack:
+        outputs = json.loads(
+            subprocess.run(
+                ["pulumi", "stack", "output", "--json", "--stack", args.stack],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        return boto3.client("sqs"), outputs
+    if not args.outputs.exists():
+        raise SystemExit(f"{args.outputs} not found: start the local stack with `make run`, or pass --stack NAME")
+    outputs = json.loads(args.outputs.read_text())
+    return local_client("sqs", outputs["aws_endpoint_url"], outputs["topic_arn"].split(":")[3]), outputs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make dlq", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", help="a deployed Pulumi stack; the local stack by default")
+    parser.add_argument("--outputs", type=Path, default=Path(".local/outputs.json"), help="the local stack's outputs")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--export", type=Path, metavar="FILE", help="write rejected lines to FILE, then remove them")
+    action.add_argument("--redrive", action="store_true", help="move whole messages back to the import queue")
+    args = parser.parse_args(argv)
+    sqs, outputs = _stack(args)
+    if args.export:
+        print(export(sqs, outputs, args.export))
+    elif args.redrive:
+        print(redrive(sqs, outputs))
+    else:
+        waiting = look(sqs, outputs)
+        release(sqs, outputs["dead_letter_queue_url"], waiting.rejected + waiting.whole)
+        if outputs.get("failure_queue_url"):
+            release(sqs, outputs["failure_queue_url"], waiting.failures)
+        print("\n".join(describe(waiting)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
