@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-auth", action="store_true", help="check neither API signatures nor IAM policies (a quick trial)"
     )
+    parser.add_argument("--no-reload", action="store_true", help="keep the code the stack started with")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         work_dir=args.work_dir or LocalStackSettings.work_dir,
         config=dict(_setting(item) for item in args.config),
         enforce_authorization=not args.no_auth,
+        reload_code=not args.no_reload,
     )
 
     stopping = threading.Event()

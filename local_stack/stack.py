@@ -18,6 +18,7 @@ from typing import Any
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
 from local_stack.api_gateway.rest_api import LocalRestApi, bind
 from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
+from local_stack.lambda_service.code_reload import CodeReloader
 from local_stack.lambda_service.event_source_checks import check_event_source, identity_of
 from local_stack.lambda_service.functions import FunctionFleet, Invocation
 from local_stack.lambda_service.queue_poller import QueuePoller
@@ -49,6 +50,7 @@ class LocalStackSettings:
     config: Mapping[str, Any] = field(default_factory=dict)
     show_notifications: bool = True
     enforce_authorization: bool = True
+    reload_code: bool = True
 
     @property
     def outputs_path(self) -> Path:
@@ -104,6 +106,11 @@ class LocalStack:
             )
             self._api = LocalRestApi(declared.routes, stage, self.invoke, authorizer, declared.api_execution_arn)
         self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
+        if self.settings.reload_code:
+            reloader = CodeReloader(
+                PROJECT_ROOT, self.settings.work_dir / "reload", self._fleet.replace_code, self.announce
+            )
+            self._spawn("code-reload", reloader.run, reloader.stop)
         self._start_pollers(cloud)
         if self.settings.show_notifications:
             self._start_console(cloud)
@@ -264,6 +271,8 @@ class LocalStack:
         for line in describe_not_emulated(declared):
             self.announce(f"  not emulated locally: {line}")
         self._describe_authorization(declared, outputs)
+        if self.settings.reload_code:
+            self.announce("  code reload is ON: a file saved under domain/, adapters/ or handlers/ replaces the code")
         self.announce("  alarms are created but never fire: no metrics are emitted locally")
         self.announce("Outputs:")
         for name, value in outputs.items():

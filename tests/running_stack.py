@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -87,6 +88,22 @@ class RunningStack:
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"{}")
+
+
+# What a local stack needs of the project: the program, its settings, the Lambda code and the local stack itself.
+_PROJECT_PARTS = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "domain", "adapters", "handlers", "components")
+
+
+def project_copy(destination: Path) -> Path:
+    """A copy of the project a test may change (a grant removed, a rule edited) and run a stack from."""
+    for name in (*_PROJECT_PARTS, "local_stack"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            destination.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, destination / name)
+    return destination
 
 
 def local_stack_command(work_dir: Path, config: dict[str, Any] | None = None, *options: str) -> list[str]:

@@ -46,8 +46,11 @@ def _level_of(line: str) -> int:
 class ExecutionEnvironment:
     """One execution environment of a function: started on first use, restarted after a crash or a time-out."""
 
-    def __init__(self, declared: DeclaredFunction, code_dir: Path, aws_environment: dict[str, str]) -> None:
+    def __init__(
+        self, declared: DeclaredFunction, code_dir: Path, aws_environment: dict[str, str], generation: int = 0
+    ) -> None:
         self.declared = declared
+        self.generation = generation  # which version of the code it runs
         self._code_dir = code_dir
         self._environment = {
             **aws_environment,
@@ -140,7 +143,10 @@ class ExecutionEnvironment:
 
 
 class LocalFunction:
-    """A function that, like Lambda, runs concurrent invocations in separate environments, reusing warm ones."""
+    """A function that, like Lambda, runs concurrent invocations in separate environments, reusing warm ones.
+
+    New code replaces the environments as a new version does in Lambda: invocations from then on start
+    environments on the new code; one in flight finishes on the old code, and its environment is retired."""
 
     def __init__(
         self, declared: DeclaredFunction, code_dir: Path, aws_environment: dict[str, str], max_environments: int
@@ -152,6 +158,7 @@ class LocalFunction:
         self._every: list[ExecutionEnvironment] = []
         self._slots = threading.BoundedSemaphore(max_environments)
         self._lock = threading.Lock()
+        self._generation = 0
         self.invocations = 0
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
@@ -162,7 +169,21 @@ class LocalFunction:
             try:
                 return environment.invoke(event)
             finally:
-                self._idle.put(environment)
+                if environment.generation == self._generation:
+                    self._idle.put(environment)
+                else:
+                    environment.stop()  # it ran the old code to the end; the next one starts on the new
+
+    def replace_code(self, code_dir: Path) -> None:
+        """Run `code_dir` from the next invocation on; idle environments on the old code are stopped now."""
+        with self._lock:
+            self._code_dir = code_dir
+            self._generation += 1
+        while True:
+            try:
+                self._idle.get_nowait().stop()
+            except queue.Empty:
+                return
 
     def stop(self) -> None:
         with self._lock:
@@ -174,9 +195,18 @@ class LocalFunction:
             return self._idle.get_nowait()
         except queue.Empty:
             with self._lock:
-                environment = ExecutionEnvironment(self.declared, self._code_dir, self._aws_environment)
+                environment = ExecutionEnvironment(
+                    self.declared, self._code_dir, self._aws_environment, self._generation
+                )
                 self._every.append(environment)
                 return environment
+
+
+def _unpack(archive: Path, code_dir: Path) -> Path:
+    shutil.rmtree(code_dir, ignore_errors=True)
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(code_dir)
+    return code_dir
 
 
 class FunctionFleet:
@@ -190,14 +220,22 @@ class FunctionFleet:
         max_environments: int = 4,
     ) -> None:
         self._functions: dict[str, LocalFunction] = {}
+        self._work_dir = work_dir
+        self._versions = 0
         for declared in functions:
-            code_dir = work_dir / declared.name
-            shutil.rmtree(code_dir, ignore_errors=True)
-            with zipfile.ZipFile(declared.code_path) as archive:
-                archive.extractall(code_dir)
+            for old in [work_dir / declared.name, *work_dir.glob(f"{declared.name}@*")]:
+                shutil.rmtree(old, ignore_errors=True)
+            code_dir = _unpack(declared.code_path, work_dir / declared.name)
             self._functions[declared.arn] = LocalFunction(
                 declared, code_dir, aws_environment(declared), max_environments
             )
+
+    def replace_code(self, archive: Path) -> None:
+        """Every function runs the code of `archive` from its next invocation on (see LocalFunction)."""
+        self._versions += 1
+        for function in self._functions.values():
+            name = function.declared.name
+            function.replace_code(_unpack(archive, self._work_dir / f"{name}@{self._versions}"))
 
     def by_arn(self, arn: str) -> LocalFunction:
         return self._functions[arn]

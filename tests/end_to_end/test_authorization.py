@@ -14,33 +14,16 @@ from pathlib import Path
 import pytest
 
 from local_stack.api_gateway.api_authorization import BAD_SIGNATURE, MISSING_TOKEN, signed_headers
-from tests.running_stack import ROOT, RunningStack, eventually, local_stack_command, start_stack, stop_stack
+from tests.running_stack import RunningStack, eventually, local_stack_command, project_copy, start_stack, stop_stack
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 
 ACCOUNT_REGION = "eu-west-3:123456789012"
-_COPIED = (
-    "__main__.py",
-    "Pulumi.yaml",
-    "Pulumi.dev.yaml",
-    "domain",
-    "adapters",
-    "handlers",
-    "components",
-    "local_stack",
-)
 
 
 def program_without(tmp_path: Path, file: str, grant: str, replacement: str = "") -> Path:
     """A copy of the project whose `file` no longer holds `grant`."""
-    copy = tmp_path / "project"
-    for name in _COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            copy.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, copy / name)
+    copy = project_copy(tmp_path / "project")
     path = copy / file
     text = path.read_text()
     assert text.count(grant) == 1, f"{grant!r} is not in {file} once: the test no longer removes a grant"
