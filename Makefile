@@ -23,9 +23,9 @@ unit: $(INSTALLED)
 	$(BIN)/pytest
 
 # The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the REST API on PORT (3000).
-# AUTH=off checks neither API signatures nor IAM policies.
+# AUTH=off checks neither API signatures nor IAM policies; RELOAD=off keeps the code it started with.
 run: $(INSTALLED)
-	$(BIN)/python -m local_stack $(if $(filter off,$(AUTH)),--no-auth)
+	$(BIN)/python -m local_stack $(if $(filter off,$(AUTH)),--no-auth) $(if $(filter off,$(RELOAD)),--no-reload)
 
 # Send a file of STOCK_ID;LEVEL lines to the import queue: the local stack's, or STACK's in AWS.
 send: $(INSTALLED)

@@ -87,7 +87,9 @@ def _settle(stack: LocalStack, quiet_seconds: float = 3.0) -> None:
 
 
 def _start(work: Path, config: dict[str, Any]) -> tuple[LocalStack, dict[str, Any]]:
-    settings = LocalStackSettings(api_port=0, aws_port=0, work_dir=work, config=config, show_notifications=False)
+    settings = LocalStackSettings(
+        api_port=0, aws_port=0, work_dir=work, config=config, show_notifications=False, reload_code=False
+    )
     stack = LocalStack(settings, announce=lambda _: None)
     return stack, stack.start()
 

@@ -97,15 +97,7 @@ class LocalStack:
             self._aws_environment,
             MAX_ENVIRONMENTS,
         )
-        if declared.routes:
-            [stage] = declared.stages
-            authorizer = (
-                SigV4Authorizer(self.region, [developer, *self._function_keys.values()])
-                if self.settings.enforce_authorization
-                else None
-            )
-            self._api = LocalRestApi(declared.routes, stage, self.invoke, authorizer, declared.api_execution_arn)
-        self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
+        self._serve_api(declared, developer)
         if self.settings.reload_code:
             reloader = CodeReloader(
                 PROJECT_ROOT, self.settings.work_dir / "reload", self._fleet.replace_code, self.announce
@@ -119,6 +111,19 @@ class LocalStack:
         self.settings.outputs_path.write_text(json.dumps(outputs, indent=2) + "\n")
         self._describe(cloud, len(run.resources), outputs)
         return outputs
+
+    def _serve_api(self, declared: LocalDeclarations, developer: Caller) -> None:
+        """The REST API on its port; AWS_IAM methods check signatures unless authorization is off."""
+        assert self._http is not None
+        if declared.routes:
+            [stage] = declared.stages
+            authorizer = (
+                SigV4Authorizer(self.region, [developer, *self._function_keys.values()])
+                if self.settings.enforce_authorization
+                else None
+            )
+            self._api = LocalRestApi(declared.routes, stage, self.invoke, authorizer, declared.api_execution_arn)
+        self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
 
     def stop(self) -> None:
         for stop in reversed(self._stoppables):
