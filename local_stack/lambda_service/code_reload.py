@@ -48,11 +48,15 @@ class CodeReloader:
         changes_seen = watch(
             *watched, stop_event=self._stopped, debounce=100, step=20, rust_timeout=500, raise_interrupt=False
         )
-        for changes in changes_seen:
-            try:
-                self.changed(sorted({Path(path) for _, path in changes}))
-            except Exception:
-                logger.exception("reloading the code failed; the functions keep the code they had")
+        try:
+            for changes in changes_seen:
+                try:
+                    self.changed(sorted({Path(path) for _, path in changes}))
+                except Exception:
+                    logger.exception("reloading the code failed; the functions keep the code they had")
+        except Exception:  # no file watching on this machine (no inotify, say): the stack runs on without it
+            self._announce("code reload stopped: files cannot be watched here; restart `make run` after a change")
+            logger.exception("watching the project failed")
 
     def stop(self) -> None:
         self._stopped.set()
