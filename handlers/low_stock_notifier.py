@@ -12,7 +12,7 @@ from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from domain.low_stock import DEFAULT_THRESHOLD, parse_threshold
 from domain.use_cases import react_to_level_change
 from handlers import aws
-from handlers.time_budget import TimeBudget, start_invocation
+from handlers.time_budget import TimeBudget, finishing, start_invocation
 
 logger = logging.getLogger(__name__)
 # Sent marks outlive every retry of their stream record: a stream keeps records 24 hours.
@@ -24,11 +24,31 @@ def _notifier() -> SnsLowStockNotifier:
     return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
 
 
+class _SentAlertsRecordedInTime:
+    """The sent-alerts record, whose sent marks and releases go ahead even when the invocation is short of time:
+    a publish already accepted and then left unrecorded would be sent again once its claim expires."""
+
+    def __init__(self, record: DynamoDbSentAlerts) -> None:
+        self._record = record
+
+    def claim(self, change_id: str) -> bool:
+        return self._record.claim(change_id)
+
+    def mark_sent(self, change_id: str) -> None:
+        with finishing():
+            self._record.mark_sent(change_id)
+
+    def release(self, change_id: str) -> None:
+        with finishing():
+            self._record.release(change_id)
+
+
 @functools.cache
-def _sent_alerts() -> DynamoDbSentAlerts:
+def _sent_alerts() -> _SentAlertsRecordedInTime:
     # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
     hold = float(aws.setting(aws.FUNCTION_TIMEOUT_VARIABLE, "30"))
-    return DynamoDbSentAlerts(aws.dynamodb(), aws.setting("SENT_ALERTS_TABLE"), hold, _KEEP_SENT_SECONDS)
+    record = DynamoDbSentAlerts(aws.dynamodb(), aws.setting("SENT_ALERTS_TABLE"), hold, _KEEP_SENT_SECONDS)
+    return _SentAlertsRecordedInTime(record)
 
 
 @functools.cache

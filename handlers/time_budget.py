@@ -9,6 +9,8 @@ the invocation, and handlers stop taking on new messages or records before their
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _MINIMUM_MARGIN_SECONDS = 1.0  # left to log, answer and return once the last call has given up
@@ -21,9 +23,11 @@ class OutOfTime(RuntimeError):
 
 
 class _InvocationDeadline:
-    """When the running invocation ends (Lambda runs one invocation at a time per execution environment)."""
+    """When the running invocation ends (Lambda runs one invocation at a time per execution environment), and
+    whether the calls being made complete work already done."""
 
     ends_at: float | None = None
+    finishing: bool = False
 
 
 _current = _InvocationDeadline()
@@ -49,6 +53,17 @@ def attempt_timeouts(function_timeout_seconds: float | None) -> tuple[float, flo
     return connect, min(_LONGEST_READ_SECONDS, per_attempt - connect)
 
 
+@contextmanager
+def finishing() -> Iterator[None]:
+    """Calls that record work already done (an alert that was sent) go ahead even when time is short: refusing
+    them would not save the invocation, only make the work be done again on the retry."""
+    _current.finishing = True
+    try:
+        yield
+    finally:
+        _current.finishing = False
+
+
 def refuse_attempts_that_cannot_finish(attempt_seconds: float) -> Any:
     """A botocore `before-send` hook: raise OutOfTime rather than start an attempt that might not end in time.
 
@@ -56,7 +71,9 @@ def refuse_attempts_that_cannot_finish(attempt_seconds: float) -> Any:
 
     def before_send(**_: Any) -> None:
         ends_at = _current.ends_at
-        if ends_at is not None and time.monotonic() + attempt_seconds + _MINIMUM_MARGIN_SECONDS > ends_at:
+        if _current.finishing or ends_at is None:
+            return
+        if time.monotonic() + attempt_seconds + _MINIMUM_MARGIN_SECONDS > ends_at:
             left = max(0.0, ends_at - time.monotonic())
             raise OutOfTime(f"{left:.1f} s left in the invocation, and one attempt may take {attempt_seconds} s")
 

@@ -94,3 +94,15 @@ def test_clients_use_time_outs_sized_to_the_function(deployed, monkeypatch):
     config = vars(aws.dynamodb().meta.config)
     assert (config["connect_timeout"], config["read_timeout"]) == attempt_timeouts(10)
     assert config["retries"]["total_max_attempts"] == 4  # botocore counts the first attempt too
+
+
+def test_a_sent_alert_is_recorded_even_when_time_is_short(deployed):
+    """Refusing the record of a publish SNS accepted would only make the alert go out again on the retry."""
+    record = low_stock_notifier._sent_alerts()
+    assert record.claim("change-1")
+    start_invocation(Context(2_000))  # less than one attempt: new work is refused...
+    with pytest.raises(OutOfTime):
+        record.claim("change-2")
+    record.mark_sent("change-1")  # ...but the sent mark goes through
+    start_invocation(None)
+    assert record.claim("change-1") is False
