@@ -8,9 +8,9 @@ INSTALLED := $(VENV)/.installed
 
 test: lint typecheck unit
 
-# The edit-test loop: lint, types, architecture, unit and infrastructure tests, no local stack (under 30 s).
+# The edit-test loop: lint, types, architecture, unit and infrastructure tests, no local stack, on both cores.
 check: lint typecheck
-	$(BIN)/pytest -m "not local_stack"
+	$(BIN)/pytest -m "not local_stack" -n 2
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

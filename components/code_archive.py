@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,14 +31,17 @@ class CodeArchive:
 def build_code_archive(source_root: Path, packages: Sequence[str], destination: Path) -> CodeArchive:
     """Zip the given top-level packages of `source_root` with fixed times and modes, in sorted order."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_STORED) as archive:
+    # Written aside, then renamed: a reader (another program run, a reload) never sees half an archive.
+    partial = destination.with_name(f"{destination.name}.{os.getpid()}.partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
         for path in sorted(_files(source_root, packages)):
             entry = zipfile.ZipInfo(path.relative_to(source_root).as_posix(), date_time=_FIXED_TIME)
             entry.create_system = 3  # Unix, whatever machine builds it (zipfile says 0 on Windows)
             entry.external_attr = 0o644 << 16
             entry.compress_type = zipfile.ZIP_STORED
             archive.writestr(entry, path.read_bytes())
-    digest = hashlib.sha256(destination.read_bytes()).digest()
+    digest = hashlib.sha256(partial.read_bytes()).digest()
+    os.replace(partial, destination)
     return CodeArchive(destination, base64.b64encode(digest).decode())
 
 
