@@ -6,7 +6,6 @@ batch size of 1, and it published to SNS inside the write path for every update 
 
 from __future__ import annotations
 
-import configparser
 import json
 import random
 import tempfile
@@ -19,7 +18,7 @@ from typing import Any
 
 from local_stack.api_gateway.api_authorization import signed_headers
 from local_stack.aws.embedded_aws import local_client
-from local_stack.stack import LocalStack, LocalStackSettings
+from local_stack.stack import LocalStack, LocalStackSettings, read_credentials
 from tools.send_stock_file import main as send_file
 
 ORIGINAL_CONFIG = {"queueBatchSize": 1, "queueBatchingWindowSeconds": 0}
@@ -134,9 +133,7 @@ def api_updates(count: int) -> Run:
         try:
             before = stack.request_counts()
             started = time.perf_counter()
-            credentials = configparser.ConfigParser()
-            credentials.read(stack.settings.credentials_path)
-            key, secret = credentials["local"]["aws_access_key_id"], credentials["local"]["aws_secret_access_key"]
+            key, secret = read_credentials(stack.settings.credentials_path)
             for line in stock_lines(count, seed=9):
                 stock_id, level = line.split(";")
                 url, body = f"{outputs['endpoint_url']}/stocks/{stock_id}", json.dumps({"stock_level": int(level)})

@@ -35,10 +35,15 @@ def setting(name: str, default: str | None = None) -> str:
     return value
 
 
+def function_timeout_seconds() -> float | None:
+    """This function's time-out, as the program passed it (None where it did not: a test, a script)."""
+    timeout = os.environ.get(FUNCTION_TIMEOUT_VARIABLE)
+    return float(timeout) if timeout else None
+
+
 @functools.cache
 def _attempt_timeouts() -> tuple[float, float]:
-    timeout = os.environ.get(FUNCTION_TIMEOUT_VARIABLE)
-    return attempt_timeouts(float(timeout) if timeout else None)
+    return attempt_timeouts(function_timeout_seconds())
 
 
 @functools.cache

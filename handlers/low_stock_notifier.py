@@ -12,11 +12,12 @@ from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from domain.low_stock import DEFAULT_THRESHOLD, parse_threshold
 from domain.use_cases import react_to_level_change
 from handlers import aws
-from handlers.time_budget import TimeBudget, finishing, start_invocation
+from handlers.time_budget import finishing, start_invocation
 
 logger = logging.getLogger(__name__)
 # Sent marks outlive every retry of their stream record: a stream keeps records 24 hours.
 _KEEP_SENT_SECONDS = 48 * 3600
+_LONGEST_INVOCATION_SECONDS = 900.0  # Lambda's longest time-out (15 minutes), for a function that does not say
 
 
 @functools.cache
@@ -46,7 +47,7 @@ class _SentAlertsRecordedInTime:
 @functools.cache
 def _sent_alerts() -> _SentAlertsRecordedInTime:
     # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
-    hold = float(aws.setting(aws.FUNCTION_TIMEOUT_VARIABLE, "30"))
+    hold = aws.function_timeout_seconds() or _LONGEST_INVOCATION_SECONDS
     record = DynamoDbSentAlerts(aws.dynamodb(), aws.setting("SENT_ALERTS_TABLE"), hold, _KEEP_SENT_SECONDS)
     return _SentAlertsRecordedInTime(record)
 
@@ -59,8 +60,7 @@ def _threshold() -> int:
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """React to each change in shard order; stop at the first failure so the shard resumes from it, and stop
     before the time runs out: a time-out would make Lambda retry the whole batch, sending its alerts again."""
-    start_invocation(context)
-    budget = TimeBudget(context)
+    budget = start_invocation(context)
     for record in parse_stream_records(event):
         if record.change is None:
             continue

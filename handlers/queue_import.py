@@ -12,7 +12,7 @@ from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from domain.use_cases import set_stock_levels
 from handlers import aws
-from handlers.time_budget import TimeBudget, start_invocation
+from handlers.time_budget import start_invocation
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ def _rejected_input_store() -> SqsRejectedInputStore:
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Apply every message of the batch; report for retry those that failed for a transient reason, and those
     left unstarted when the time left might not fit one more (a time-out would redo the finished ones too)."""
-    start_invocation(context)
-    budget = TimeBudget(context)
+    budget = start_invocation(context)
     failed = []
     for message in parse_queue_messages(event):
         if not budget.allows_another() or not _apply(message):

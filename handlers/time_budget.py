@@ -33,9 +33,11 @@ class _InvocationDeadline:
 _current = _InvocationDeadline()
 
 
-def start_invocation(context: object) -> None:
-    """Take the invocation's end from its context; without one (a test, a script) calls are not bounded."""
+def start_invocation(context: object) -> TimeBudget:
+    """Take the invocation's end from its context, bound every AWS call by it, and return the budget of work
+    left; without a context (a test, a script) nothing is bounded."""
     _current.ends_at = _end_of(context)
+    return TimeBudget(_current.ends_at)
 
 
 def _end_of(context: object) -> float | None:
@@ -83,8 +85,8 @@ def refuse_attempts_that_cannot_finish(attempt_seconds: float) -> Any:
 class TimeBudget:
     """Tracks the longest piece of work so far; `allows_another()` is False once one more might not fit."""
 
-    def __init__(self, context: object) -> None:
-        self._deadline = _end_of(context)
+    def __init__(self, deadline: float | None) -> None:
+        self._deadline = deadline
         self._longest = 0.0
         self._started = time.monotonic()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import logging
 import os
@@ -31,6 +32,14 @@ _CONSOLE_QUEUE = "local-console-notifications"
 MAX_ENVIRONMENTS = 5  # concurrent execution environments per function, at most
 _NOT_READY = (503, {"Content-Type": "application/json"}, b'{"message": "the local stack is starting"}')
 CREDENTIALS_PROFILE = "local"
+
+
+def read_credentials(path: Path) -> tuple[str, str]:
+    """The developer's access key and secret from the shared-credentials file a local stack wrote."""
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    profile = parser[CREDENTIALS_PROFILE]
+    return profile["aws_access_key_id"], profile["aws_secret_access_key"]
 
 
 def _access_key(prefix: str) -> str:

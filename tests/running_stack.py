@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import pytest
 
 from local_stack.api_gateway.api_authorization import signed_headers
 from local_stack.aws.embedded_aws import local_client
+from local_stack.stack import read_credentials
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -43,10 +43,7 @@ class RunningStack:
 
     def credentials(self) -> tuple[str, str]:
         """The developer's access key and secret, from the shared-credentials file the stack wrote."""
-        parser = configparser.ConfigParser()
-        parser.read(self.work_dir / "credentials")
-        profile = parser["local"]
-        return profile["aws_access_key_id"], profile["aws_secret_access_key"]
+        return read_credentials(self.work_dir / "credentials")
 
     def drain(self, queue_url: str) -> list[dict[str, Any]]:
         """Every message now on a queue, with its attributes, deleted as read."""

@@ -7,7 +7,8 @@ notifier's failure queue, on the local stack or a deployed one.
     ... --stack dev                                    # a deployed stack (`pulumi stack output`)
 
 SQS has no way to look at a message without receiving it: listing receives every message, then makes each one
-visible again at once (visibility timeout 0), so nothing is consumed.
+visible again at once (a visibility timeout of 0, docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/
+API_ChangeMessageVisibility.html), so nothing is consumed; each look does add one to a message's receive count.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -23,9 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from local_stack.aws.embedded_aws import local_client
+from tools.stack_outputs import sqs_client, stack_outputs
 
 _MOST = 10_000  # messages read per queue at the most
 _HIDE_SECONDS = 60  # long enough to list or export, short enough that a crash releases them soon
@@ -173,24 +171,6 @@ def redrive(sqs: Any, outputs: dict[str, Any]) -> str:
     return f"Moving {len(waiting.whole)} message(s) back to the import queue (task {task['TaskHandle']})."
 
 
-def _stack(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The SQS client and outputs: of a deployed stack, or of the local one."""
-    if args.stack:
-        outputs = json.loads(
-            subprocess.run(
-                ["pulumi", "stack", "output", "--json", "--stack", args.stack],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        return boto3.client("sqs"), outputs
-    if not args.outputs.exists():
-        raise SystemExit(f"{args.outputs} not found: start the local stack with `make run`, or pass --stack NAME")
-    outputs = json.loads(args.outputs.read_text())
-    return local_client("sqs", outputs["aws_endpoint_url"], outputs["topic_arn"].split(":")[3]), outputs
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make dlq", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", help="a deployed Pulumi stack; the local stack by default")
@@ -199,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--export", type=Path, metavar="FILE", help="write rejected lines to FILE, then remove them")
     action.add_argument("--redrive", action="store_true", help="move whole messages back to the import queue")
     args = parser.parse_args(argv)
-    sqs, outputs = _stack(args)
+    outputs = stack_outputs(args.stack, args.outputs)
+    sqs = sqs_client(outputs)
     if args.export:
         print(export(sqs, outputs, args.export))
     elif args.redrive:

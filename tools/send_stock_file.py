@@ -11,8 +11,6 @@ SendMessageBatch, and entries SQS refuses are retried.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -24,7 +22,7 @@ import boto3
 
 from adapters.inbound.stock_lines import parse_stock_line
 from domain.errors import InvalidStockInput
-from local_stack.aws.embedded_aws import local_client
+from tools.stack_outputs import sqs_client, stack_outputs
 
 SQS_BATCH_ENTRIES = 10
 SQS_MAX_PAYLOAD = 1024 * 1024  # no queue takes more in one message or one batch
@@ -162,19 +160,8 @@ def _queue(args: argparse.Namespace) -> tuple[Any, str]:
     """The SQS client and queue URL: given, from a deployed stack, or from the local stack's outputs."""
     if args.queue_url:
         return boto3.client("sqs"), args.queue_url
-    if args.stack:
-        url = subprocess.run(
-            ["pulumi", "stack", "output", "queue_url", "--stack", args.stack],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return boto3.client("sqs"), url
-    if not args.outputs.exists():
-        raise SystemExit(f"{args.outputs} not found: start the local stack with `make run`, or pass --stack NAME")
-    outputs = json.loads(args.outputs.read_text())
-    region = outputs["topic_arn"].split(":")[3]
-    return local_client("sqs", outputs["aws_endpoint_url"], region), outputs["queue_url"]
+    outputs = stack_outputs(args.stack, args.outputs)
+    return sqs_client(outputs), outputs["queue_url"]
 
 
 def main(argv: list[str] | None = None) -> int:

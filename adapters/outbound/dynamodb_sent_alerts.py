@@ -21,7 +21,13 @@ class AlertHeldElsewhere(RuntimeError):
 class DynamoDbSentAlerts:
     """Implements SentAlerts: a claim is a conditional put holding the alert `hold_seconds` (then another attempt
     may take it over: the holder crashed or timed out); a sent mark stays `keep_seconds`, past any retry of
-    its stream record (a stream keeps records 24 hours), then DynamoDB's time to live removes it."""
+    its stream record (a stream keeps records 24 hours), then DynamoDB's time to live removes it.
+
+    DynamoDB deletes expired items within a few days, and they can be read until then
+    (docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html): harmless here, since an
+    expired sent mark still means "sent". A failed condition returns the stored item with
+    ReturnValuesOnConditionCheckFailure (docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html),
+    so a refused claim costs no second read."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, hold_seconds: float, keep_seconds: int) -> None:
         self._client = client

@@ -55,9 +55,6 @@ class SigV4Authorizer:
         self._region = region
         self._callers = {caller.access_key: caller for caller in callers}
 
-    def add(self, caller: Caller) -> None:
-        self._callers[caller.access_key] = caller
-
     def authorize(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, resource: str) -> Caller:
         """The caller of a correctly signed request allowed to invoke `resource`, or Refused."""
         lower = {name.lower(): value for name, value in headers.items()}

@@ -18,7 +18,8 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from local_stack.aws.aws_requests import WsgiApp
+
 # X-Amz-Target prefixes of the DynamoDB and DynamoDB Streams JSON protocols.
 _DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 

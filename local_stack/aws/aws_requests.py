@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]  # what each layer wraps
 _SERVICE_IN_CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 _ACCESS_KEY_IN_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 

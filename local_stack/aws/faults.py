@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from local_stack.aws.aws_requests import operation, read_body, service
+from local_stack.aws.aws_requests import WsgiApp, operation, read_body, service
 
 CONTROL_PATH = "/_local/faults"
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 @dataclass(frozen=True)

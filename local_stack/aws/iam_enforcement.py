@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from local_stack.aws.aws_requests import access_key_id, operation, read_body
+from local_stack.aws.aws_requests import WsgiApp, access_key_id, operation, read_body
 from local_stack.aws.iam_policies import Identity, denial_message
 
 logger = logging.getLogger("local_stack.iam")
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # An IAM action is named by the operation, except batch operations, which are authorised as the single one
 # (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html).
@@ -58,8 +56,6 @@ class IamEnforcer:
         self._account = account
         self._identities: dict[str, Identity] = {}
         self._topic_keys: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self.refusals: list[Refusal] = []
 
     def register(self, access_key: str, identity: Identity) -> None:
         """Requests signed with `access_key` come from `identity` and are checked against its policies."""
@@ -108,8 +104,6 @@ class IamEnforcer:
         return "*"
 
     def _refuse(self, environ: dict[str, Any], refusal: Refusal, start_response: Callable[..., Any]) -> list[bytes]:
-        with self._lock:
-            self.refusals.append(refusal)
         logger.warning(
             "refused: %s may not %s on %s (role %s)",
             refusal.identity.session_name,
@@ -125,7 +119,11 @@ def _form(body: bytes) -> dict[str, Any]:
 
 
 def _access_denied(environ: dict[str, Any], refusal: Refusal, start_response: Callable[..., Any]) -> list[bytes]:
-    """The error each service answers, as its SDK parses it."""
+    """The error each service answers, as its SDK parses it: DynamoDB's AccessDeniedException, a 400
+    (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html); SQS's JSON protocol
+    carrying the query-era code in x-amzn-query-error (docs.aws.amazon.com/AWSSimpleQueueService/latest/
+    SQSDeveloperGuide/sqs-json-faqs.html); SNS Publish's AuthorizationError (403) and KMSAccessDenied (400)
+    (docs.aws.amazon.com/sns/latest/api/API_Publish.html)."""
     target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
     if target.startswith("AmazonSQS."):  # SQS's JSON protocol keeps its query-era error code in a header
         start_response(

@@ -14,9 +14,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from local_stack.aws.aws_requests import read_body
+from local_stack.aws.aws_requests import WsgiApp, read_body
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SqsClient = Callable[[], Any]
 _OPERATIONS = ("AmazonSQS.StartMessageMoveTask", "AmazonSQS.ListMessageMoveTasks")
 

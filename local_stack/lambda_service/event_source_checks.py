@@ -1,9 +1,12 @@
-"""What Lambda refuses when an event source mapping is created, refused here at start-up with AWS's words.
+"""What Lambda refuses when an event source mapping is created, refused here at start-up.
 
 CreateEventSourceMapping fails with InvalidParameterValueException when a queue hides a message for less time
 than the function may run, when a standard queue's batch exceeds ten messages without a batching window, or when
 the function's role cannot read its source or reach its on-failure destination
 (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, docs.aws.amazon.com/lambda/latest/dg/with-ddb.html).
+The visibility-timeout message is AWS's word for word, as deployments report it (winglang/wing#1507,
+github-aws-runners/terraform-aws-github-runner#465); the others state the same documented conditions in
+words that may differ from AWS's.
 """
 
 from __future__ import annotations

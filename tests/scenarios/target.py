@@ -7,7 +7,6 @@ with AWS's own clients. Locally the embedded AWS's endpoint and the developer's 
 
 from __future__ import annotations
 
-import configparser
 import json
 import urllib.error
 import urllib.request
@@ -18,6 +17,8 @@ from typing import Any
 import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+
+from local_stack.stack import read_credentials
 
 
 @dataclass
@@ -31,14 +32,8 @@ class Target:
         region = str(outputs["topic_arn"].split(":")[3])
         if "aws_endpoint_url" not in outputs:  # deployed: whatever credentials the environment provides
             return cls(outputs, boto3.session.Session(region_name=region))
-        credentials = configparser.ConfigParser()
-        credentials.read(path.parent / "credentials")
-        profile = credentials["local"]
-        session = boto3.session.Session(
-            aws_access_key_id=profile["aws_access_key_id"],
-            aws_secret_access_key=profile["aws_secret_access_key"],
-            region_name=region,
-        )
+        key, secret = read_credentials(path.parent / "credentials")
+        session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
         return cls(outputs, session)
 
     @property
