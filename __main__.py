@@ -1,10 +1,11 @@
-"""The stock-level service: a table, its alerts topic, and three trigger-plus-Lambda pairings."""
+"""The stock-level service: a table, its alerts topic, and four trigger-plus-Lambda pairings."""
 
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
+from components.bucket_function import BucketFunction, BucketFunctionArgs
 from components.code_archive import build_code_archive
 from components.http_function import HttpFunction, HttpFunctionArgs, Route
 from components.iam import allow, assume_role_policy
@@ -133,7 +134,7 @@ if config.require_bool("manageApiGatewayAccount"):
 # --- The Lambda code: one deterministic archive of the runtime packages, shared by every function.
 code = build_code_archive(PROJECT_ROOT, ["domain", "adapters", "handlers"], PROJECT_ROOT / "build" / "lambda.zip")
 
-# --- The three pairings.
+# --- The API, the import queue and the alerts.
 api = HttpFunction(
     "stock-api",
     HttpFunctionArgs(
@@ -204,10 +205,43 @@ low_stock_notifier = StreamFunction(
     ),
 )
 
+# --- Files dropped in a bucket feed the same import queue, so its retries and dead letters serve them too.
+drop_prefix, report_prefix = "incoming/", "reports/"
+stock_drop = BucketFunction(
+    "stock-drop",
+    BucketFunctionArgs(
+        function=LambdaFunctionArgs(
+            handler="handlers.bucket_import.handler",
+            code=code,
+            description="Checks stock files dropped in the bucket and sends their lines to the import queue.",
+            statements=[
+                allow(["sqs:SendMessage", "sqs:GetQueueAttributes"], [stock_import.queue.arn]),
+                allow(["sqs:SendMessage"], [stock_import.dead_letter_queue.arn]),
+            ],
+            environment={
+                "IMPORT_QUEUE_URL": stock_import.queue.url,
+                "DEAD_LETTER_QUEUE_URL": stock_import.dead_letter_queue.url,
+            },
+            memory_size=config.require_int("dropFunctionMemoryMb"),
+            timeout_seconds=config.require_int("dropFunctionTimeoutSeconds"),
+            log_retention_days=log_retention_days,
+        ),
+        input_prefix=drop_prefix,
+        output_prefix=report_prefix,
+        input_expiration_days=config.require_int("dropFileExpirationDays"),
+        output_expiration_days=config.require_int("dropReportExpirationDays"),
+        alarm_actions=[alarms_topic.arn],
+    ),
+)
+
 # --- Outputs.
 pulumi.export("endpoint_url", api.url)
 pulumi.export("queue_url", stock_import.queue.url)
 pulumi.export("dead_letter_queue_url", stock_import.dead_letter_queue.url)
 pulumi.export("failure_queue_url", low_stock_notifier.failure_queue.url)
+pulumi.export("drop_bucket_name", stock_drop.bucket.bucket)
+pulumi.export("drop_prefix", drop_prefix)
+pulumi.export("report_prefix", report_prefix)
+pulumi.export("drop_failure_queue_url", stock_drop.failure_queue.url)
 pulumi.export("table_name", table.name)
 pulumi.export("topic_arn", alerts_topic.arn)

@@ -14,6 +14,8 @@ from handlers.time_budget import attempt_timeouts, refuse_attempts_that_cannot_f
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
@@ -87,3 +89,15 @@ def sqs() -> SQSClient:
 def sns() -> SNSClient:
     """The SNS client of this execution environment."""
     return cast("SNSClient", _client("sns"))
+
+
+@functools.cache
+def s3() -> S3Client:
+    """The S3 client of this execution environment."""
+    return cast("S3Client", _client("s3"))
+
+
+@functools.cache
+def secrets_manager() -> SecretsManagerClient:
+    """The Secrets Manager client of this execution environment."""
+    return cast("SecretsManagerClient", _client("secretsmanager"))

@@ -37,6 +37,7 @@ class RegisteredResource:
     retain_on_delete: bool
     inputs: dict[str, Any]
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,6 +75,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.protect: dict[str, bool] = {}
         self.retain_on_delete: dict[str, bool] = {}
         self.property_dependencies: dict[str, dict[str, list[str]]] = {}
+        self.dependencies: dict[str, list[str]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -82,6 +84,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.inputs[response.urn] = rpc.deserialize_properties(request.object)
         self.protect[response.urn] = bool(request.protect)
         self.retain_on_delete[response.urn] = bool(request.retainOnDelete)
+        self.dependencies[response.urn] = list(request.dependencies)
         self.property_dependencies[response.urn] = {
             name: list(dependencies.urns) for name, dependencies in request.propertyDependencies.items()
         }
@@ -150,6 +153,7 @@ def _resources(monitor: _RecordingMonitor) -> list[RegisteredResource]:
                 retain_on_delete=monitor.retain_on_delete.get(urn, False),
                 inputs=monitor.inputs.get(urn, {}),
                 property_dependencies=monitor.property_dependencies.get(urn, {}),
+                dependencies=monitor.dependencies.get(urn, []),
                 outputs=dict(registration.state or {}),
             )
         )

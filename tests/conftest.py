@@ -34,6 +34,9 @@ class Account:
     dead_letter_queue_url: str
     topic_arn: str
     alert_inbox_url: str
+    s3: Any
+    import_queue_url: str
+    bucket: str
 
     def stored(self, stock_id: str) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self.dynamodb.get_item(
@@ -77,4 +80,9 @@ def account() -> Iterator[Account]:
         topic_arn = sns.create_topic(Name="low-stock")["TopicArn"]
         inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"})
-        yield Account(dynamodb, sqs, sns, "stock-levels", dead_letters, topic_arn, inbox)
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="stock-drops", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+        import_queue = sqs.create_queue(QueueName="stock-import-queue")["QueueUrl"]
+        yield Account(
+            dynamodb, sqs, sns, "stock-levels", dead_letters, topic_arn, inbox, s3, import_queue, "stock-drops"
+        )

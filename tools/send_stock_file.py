@@ -1,39 +1,35 @@
-"""Send a file of `STOCK_ID;LEVEL[;AS_OF]` lines to the import queue, in as few messages as SQS allows.
+"""Send a file of `STOCK_ID;LEVEL[;AS_OF]` lines to the import queue, in as few messages as SQS allows, or
+drop it in the stack's bucket.
 
-Every line is validated first with the same parser the import function uses; bad lines are reported with
-their line numbers and not sent. Lines are packed into messages up to the queue's size limit, sent with
-SendMessageBatch, and entries SQS refuses are retried.
+Sent as messages, every line is validated first with the same parser the import function uses; bad lines are
+reported with their line numbers and not sent. Lines are packed into messages up to the queue's size limit,
+sent with SendMessageBatch, and entries SQS refuses are retried. Dropped in the bucket, the file is checked
+and sent by the bucket's function, which writes a report beside it; this waits for that report and shows it.
 
     python -m tools.send_stock_file stock.txt                 # the local stack (.local/outputs.json)
     python -m tools.send_stock_file stock.txt --stack dev     # a deployed stack (`pulumi stack output`)
+    python -m tools.send_stock_file stock.txt --via bucket    # upload to the drop bucket
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from adapters.inbound.stock_lines import parse_stock_line
-from domain.errors import InvalidStockInput
-from tools.stack_outputs import sqs_client, stack_outputs
+from adapters.inbound.stock_file import FileLine, RejectedLine, read_stock_file
+from adapters.outbound.s3_import_reports import report_key_of
+from adapters.outbound.sqs_stock_line_queue import MAX_ATTEMPTS, SentLines, SqsStockLineQueue
+from tools.stack_outputs import sqs_client, stack_client, stack_outputs
 
-SQS_BATCH_ENTRIES = 10
-SQS_MAX_PAYLOAD = 1024 * 1024  # no queue takes more in one message or one batch
-MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class RejectedLine:
-    number: int
-    text: str
-    reason: str
+_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass
@@ -45,151 +41,112 @@ class CheckedFile:
     superseded: int = 0
 
 
-@dataclass
-class SendReport:
-    lines_sent: int = 0
-    messages: int = 0
-    requests: int = 0
-    retried: int = 0
-    seconds: float = 0.0
-    failed_entries: list[str] = field(default_factory=list)
-
-
-def check_lines(lines: Iterable[str]) -> CheckedFile:
+def check_lines(chunks: Iterable[bytes]) -> CheckedFile:
     """Validate every line; of several lines for one item without a time, only the last is kept (it wins)."""
-    valid: list[tuple[str, bool, str]] = []  # (stock_id, has its own time, line)
+    valid: list[FileLine] = []
     rejected: list[RejectedLine] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r\n").removeprefix("\ufeff") if number == 1 else raw.rstrip("\r\n")
-        if not line.strip():
-            continue
-        try:
-            update = parse_stock_line(line)
-        except InvalidStockInput as error:
-            rejected.append(RejectedLine(number, line, str(error)))
-            continue
-        valid.append((update.stock_id, update.as_of is not None, line.strip()))
-    last_untimed = {stock_id: index for index, (stock_id, timed, _) in enumerate(valid) if not timed}
-    kept = [line for index, (stock_id, timed, line) in enumerate(valid) if timed or last_untimed[stock_id] == index]
+    for line in read_stock_file(chunks):
+        (valid if isinstance(line, FileLine) else rejected).append(line)  # type: ignore[arg-type]
+    last_untimed = {line.update.stock_id: index for index, line in enumerate(valid) if line.update.as_of is None}
+    kept = [
+        line.text
+        for index, line in enumerate(valid)
+        if line.update.as_of is not None or last_untimed[line.update.stock_id] == index
+    ]
     return CheckedFile(kept, rejected, superseded=len(valid) - len(kept))
-
-
-def pack(lines: list[str], max_bytes: int) -> list[str]:
-    """Join lines into message bodies of at most `max_bytes` UTF-8 bytes each, keeping their order."""
-    bodies: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        line_size = len(line.encode()) + 1
-        if current and size + line_size > max_bytes:
-            bodies.append("\n".join(current))
-            current, size = [], 0
-        current.append(line)
-        size += line_size
-    if current:
-        bodies.append("\n".join(current))
-    return bodies
-
-
-def batches(bodies: list[str], max_bytes: int) -> list[list[str]]:
-    """Group bodies into SendMessageBatch requests: at most ten entries and `max_bytes` in all."""
-    groups: list[list[str]] = []
-    for body in bodies:
-        size = len(body.encode())
-        if (
-            groups
-            and len(groups[-1]) < SQS_BATCH_ENTRIES
-            and sum(len(b.encode()) for b in groups[-1]) + size <= max_bytes
-        ):
-            groups[-1].append(body)
-        else:
-            groups.append([body])
-    return groups
-
-
-def send(sqs: Any, queue_url: str, lines: list[str], progress: Callable[[int, int], None]) -> SendReport:
-    """Send the lines; retry refused entries with backoff; name any that still fail after MAX_ATTEMPTS."""
-    limit = min(
-        int(
-            sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["MaximumMessageSize"])["Attributes"][
-                "MaximumMessageSize"
-            ]
-        ),
-        SQS_MAX_PAYLOAD,
-    )
-    report = SendReport()
-    started = time.monotonic()
-    bodies = pack(lines, limit)
-    for group in batches(bodies, limit):
-        pending = dict(enumerate(group))
-        for attempt in range(MAX_ATTEMPTS):
-            if attempt:
-                report.retried += len(pending)
-                time.sleep(min(0.2 * 2**attempt, 5))
-            response = sqs.send_message_batch(
-                QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in pending.items()]
-            )
-            report.requests += 1
-            for entry in response.get("Successful", []):
-                body = pending.pop(int(entry["Id"]))
-                report.messages += 1
-                report.lines_sent += body.count("\n") + 1
-            if not pending:
-                break
-        report.failed_entries.extend(pending.values())
-        progress(report.lines_sent, len(lines))
-    report.seconds = time.monotonic() - started
-    return report
 
 
 class ProgressBar:
     """Lines sent so far and lines per second, redrawn in place on stderr."""
 
-    def __init__(self, width: int = 30) -> None:
+    def __init__(self, total: int, width: int = 30) -> None:
         self._started = time.monotonic()
+        self._total = total
         self._width = width
 
-    def __call__(self, sent: int, total: int) -> None:
+    def __call__(self, sent: int) -> None:
+        total = self._total
         done = int(self._width * sent / total) if total else self._width
         rate = sent / max(time.monotonic() - self._started, 1e-6)
         sys.stderr.write(f"\r[{'#' * done}{'.' * (self._width - done)}] {sent:,}/{total:,} lines  {rate:,.0f} lines/s")
         sys.stderr.flush()
 
 
-def _queue(args: argparse.Namespace) -> tuple[Any, str]:
-    """The SQS client and queue URL: given, from a deployed stack, or from the local stack's outputs."""
+def _queue(args: argparse.Namespace) -> SqsStockLineQueue:
+    """The import queue: given, from a deployed stack, or from the local stack's outputs."""
     if args.queue_url:
-        return boto3.client("sqs"), args.queue_url
+        return SqsStockLineQueue(boto3.client("sqs"), args.queue_url)
     outputs = stack_outputs(args.stack, args.outputs)
-    return sqs_client(outputs), outputs["queue_url"]
+    return SqsStockLineQueue(sqs_client(outputs), outputs["queue_url"])
+
+
+def send_to_queue(args: argparse.Namespace) -> int:
+    """Check every line here, then send the valid ones; bad lines are named and not sent."""
+    with args.file.open("rb") as handle:
+        checked = check_lines(iter(lambda: handle.read(_CHUNK_BYTES), b""))
+    for bad in checked.rejected:
+        print(f"{args.file}:{bad.number}: {bad.reason}: {bad.text!r}", file=sys.stderr)
+    started = time.monotonic()
+    progress = ProgressBar(len(checked.lines))
+    report: SentLines = _queue(args).send(checked.lines, progress)
+    sys.stderr.write("\n")
+    print(
+        f"sent {report.lines:,} lines in {report.messages:,} messages ({report.requests:,} requests, "
+        f"{time.monotonic() - started:.1f} s); rejected {len(checked.rejected):,}; "
+        f"superseded {checked.superseded:,}; retried {report.retried:,}"
+    )
+    if report.unsent:
+        print(f"{len(report.unsent)} message(s) could not be sent after {MAX_ATTEMPTS} attempts", file=sys.stderr)
+        return 2
+    return 1 if checked.rejected else 0
+
+
+def upload_to_bucket(args: argparse.Namespace) -> int:
+    """Upload the file to the stack's drop bucket and wait for the report its function writes."""
+    outputs = stack_outputs(args.stack, args.outputs)
+    bucket, key = outputs["drop_bucket_name"], outputs["drop_prefix"] + args.file.name
+    report_key = report_key_of(key, outputs["drop_prefix"], outputs["report_prefix"])
+    s3 = stack_client("s3", outputs)
+    s3.upload_file(str(args.file), bucket, key)
+    etag = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+    print(f"uploaded to s3://{bucket}/{key}; waiting for its report, s3://{bucket}/{report_key}", file=sys.stderr)
+    report = _wait_for_report(s3, bucket, report_key, etag, args.wait)
+    if report is None:
+        print(f"no report after {args.wait:.0f} s: look at the bucket function's logs", file=sys.stderr)
+        return 2
+    for bad in report.get("rejected", []):
+        print(f"{args.file}:{bad['line']}: {bad['reason']}: {bad['text']!r}", file=sys.stderr)
+    print(
+        f"{report['status']}: {report['lines_sent']:,} lines sent to the import queue, "
+        f"{report['lines_rejected']:,} rejected (kept in the dead-letter queue)"
+        + (f"; {report['error']}" if report.get("error") else "")
+    )
+    return 0 if report["status"] == "sent" and not report["lines_rejected"] else 1
+
+
+def _wait_for_report(s3: Any, bucket: str, key: str, etag: str, seconds: float) -> dict[str, Any] | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            report: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            report = {}
+        if report.get("etag") == etag:
+            return report
+        time.sleep(1)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make send FILE=...", description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, help="a text file of STOCK_ID;LEVEL[;AS_OF] lines")
-    parser.add_argument("--stack", help="send to this deployed Pulumi stack's queue")
+    parser.add_argument("--stack", help="send to this deployed Pulumi stack")
     parser.add_argument("--queue-url", help="send to this queue")
+    parser.add_argument("--via", choices=("queue", "bucket"), default="queue", help="send messages, or drop the file")
+    parser.add_argument("--wait", type=float, default=300, help="seconds to wait for the bucket's report")
     parser.add_argument("--outputs", type=Path, default=Path(".local/outputs.json"), help="the local stack's outputs")
     args = parser.parse_args(argv)
-
-    with args.file.open(encoding="utf-8", errors="replace") as handle:
-        checked = check_lines(handle)
-    for bad in checked.rejected:
-        print(f"{args.file}:{bad.number}: {bad.reason}: {bad.text!r}", file=sys.stderr)
-    sqs, queue_url = _queue(args)
-    report = send(sqs, queue_url, checked.lines, ProgressBar())
-    sys.stderr.write("\n")
-    print(
-        f"sent {report.lines_sent:,} lines in {report.messages:,} messages ({report.requests:,} requests, "
-        f"{report.seconds:.1f} s); rejected {len(checked.rejected):,}; superseded {checked.superseded:,}; "
-        f"retried {report.retried:,}"
-    )
-    if report.failed_entries:
-        print(
-            f"{len(report.failed_entries)} message(s) could not be sent after {MAX_ATTEMPTS} attempts", file=sys.stderr
-        )
-        return 2
-    return 1 if checked.rejected else 0
+    return upload_to_bucket(args) if args.via == "bucket" else send_to_queue(args)
 
 
 if __name__ == "__main__":

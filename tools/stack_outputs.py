@@ -1,4 +1,4 @@
-"""A stack's outputs and an SQS client for it: a deployed stack by name, or the local stack by its outputs file."""
+"""A stack's outputs and AWS clients for it: a deployed stack by name, or the local stack by its outputs file."""
 
 from __future__ import annotations
 
@@ -22,8 +22,13 @@ def stack_outputs(stack: str | None, outputs_path: Path) -> dict[str, Any]:
     return dict(json.loads(outputs_path.read_text()))
 
 
-def sqs_client(outputs: dict[str, Any]) -> Any:
-    """The embedded AWS's SQS for a local stack; otherwise AWS's, with the default credential chain."""
+def stack_client(service: str, outputs: dict[str, Any]) -> Any:
+    """The embedded AWS's client for a local stack; otherwise AWS's, with the default credential chain."""
     if "aws_endpoint_url" in outputs:
-        return local_client("sqs", outputs["aws_endpoint_url"], outputs["topic_arn"].split(":")[3])
-    return boto3.client("sqs")
+        return local_client(service, outputs["aws_endpoint_url"], outputs["topic_arn"].split(":")[3])
+    return boto3.client(service)  # type: ignore[call-overload]  # any service by name
+
+
+def sqs_client(outputs: dict[str, Any]) -> Any:
+    """The stack's SQS client."""
+    return stack_client("sqs", outputs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from domain.ports import RejectedInput
@@ -11,6 +12,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 _MAX_BATCH = 10  # SendMessageBatch takes at most ten entries
+# The characters a message may hold (docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/
+# API_SendMessage.html): any other, as in a line of a binary file, would make SQS refuse the whole batch.
+_NOT_ALLOWED_IN_MESSAGES = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class SqsRejectedInputStore:
@@ -34,7 +38,7 @@ class SqsRejectedInputStore:
 def _entry(entry_id: str, rejected: RejectedInput) -> SendMessageBatchRequestEntryTypeDef:
     return {
         "Id": entry_id,
-        "MessageBody": rejected.content,
+        "MessageBody": _NOT_ALLOWED_IN_MESSAGES.sub("\ufffd", rejected.content) or "(empty)",
         "MessageAttributes": {
             "reason": {"DataType": "String", "StringValue": rejected.reason[:1024]},
             "source": {"DataType": "String", "StringValue": rejected.source},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import aws, http_api, low_stock_notifier, queue_import
+from handlers import aws, bucket_import, http_api, low_stock_notifier, queue_import
 from handlers.time_budget import start_invocation
 
 _CACHED = (
@@ -13,6 +13,10 @@ _CACHED = (
     aws.dynamodb,
     aws.sqs,
     aws.sns,
+    aws.s3,
+    aws.secrets_manager,
+    bucket_import._import_queue,
+    bucket_import._rejected_input_store,
     http_api._repository,
     queue_import._repository,
     queue_import._rejected_input_store,
@@ -40,4 +44,7 @@ def deployed(account, monkeypatch):
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", account.dead_letter_queue_url)
     monkeypatch.setenv("TOPIC_ARN", account.topic_arn)
     monkeypatch.setenv("SENT_ALERTS_TABLE", "sent-alerts")
+    monkeypatch.setenv("IMPORT_QUEUE_URL", account.import_queue_url)
+    monkeypatch.setenv("INPUT_PREFIX", "incoming/")
+    monkeypatch.setenv("OUTPUT_PREFIX", "reports/")
     return account

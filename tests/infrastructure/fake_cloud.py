@@ -44,6 +44,11 @@ def _outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, An
             computed["streamArn"] = f"{computed['arn']}/stream/2024-05-01T00:00:00.000"
         case "aws:sns/topic:Topic":
             computed["arn"] = f"arn:aws:sns:{_PREFIX}:{physical}"
+        case "aws:s3/bucket:Bucket":
+            physical = f"{name}-0a1b2c3"
+            computed.update(arn=f"arn:aws:s3:::{physical}", bucket=physical, id=physical)
+        case "aws:secretsmanager/secret:Secret":
+            computed["arn"] = f"arn:aws:secretsmanager:{_PREFIX}:secret:{physical}-AbCdEf"
         case "aws:kms/key:Key":
             computed["arn"] = f"arn:aws:kms:{_PREFIX}:key/{name}-key-id"
     return {**computed, **inputs}

@@ -28,6 +28,10 @@ def test_the_stack_exports_the_documented_outputs(dev_stack):
         "queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-import-queue-0a1b2c3",
         "dead_letter_queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-import-dlq-0a1b2c3",
         "failure_queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/low-stock-notifier-failures-0a1b2c3",
+        "drop_bucket_name": "stock-drop-bucket-0a1b2c3",
+        "drop_prefix": "incoming/",
+        "report_prefix": "reports/",
+        "drop_failure_queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-drop-failures-0a1b2c3",
         "table_name": "stock-levels-0a1b2c3",
         "topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3",
     }
@@ -135,7 +139,7 @@ def test_the_stream_consumer_sees_only_inserts_and_modifications(dev_stack):
 def test_every_log_group_keeps_the_stacks_retention(request, stack_fixture, days):
     run = request.getfixturevalue(stack_fixture)
     groups = run.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == 4
+    assert len(groups) == 5
     assert {group.inputs["retentionInDays"] for group in groups} == {days}
 
 

@@ -173,4 +173,4 @@ def test_the_pack_would_stop_an_unsafe_change():
     opened = run_program(FakeCloud(), "dev", {"apiAuthorization": "NONE", "logRetentionDays": 0})
     found = run_pack(opened)
     assert sum("must be authenticated" in v for v in found) == 3
-    assert sum("retention" in v for v in found) == 4
+    assert sum("retention" in v for v in found) == 5

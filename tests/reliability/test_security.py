@@ -28,7 +28,9 @@ def test_no_policy_grants_a_wildcard_action(run):
     offending = [
         (name, statement["Action"])
         for name, statement in policy_documents(run)
-        if statement.get("Sid") != _KEY_ADMINISTRATION and any("*" in action for action in statement["Action"])
+        if statement["Effect"] == "Allow"
+        and statement.get("Sid") != _KEY_ADMINISTRATION
+        and any("*" in action for action in statement["Action"])
     ]
     assert offending == []
 
@@ -44,12 +46,16 @@ def test_wildcard_resources_appear_only_where_the_action_or_aws_requires_them(ru
 
 def test_queues_topics_and_table_are_encrypted_at_rest(run):
     queues = run.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 3
+    assert len(queues) == 4
     assert all(queue.inputs["sqsManagedSseEnabled"] is True for queue in queues)
     assert all(
         topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:") for topic in run.of_type("aws:sns/topic:Topic")
     )
     assert run.named("stock-levels").inputs["serverSideEncryption"] == {"enabled": True}
+    [bucket_encryption] = run.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    assert bucket_encryption.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
 
 
 def test_topics_use_the_stacks_rotating_key(run):

@@ -1,0 +1,95 @@
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from handlers import bucket_import, queue_import
+from tests.events import s3_event, sqs_event
+
+KEY = "incoming/monday delivery.txt"
+REPORT = "reports/monday delivery.txt.report.json"
+
+
+def drop(account, body: bytes, key: str = KEY) -> dict[str, Any]:
+    """Upload a file and return the event S3 sends for it."""
+    etag = account.s3.put_object(Bucket=account.bucket, Key=key, Body=body)["ETag"].strip('"')
+    return s3_event(account.bucket, key, etag)
+
+
+def report_of(account, key: str = REPORT) -> Any:
+    return json.loads(account.s3.get_object(Bucket=account.bucket, Key=key)["Body"].read())
+
+
+def queued_lines(account) -> list[str]:
+    return [line for message in account.drain(account.import_queue_url) for line in message["Body"].split("\n")]
+
+
+def test_valid_lines_go_to_the_import_queue_stamped_with_the_drop_time_and_bad_ones_to_the_dead_letters(deployed):
+    event = drop(deployed, b"A1;5\nA2;many\nA3;3;2024-04-01T08:00:00+02:00\n")
+    assert bucket_import.handler(event, None) == {"files": 1}
+
+    assert queued_lines(deployed) == [
+        "A1;5;2024-05-01T12:00:00.000001Z",
+        "A3;3;2024-04-01T06:00:00.000000Z",
+    ]
+    [dead] = deployed.drain(deployed.dead_letter_queue_url)
+    assert dead["Body"] == "A2;many"
+    assert dead["MessageAttributes"]["source"]["StringValue"] == f"s3://stock-drops/{KEY}:2"
+    report = report_of(deployed)
+    assert (report["status"], report["lines_sent"], report["lines_rejected"]) == ("sent", 2, 1)
+    assert report["rejected"][0]["line"] == 2
+    assert report["rejected"][0]["reason"].startswith("line 2: stock_level must be a whole number")
+
+
+def test_of_two_lines_for_one_item_the_later_wins_whatever_order_the_queue_delivers_them_in(deployed):
+    bucket_import.handler(drop(deployed, b"A1;5\nA1;3\n"), None)
+    first, second = queued_lines(deployed)
+    assert queue_import.handler(sqs_event(second, first), None) == {"batchItemFailures": []}
+    assert deployed.stored("A1")["stock_level"] == {"N": "3"}
+
+
+def test_a_redelivered_event_sends_nothing_again_and_counts_nothing_twice(deployed):
+    event = drop(deployed, b"A1;5\nA2;x\n")
+    bucket_import.handler(event, None)
+    deployed.drain(deployed.import_queue_url)
+    deployed.drain(deployed.dead_letter_queue_url)
+
+    bucket_import.handler(event, None)
+
+    assert deployed.drain(deployed.import_queue_url) == []
+    assert deployed.drain(deployed.dead_letter_queue_url) == []
+    assert (report_of(deployed)["lines_sent"], report_of(deployed)["lines_rejected"]) == (1, 1)
+
+
+def test_a_file_deleted_before_it_was_read_is_reported_unreadable(deployed):
+    event = drop(deployed, b"A1;5\n")
+    deployed.s3.delete_object(Bucket=deployed.bucket, Key=KEY)
+    bucket_import.handler(event, None)
+    report = report_of(deployed)
+    assert report["status"] == "unreadable"
+    assert "deleted before it could be read" in report["error"]
+
+
+def test_an_event_for_content_since_replaced_leaves_the_file_to_its_newer_event(deployed):
+    older = drop(deployed, b"A1;5\n")
+    newer = drop(deployed, b"A1;7\n")
+    bucket_import.handler(newer, None)
+    deployed.drain(deployed.import_queue_url)
+    bucket_import.handler(older, None)
+    assert deployed.drain(deployed.import_queue_url) == []
+    assert report_of(deployed)["etag"] == newer["Records"][0]["s3"]["object"]["eTag"]
+
+
+def test_lines_the_queue_keeps_refusing_fail_the_invocation_for_a_retry_and_write_no_report(deployed, monkeypatch):
+    monkeypatch.setenv("IMPORT_QUEUE_URL", deployed.import_queue_url + "-gone")
+    with pytest.raises(ClientError, match=r"NonExistentQueue|does not exist"):
+        bucket_import.handler(drop(deployed, b"A1;5\n"), None)
+    assert deployed.s3.list_objects_v2(Bucket=deployed.bucket, Prefix="reports/")["KeyCount"] == 0
+
+
+def test_lines_of_a_binary_file_are_kept_in_the_dead_letter_queue_in_a_form_sqs_accepts(deployed):
+    bucket_import.handler(drop(deployed, b"\x00\x01PK\x03\x04\xff\xfe\nA1;1\n"), None)
+    [dead] = deployed.drain(deployed.dead_letter_queue_url)
+    assert "\x00" not in dead["Body"]
+    assert report_of(deployed)["lines_sent"] == 1
