@@ -5,7 +5,8 @@ Lines without a time are stamped with the time the file was dropped, line n at n
 last line for an item wins wherever the queue delivers it, and a redelivered event sends only stale lines:
 the import function's conditional writes then change nothing (S3 delivers an event at least once,
 docs.aws.amazon.com/AmazonS3/latest/userguide/EventNotifications.html). A file whose report already names
-its content (ETag) is not read again, so a redelivery does not count its lines twice either.
+the event (its sequencer, the same in a redelivery) is not read again, so its lines are not counted twice; the
+same content uploaded again is a new event, and is imported again.
 """
 
 from __future__ import annotations
@@ -59,10 +60,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 def _import(dropped: DroppedFile) -> None:
     reports = S3ImportReports(aws.s3(), dropped.bucket)
     report_key = report_key_of(dropped.key, aws.setting("INPUT_PREFIX"), aws.setting("OUTPUT_PREFIX"))
-    if reports.reported_etag(report_key) == dropped.etag:
-        logger.info("file already imported; event redelivered", extra={"file": dropped.uri, "etag": dropped.etag})
+    if reports.reported_event(report_key) == dropped.sequencer:
+        logger.info("file already imported; event redelivered", extra={"file": dropped.uri, "event": dropped.sequencer})
         return
-    report = ImportReport(dropped.uri, dropped.etag)
+    report = ImportReport(dropped.uri, dropped.etag, dropped.sequencer)
     try:
         chunks = read_dropped_file(aws.s3(), dropped)
     except FileReplaced:

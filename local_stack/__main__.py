@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-auth", action="store_true", help="check neither API signatures nor IAM policies (a quick trial)"
     )
     parser.add_argument("--no-reload", action="store_true", help="keep the code the stack started with")
+    parser.add_argument(
+        "--async-retry-delays",
+        default="60,120",
+        metavar="FIRST,SECOND",
+        help="seconds before the 2nd and 3rd attempts of a failed asynchronous invocation (AWS: 60,120)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
@@ -49,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         config=dict(_setting(item) for item in args.config),
         enforce_authorization=not args.no_auth,
         reload_code=not args.no_reload,
+        async_retry_delays=_delays(args.async_retry_delays),
     )
 
     stopping = threading.Event()
@@ -68,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
     print("Stopped.", flush=True)
     return 0
+
+
+def _delays(text: str) -> tuple[float, float]:
+    first, second = (float(value) for value in text.split(","))
+    return first, second
 
 
 def _setting(item: str) -> tuple[str, object]:

@@ -65,6 +65,9 @@ class LocalDeclarations:
     queue_visibility_timeouts: dict[str, int] = field(default_factory=dict)
     role_policies: dict[str, list[str]] = field(default_factory=dict)
     api_execution_arn: str = ""
+    bucket_notifications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    async_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    permissions: list[dict[str, Any]] = field(default_factory=list)
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
 
     def policies_of(self, role_arn: str) -> list[str]:
@@ -91,6 +94,12 @@ class LocalCloud(pulumi.runtime.Mocks):
             "aws:sns/topic:Topic": self._topic,
             "aws:sns/topicSubscription:TopicSubscription": self._subscription,
             "aws:kms/key:Key": self._key,
+            "aws:s3/bucket:Bucket": self._bucket,
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": self._public_access_block,
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls": self._ownership_controls,
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": self._encryption,
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": self._lifecycle,
+            "aws:s3/bucketNotification:BucketNotification": self._bucket_notification,
             "aws:iam/role:Role": self._role,
             "aws:iam/rolePolicy:RolePolicy": self._role_policy,
             "aws:cloudwatch/logGroup:LogGroup": self._log_group,
@@ -98,6 +107,7 @@ class LocalCloud(pulumi.runtime.Mocks):
             "aws:lambda/function:Function": self._function,
             "aws:lambda/permission:Permission": self._permission,
             "aws:lambda/eventSourceMapping:EventSourceMapping": self._event_source,
+            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": self._event_invoke_config,
             "aws:apigateway/restApi:RestApi": self._rest_api,
             "aws:apigateway/resource:Resource": self._api_resource,
             "aws:apigateway/method:Method": self._api_method,
@@ -192,6 +202,61 @@ class LocalCloud(pulumi.runtime.Mocks):
         key = self.client("kms").create_key(Description=inputs.get("description", name))["KeyMetadata"]
         return key["KeyId"], {"arn": key["Arn"], "keyId": key["KeyId"]}
 
+    # --- the drop bucket: built in moto; its notifications are dispatched by the local stack
+
+    def _bucket(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+        return name, {"bucket": name, "arn": f"arn:aws:s3:::{name}"}
+
+    def _public_access_block(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        keys = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        configuration = {key[0].upper() + key[1:]: bool(inputs.get(key)) for key in keys}
+        self.client("s3").put_public_access_block(Bucket=inputs["bucket"], PublicAccessBlockConfiguration=configuration)
+        return name, {}
+
+    def _ownership_controls(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        rule = {"ObjectOwnership": inputs["rule"]["objectOwnership"]}
+        self.client("s3").put_bucket_ownership_controls(Bucket=inputs["bucket"], OwnershipControls={"Rules": [rule]})
+        return name, {}
+
+    def _encryption(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": {
+                    "SSEAlgorithm": r["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+                }
+            }
+            for r in inputs["rules"]
+        ]
+        self.client("s3").put_bucket_encryption(
+            Bucket=inputs["bucket"], ServerSideEncryptionConfiguration={"Rules": rules}
+        )
+        return name, {}
+
+    def _lifecycle(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        rules = []
+        for rule in inputs["rules"]:
+            translated: dict[str, Any] = {
+                "ID": rule["id"],
+                "Status": rule["status"],
+                "Filter": {"Prefix": (rule.get("filter") or {}).get("prefix", "")},
+            }
+            if rule.get("expiration"):
+                translated["Expiration"] = {"Days": int(rule["expiration"]["days"])}
+            if rule.get("abortIncompleteMultipartUpload"):
+                days = int(rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"])
+                translated["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+            rules.append(translated)
+        self.client("s3").put_bucket_lifecycle_configuration(
+            Bucket=inputs["bucket"], LifecycleConfiguration={"Rules": rules}
+        )
+        return name, {}
+
+    def _bucket_notification(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        # Not saved in moto, which would invoke the function in Docker: local_stack.aws.s3_notifications.
+        self.declared.bucket_notifications[inputs["bucket"]] = list(inputs.get("lambdaFunctions") or [])
+        return name, {}
+
     # --- identity and observability
 
     def _role(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
@@ -259,6 +324,7 @@ class LocalCloud(pulumi.runtime.Mocks):
         return name, {"name": name, "arn": arn, "invokeArn": invoke_arn}
 
     def _permission(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.declared.permissions.append(inputs)
         self.client("lambda").add_permission(
             FunctionName=inputs["function"],
             StatementId=name,
@@ -276,6 +342,10 @@ class LocalCloud(pulumi.runtime.Mocks):
         )
         mapping_id = str(uuid.uuid4())
         return mapping_id, {"uuid": mapping_id, "functionArn": inputs["functionName"], "state": "Enabled"}
+
+    def _event_invoke_config(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        self.declared.async_settings[inputs["functionName"]] = inputs
+        return name, {}
 
     # --- the REST API
 

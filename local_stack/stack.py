@@ -15,12 +15,20 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
 from local_stack.api_gateway.rest_api import LocalRestApi, bind
 from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
+from local_stack.lambda_service.async_invocations import AWS_RETRY_DELAYS, AsyncInvoker, AsyncSettings
 from local_stack.lambda_service.code_reload import CodeReloader
-from local_stack.lambda_service.event_source_checks import check_event_source, identity_of
+from local_stack.lambda_service.event_source_checks import (
+    check_async_destination,
+    check_event_source,
+    check_s3_may_invoke,
+    identity_of,
+    notifies,
+)
 from local_stack.lambda_service.functions import FunctionFleet, Invocation
 from local_stack.lambda_service.queue_poller import QueuePoller
 from local_stack.lambda_service.stream_poller import StreamPoller
@@ -60,6 +68,7 @@ class LocalStackSettings:
     show_notifications: bool = True
     enforce_authorization: bool = True
     reload_code: bool = True
+    async_retry_delays: tuple[float, float] = AWS_RETRY_DELAYS
 
     @property
     def outputs_path(self) -> Path:
@@ -113,6 +122,7 @@ class LocalStack:
             )
             self._spawn("code-reload", reloader.run, reloader.stop)
         self._start_pollers(cloud)
+        self._start_bucket_notifications(cloud)
         if self.settings.show_notifications:
             self._start_console(cloud)
         outputs = {**run.outputs, "aws_endpoint_url": self._aws.url}
@@ -229,6 +239,51 @@ class LocalStack:
                 )
             self._spawn(f"poller-{source.source_arn}", poller.run, poller.stop)
 
+    def _start_bucket_notifications(self, cloud: LocalCloud) -> None:
+        """Each bucket notification's function gets its events as Lambda's asynchronous invocations."""
+        assert self._aws is not None
+        declared = cloud.declared
+        invokers: dict[str, AsyncInvoker] = {}
+        targets: list[tuple[str, dict[str, Any], AsyncInvoker]] = []
+        for bucket, notifications in declared.bucket_notifications.items():
+            for notification in notifications:
+                arn = notification["lambdaFunctionArn"]
+                check_s3_may_invoke(bucket, arn, declared)
+                if arn not in invokers:
+                    invokers[arn] = self._async_invoker(cloud, arn)
+                targets.append((bucket, notification, invokers[arn]))
+
+        def dispatch(record: dict[str, Any]) -> None:
+            for bucket, notification, invoker in targets:
+                if bucket == record["s3"]["bucket"]["name"] and notifies(notification, record):
+                    self.announce(f"file dropped: s3://{bucket}/{unquote_plus(record['s3']['object']['key'])}")
+                    invoker.submit({"Records": [record]})
+
+        for invoker in invokers.values():
+            invoker.start()
+            self._stoppables.append(invoker.stop)
+        self._aws.s3_events.subscribe(dispatch)
+
+    def _async_invoker(self, cloud: LocalCloud, function_arn: str) -> AsyncInvoker:
+        function = next(f for f in cloud.declared.functions.values() if f.arn == function_arn)
+        config = cloud.declared.async_settings.get(function.name, {})
+        destination = ((config.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
+        if destination and self.settings.enforce_authorization:
+            check_async_destination(function, destination, cloud.declared)
+        settings = AsyncSettings(
+            maximum_retry_attempts=int(config.get("maximumRetryAttempts", 2)),
+            maximum_event_age_seconds=int(config.get("maximumEventAgeInSeconds", 6 * 3600)),
+            on_failure_queue_url=cloud.declared.queues.get(destination) if destination else None,
+        )
+        sqs = cloud.client("sqs")
+        return AsyncInvoker(
+            function_arn,
+            lambda event: self.invoke(function_arn, event),
+            settings,
+            lambda url, body: sqs.send_message(QueueUrl=url, MessageBody=body),
+            self.settings.async_retry_delays,
+        )
+
     def _start_console(self, cloud: LocalCloud) -> None:
         """Show every notification published to the program's topics, as a subscriber would get it."""
         sqs, sns = cloud.client("sqs"), cloud.client("sns")
@@ -285,6 +340,11 @@ class LocalStack:
         for line in describe_not_emulated(declared):
             self.announce(f"  not emulated locally: {line}")
         self._describe_authorization(declared, outputs)
+        if self.settings.async_retry_delays != AWS_RETRY_DELAYS:
+            first, second = self.settings.async_retry_delays
+            self.announce(
+                f"  asynchronous invocations are retried after {first:g} s and {second:g} s (AWS: 60 s and 120 s)"
+            )
         if self.settings.reload_code:
             self.announce("  code reload is ON: a file saved under domain/, adapters/ or handlers/ replaces the code")
         self.announce("  alarms are created but never fire: no metrics are emitted locally")

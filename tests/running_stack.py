@@ -117,6 +117,7 @@ def local_stack_command(work_dir: Path, config: dict[str, Any] | None = None, *o
         "--work-dir",
         str(work_dir),
         "--quiet",
+        "--async-retry-delays=1,2",  # AWS waits minutes; the start-up line says so
         *overrides,
         *options,
     ]

@@ -107,10 +107,11 @@ def upload_to_bucket(args: argparse.Namespace) -> int:
     bucket, key = outputs["drop_bucket_name"], outputs["drop_prefix"] + args.file.name
     report_key = report_key_of(key, outputs["drop_prefix"], outputs["report_prefix"])
     s3 = stack_client("s3", outputs)
+    earlier = _report(s3, bucket, report_key).get("event")
     s3.upload_file(str(args.file), bucket, key)
     etag = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
     print(f"uploaded to s3://{bucket}/{key}; waiting for its report, s3://{bucket}/{report_key}", file=sys.stderr)
-    report = _wait_for_report(s3, bucket, report_key, etag, args.wait)
+    report = _wait_for_report(s3, bucket, report_key, etag, earlier, args.wait)
     if report is None:
         print(f"no report after {args.wait:.0f} s: look at the bucket function's logs", file=sys.stderr)
         return 2
@@ -124,17 +125,24 @@ def upload_to_bucket(args: argparse.Namespace) -> int:
     return 0 if report["status"] == "sent" and not report["lines_rejected"] else 1
 
 
-def _wait_for_report(s3: Any, bucket: str, key: str, etag: str, seconds: float) -> dict[str, Any] | None:
+def _wait_for_report(
+    s3: Any, bucket: str, key: str, etag: str, earlier_event: str | None, seconds: float
+) -> dict[str, Any] | None:
+    """The report of this upload: of this content, and not the report of an earlier upload."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            report: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-        except s3.exceptions.NoSuchKey:
-            report = {}
-        if report.get("etag") == etag:
+        report = _report(s3, bucket, key)
+        if report.get("etag") == etag and report.get("event") != earlier_event:
             return report
         time.sleep(1)
     return None
+
+
+def _report(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    try:
+        return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+    except s3.exceptions.NoSuchKey:
+        return {}
 
 
 def main(argv: list[str] | None = None) -> int:

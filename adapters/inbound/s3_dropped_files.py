@@ -25,13 +25,15 @@ _PERMANENT_ERRORS = {
 
 @dataclass(frozen=True)
 class DroppedFile:
-    """One object-created event: which object, which version of its content (ETag), and when it was dropped."""
+    """One object-created event: which object, which content (ETag), when it was dropped, and the event's
+    sequencer, which is the same when S3 delivers the event again and new for every upload."""
 
     bucket: str
     key: str
     etag: str
     size: int
     dropped_at: datetime
+    sequencer: str
 
     @property
     def uri(self) -> str:
@@ -66,6 +68,7 @@ def _dropped(record: dict[str, Any]) -> DroppedFile:
         etag=str(s3["object"].get("eTag", "")).strip('"'),
         size=int(s3["object"].get("size", 0)),
         dropped_at=datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")),
+        sequencer=str(s3["object"].get("sequencer", "")),
     )
 
 

@@ -24,6 +24,7 @@ class ImportReport:
 
     file: str
     etag: str
+    event: str
     status: str = "sent"
     lines_sent: int = 0
     messages: int = 0
@@ -44,13 +45,13 @@ class S3ImportReports:
         self._client = client
         self._bucket = bucket
 
-    def reported_etag(self, key: str) -> str | None:
-        """The ETag of the file content the report at `key` describes; None if there is no report yet."""
+    def reported_event(self, key: str) -> str | None:
+        """The sequencer of the event the report at `key` describes; None if there is no report yet."""
         try:
             body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except self._client.exceptions.NoSuchKey:
             return None
-        return str(json.loads(body).get("etag", "")) or None
+        return str(json.loads(body).get("event", "")) or None
 
     def write(self, key: str, report: ImportReport) -> None:
         self._client.put_object(

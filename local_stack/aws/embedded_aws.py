@@ -2,8 +2,9 @@
 
 Requests pass through a fault injector first (see local_stack.aws.faults), which does nothing until asked, then
 IAM (local_stack.aws.iam_enforcement: a function's requests are allowed only as its role allows), then the layer
-that makes DynamoDB writes atomic, as they are in AWS (local_stack.aws.atomic_dynamodb), and SQS's message move
-tasks, which moto does not serve (local_stack.aws.message_moves).
+that announces S3's object-created events (local_stack.aws.s3_notifications), then the layer that makes DynamoDB
+writes atomic, as they are in AWS (local_stack.aws.atomic_dynamodb), and SQS's message move tasks, which moto
+does not serve (local_stack.aws.message_moves).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from local_stack.aws.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
 from local_stack.aws.message_moves import MessageMoves
+from local_stack.aws.s3_notifications import ObjectCreatedEvents
 
 ACCOUNT_ID = "123456789012"  # moto's account
 
@@ -34,7 +36,8 @@ class EmbeddedAws:
     def __init__(self, host: str, port: int, region: str = "eu-west-3") -> None:
         emit_one_insert_per_new_item()
         self.message_moves = MessageMoves(DomainDispatcherApplication(create_backend_app))
-        self.iam = IamEnforcer(SerialisedDynamoDb(self.message_moves), region, ACCOUNT_ID)
+        self.s3_events = ObjectCreatedEvents(SerialisedDynamoDb(self.message_moves), region, ACCOUNT_ID)
+        self.iam = IamEnforcer(self.s3_events, region, ACCOUNT_ID)
         self.faults = FaultInjector(self.iam)
         try:
             self._server: BaseWSGIServer = make_server(

@@ -19,8 +19,12 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from moto.s3.models import s3_backends
+
+from local_stack.aws import aws_requests
 from local_stack.aws.aws_requests import WsgiApp, access_key_id, operation, read_body
 from local_stack.aws.iam_policies import Identity, denial_message
+from local_stack.aws.s3_notifications import object_path
 
 logger = logging.getLogger("local_stack.iam")
 
@@ -72,10 +76,26 @@ class IamEnforcer:
         for action, resource in self.requirements(environ):
             if not identity.allows(action, resource):
                 return self._refuse(environ, Refusal(identity, action, resource), start_response)
+        if self._hides_a_missing_object(environ, identity):
+            return _s3_access_denied(
+                "AccessDenied: without s3:ListBucket, a missing object reads as denied", start_response
+            )
         return self._app(environ, start_response)
+
+    def _hides_a_missing_object(self, environ: dict[str, Any], identity: Identity) -> bool:
+        """S3 answers a read of a missing object with 403, not 404, to a caller without s3:ListBucket on the
+        bucket (docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions")."""
+        if aws_requests.service(environ) != "s3" or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return False
+        bucket, _, key = object_path(environ)
+        if not key or identity.allows("s3:ListBucket", f"arn:aws:s3:::{bucket}"):
+            return False
+        return s3_backends[self._account]["aws"].get_object(bucket, key) is None
 
     def requirements(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
         """The (action, resource) pairs IAM checks for this request."""
+        if aws_requests.service(environ) == "s3":
+            return _s3_requirements(environ)
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         name = operation(environ)
         if target:
@@ -101,6 +121,9 @@ class IamEnforcer:
             return f"{prefix}:{str(body['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
         if service == "sns":
             return str(body.get("TopicArn") or body.get("TargetArn") or "*")
+        if service == "secretsmanager":
+            secret = str(body.get("SecretId", "*"))
+            return secret if secret.startswith("arn:") else f"{prefix}:secret:{secret}"
         return "*"
 
     def _refuse(self, environ: dict[str, Any], refusal: Refusal, start_response: Callable[..., Any]) -> list[bytes]:
@@ -114,6 +137,31 @@ class IamEnforcer:
         return _access_denied(environ, refusal, start_response)
 
 
+def _s3_requirements(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """S3's REST requests: the action by method and path, on the bucket or the object
+    (docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html)."""
+    bucket, _, key = object_path(environ)
+    method = environ.get("REQUEST_METHOD")
+    if not key:
+        return [("s3:ListBucket", f"arn:aws:s3:::{bucket}")] if method == "GET" else [(f"s3:{method}Bucket", "*")]
+    resource = f"arn:aws:s3:::{bucket}/{key}"
+    if method in ("GET", "HEAD"):
+        return [("s3:GetObject", resource)]
+    if method == "DELETE":
+        return [("s3:DeleteObject", resource)]
+    needed = [("s3:PutObject", resource)]  # PUT, and POST for multipart uploads
+    copied = str(environ.get("HTTP_X_AMZ_COPY_SOURCE", ""))
+    if copied:
+        needed.append(("s3:GetObject", f"arn:aws:s3:::{copied.lstrip('/').split('?')[0]}"))
+    return needed
+
+
+def _s3_access_denied(message: str, start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("403 Forbidden", [("Content-Type", "application/xml")])
+    body = f"<Error><Code>AccessDenied</Code><Message>{escape(message)}</Message><RequestId>local</RequestId></Error>"
+    return [body.encode()]
+
+
 def _form(body: bytes) -> dict[str, Any]:
     return {key: values[-1] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
 
@@ -124,6 +172,8 @@ def _access_denied(environ: dict[str, Any], refusal: Refusal, start_response: Ca
     carrying the query-era code in x-amzn-query-error (docs.aws.amazon.com/AWSSimpleQueueService/latest/
     SQSDeveloperGuide/sqs-json-faqs.html); SNS Publish's AuthorizationError (403) and KMSAccessDenied (400)
     (docs.aws.amazon.com/sns/latest/api/API_Publish.html)."""
+    if aws_requests.service(environ) == "s3":
+        return _s3_access_denied(refusal.message, start_response)
     target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
     if target.startswith("AmazonSQS."):  # SQS's JSON protocol keeps its query-era error code in a header
         start_response(
@@ -135,7 +185,7 @@ def _access_denied(environ: dict[str, Any], refusal: Refusal, start_response: Ca
         )
         document = {"__type": "com.amazon.coral.service#AccessDeniedException", "message": refusal.message}
         return [json.dumps(document).encode()]
-    if target:  # DynamoDB and DynamoDB Streams
+    if target:  # DynamoDB, DynamoDB Streams and Secrets Manager
         start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])
         document = {"__type": "com.amazon.coral.service#AccessDeniedException", "Message": refusal.message}
         return [json.dumps(document).encode()]

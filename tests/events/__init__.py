@@ -83,11 +83,13 @@ def stream_event(*changes: tuple[str, int | None, int | None]) -> dict[str, Any]
     return {"Records": records}
 
 
-def s3_event(bucket: str, key: str, etag: str, event_time: str = "2024-05-01T12:00:00.000Z") -> dict[str, Any]:
+def s3_event(
+    bucket: str, key: str, etag: str, sequencer: str, event_time: str = "2024-05-01T12:00:00.000Z"
+) -> dict[str, Any]:
     """An object-created event for one object, its key URL-encoded as S3 sends it."""
     event = load("s3_object_created.json")
     record = event["Records"][0]
     record["eventTime"] = event_time
     record["s3"]["bucket"]["name"], record["s3"]["bucket"]["arn"] = bucket, f"arn:aws:s3:::{bucket}"
-    record["s3"]["object"].update(key=quote_plus(key, safe="/"), eTag=etag)
+    record["s3"]["object"].update(key=quote_plus(key, safe="/"), eTag=etag, sequencer=sequencer)
     return event

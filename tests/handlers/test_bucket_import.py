@@ -1,3 +1,4 @@
+import itertools
 import json
 from typing import Any
 
@@ -11,10 +12,13 @@ KEY = "incoming/monday delivery.txt"
 REPORT = "reports/monday delivery.txt.report.json"
 
 
+_SEQUENCERS = itertools.count(0x0055AED6DCD90281E5)
+
+
 def drop(account, body: bytes, key: str = KEY) -> dict[str, Any]:
-    """Upload a file and return the event S3 sends for it."""
+    """Upload a file and return the event S3 sends for it, with a sequencer of its own."""
     etag = account.s3.put_object(Bucket=account.bucket, Key=key, Body=body)["ETag"].strip('"')
-    return s3_event(account.bucket, key, etag)
+    return s3_event(account.bucket, key, etag, f"{next(_SEQUENCERS):018X}")
 
 
 def report_of(account, key: str = REPORT) -> Any:
@@ -93,3 +97,10 @@ def test_lines_of_a_binary_file_are_kept_in_the_dead_letter_queue_in_a_form_sqs_
     [dead] = deployed.drain(deployed.dead_letter_queue_url)
     assert "\x00" not in dead["Body"]
     assert report_of(deployed)["lines_sent"] == 1
+
+
+def test_the_same_content_dropped_again_is_a_new_event_and_is_imported_again(deployed):
+    bucket_import.handler(drop(deployed, b"A1;5\n"), None)
+    first = queued_lines(deployed)
+    bucket_import.handler(drop(deployed, b"A1;5\n"), None)
+    assert queued_lines(deployed) == first  # stamped with its event's time, the same in this document

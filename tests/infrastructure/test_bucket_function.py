@@ -77,7 +77,7 @@ def test_a_file_that_keeps_failing_is_kept_on_the_failure_queue(dev_stack):
 
 def test_the_function_reads_only_dropped_files_and_writes_only_reports(dev_stack):
     granted = statements_of(dev_stack.named("stock-drop-policy").inputs["policy"])
-    by_action = {}
+    by_action: dict[str, list[str]] = {}
     for statement in granted:
         for action in statement["Action"]:
             by_action.setdefault(action, []).extend(statement["Resource"])

@@ -56,6 +56,19 @@ def environ(target=None, body=b"", form=None):
     return {"CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data), **headers}
 
 
+def s3_environ(method, path, **headers):
+    """A path-style S3 request as WSGI gives it: the path decoded, as Latin-1."""
+    credential = "Credential=ASIA/20240501/eu-west-3/s3/aws4_request"
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path.encode().decode("latin-1"),
+        "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=host, Signature=x",
+        "CONTENT_LENGTH": "0",
+        "wsgi.input": io.BytesIO(b""),
+        **headers,
+    }
+
+
 @pytest.mark.parametrize(
     ("request_environ", "expected"),
     [
@@ -77,6 +90,20 @@ def environ(target=None, body=b"", form=None):
                 ("kms:GenerateDataKey", "arn:aws:kms:eu-west-3:123456789012:key/k"),
                 ("kms:Decrypt", "arn:aws:kms:eu-west-3:123456789012:key/k"),
             ],
+        ),
+        (s3_environ("GET", "/drops/incoming/café.txt"), [("s3:GetObject", "arn:aws:s3:::drops/incoming/café.txt")]),
+        (s3_environ("PUT", "/drops/reports/a.json"), [("s3:PutObject", "arn:aws:s3:::drops/reports/a.json")]),
+        (s3_environ("GET", "/drops"), [("s3:ListBucket", "arn:aws:s3:::drops")]),
+        (
+            s3_environ("PUT", "/drops/b", HTTP_X_AMZ_COPY_SOURCE="/other/a"),
+            [("s3:PutObject", "arn:aws:s3:::drops/b"), ("s3:GetObject", "arn:aws:s3:::other/a")],
+        ),
+        (
+            environ(
+                "secretsmanager.GetSecretValue",
+                json.dumps({"SecretId": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook-AbC"}).encode(),
+            ),
+            [("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook-AbC")],
         ),
     ],
 )

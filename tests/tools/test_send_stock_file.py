@@ -26,15 +26,19 @@ def test_via_bucket_uploads_the_file_and_shows_the_report_written_for_its_conten
     s3 = mocker.Mock()
     mocker.patch.object(send_stock_file, "stack_client", return_value=s3)
     s3.head_object.return_value = {"ETag": '"abc"'}
-    stale = {"etag": "older", "status": "sent", "lines_sent": 9, "lines_rejected": 0}
+    s3.exceptions.NoSuchKey = KeyError
+    earlier = {"etag": "abc", "event": "01", "status": "sent", "lines_sent": 9, "lines_rejected": 0}
     current = {
         "etag": "abc",
+        "event": "02",
         "status": "sent",
         "lines_sent": 1,
         "lines_rejected": 1,
         "rejected": [{"line": 2, "text": "A2;x", "reason": "line 2: bad level"}],
     }
-    s3.get_object.side_effect = [{"Body": mocker.Mock(read=lambda d=d: json.dumps(d))} for d in (stale, current)]
+    s3.get_object.side_effect = [
+        {"Body": mocker.Mock(read=lambda d=d: json.dumps(d))} for d in (earlier, earlier, current)
+    ]
     mocker.patch("tools.send_stock_file.time.sleep")
 
     assert send_stock_file.main([str(stock_file), "--via", "bucket"]) == 1

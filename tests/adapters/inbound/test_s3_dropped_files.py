@@ -20,6 +20,7 @@ def test_the_key_s3_url_encodes_in_its_event_is_decoded():
     assert dropped.key == "incoming/monday deliveryé.txt"
     assert (dropped.bucket, dropped.etag, dropped.size) == ("stock-drops", "b21b84d653bb07b05b1e6b33684dc11b", 1305107)
     assert dropped.dropped_at == datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert dropped.sequencer == "0C0F6F405D6ED209E1"
 
 
 def test_the_test_event_s3_sends_when_notifications_are_saved_holds_no_file():
@@ -35,7 +36,7 @@ def test_only_object_created_events_are_files():
 
 def dropped_on(account, key: str, body: bytes) -> DroppedFile:
     etag = account.s3.put_object(Bucket=account.bucket, Key=key, Body=body)["ETag"].strip('"')
-    return DroppedFile(account.bucket, key, etag, len(body), datetime.now(UTC))
+    return DroppedFile(account.bucket, key, etag, len(body), datetime.now(UTC), "0A")
 
 
 def test_the_file_is_read_in_chunks(account):
