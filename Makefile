@@ -27,10 +27,11 @@ unit: $(INSTALLED)
 run: $(INSTALLED)
 	$(BIN)/python -m local_stack $(if $(filter off,$(AUTH)),--no-auth) $(if $(filter off,$(RELOAD)),--no-reload)
 
-# Send a file of STOCK_ID;LEVEL lines to the import queue: the local stack's, or STACK's in AWS.
+# Send a file of STOCK_ID;LEVEL lines to the import queue, or drop it in the bucket (VIA=bucket): the local
+# stack's, or STACK's in AWS.
 send: $(INSTALLED)
-	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev]"; exit 2; }
-	$(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)")
+	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev] [VIA=queue|bucket]"; exit 2; }
+	$(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)") $(if $(VIA),--via "$(VIA)")
 
 # The scenarios (tests/scenarios) against an ephemeral copy of STACK in AWS, created and destroyed with the
 # Pulumi Automation API. Needs the Pulumi CLI and AWS credentials; costs a few cents and about 10 minutes.

@@ -11,8 +11,14 @@ from components.http_function import HttpFunction, HttpFunctionArgs, Route
 from components.iam import allow, assume_role_policy
 from components.lambda_function import LambdaFunctionArgs
 from components.queue_function import QueueFunction, QueueFunctionArgs
+from components.secrets import checked_webhook_url, stored_secret
 from components.stream_function import StreamFunction, StreamFunctionArgs
-from components.subscriptions import checked_email_addresses, email_subscriptions, sms_subscriptions
+from components.subscriptions import (
+    checked_alert_channels,
+    checked_email_addresses,
+    email_subscriptions,
+    sms_subscriptions,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 config = pulumi.Config()
@@ -176,23 +182,40 @@ stock_import = QueueFunction(
     ),
 )
 
+# --- Alerts go to the topic (SMS, email), to a chat channel's webhook, or to both, as the stack chooses.
+alert_channels = checked_alert_channels("alertChannels", config.get_object("alertChannels") or [], ("sns", "webhook"))
+notifier_statements = [
+    allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts.arn]),
+]
+notifier_environment: dict[str, pulumi.Input[str]] = {
+    "ALERT_CHANNELS": ",".join(alert_channels),
+    "SENT_ALERTS_TABLE": sent_alerts.name,
+    "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
+}
+if "sns" in alert_channels:
+    notifier_statements += [
+        allow(["sns:Publish"], [alerts_topic.arn]),
+        allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
+    ]
+    notifier_environment["TOPIC_ARN"] = alerts_topic.arn
+if "webhook" in alert_channels:
+    webhook_url = stored_secret(
+        "alert-webhook-url",
+        checked_webhook_url("alertWebhookUrl", config.require_secret("alertWebhookUrl")),
+        "The incoming-webhook URL of the chat channel that gets low-stock alerts.",
+    )
+    notifier_statements.append(allow(["secretsmanager:GetSecretValue"], [webhook_url.arn]))
+    notifier_environment["ALERT_WEBHOOK_SECRET_ARN"] = webhook_url.arn
+
 low_stock_notifier = StreamFunction(
     "low-stock-notifier",
     StreamFunctionArgs(
         function=LambdaFunctionArgs(
             handler="handlers.low_stock_notifier.handler",
             code=code,
-            description="Publishes a low-stock alert for each crossing of the threshold.",
-            statements=[
-                allow(["sns:Publish"], [alerts_topic.arn]),
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
-                allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts.arn]),
-            ],
-            environment={
-                "TOPIC_ARN": alerts_topic.arn,
-                "SENT_ALERTS_TABLE": sent_alerts.name,
-                "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
-            },
+            description="Sends a low-stock alert for each crossing of the threshold.",
+            statements=notifier_statements,
+            environment=notifier_environment,
             # Each publish starts only if an attempt can end in time (handlers.time_budget): 30 s leaves room
             # for many per batch where the default 10 s would leave room for a few.
             timeout_seconds=config.require_int("notifierFunctionTimeoutSeconds"),
@@ -206,42 +229,45 @@ low_stock_notifier = StreamFunction(
 )
 
 # --- Files dropped in a bucket feed the same import queue, so its retries and dead letters serve them too.
+stock_drop: BucketFunction | None = None
 drop_prefix, report_prefix = "incoming/", "reports/"
-stock_drop = BucketFunction(
-    "stock-drop",
-    BucketFunctionArgs(
-        function=LambdaFunctionArgs(
-            handler="handlers.bucket_import.handler",
-            code=code,
-            description="Checks stock files dropped in the bucket and sends their lines to the import queue.",
-            statements=[
-                allow(["sqs:SendMessage", "sqs:GetQueueAttributes"], [stock_import.queue.arn]),
-                allow(["sqs:SendMessage"], [stock_import.dead_letter_queue.arn]),
-            ],
-            environment={
-                "IMPORT_QUEUE_URL": stock_import.queue.url,
-                "DEAD_LETTER_QUEUE_URL": stock_import.dead_letter_queue.url,
-            },
-            memory_size=config.require_int("dropFunctionMemoryMb"),
-            timeout_seconds=config.require_int("dropFunctionTimeoutSeconds"),
-            log_retention_days=log_retention_days,
+if config.require_bool("dropBucket"):
+    stock_drop = BucketFunction(
+        "stock-drop",
+        BucketFunctionArgs(
+            function=LambdaFunctionArgs(
+                handler="handlers.bucket_import.handler",
+                code=code,
+                description="Checks stock files dropped in the bucket and sends their lines to the import queue.",
+                statements=[
+                    allow(["sqs:SendMessage", "sqs:GetQueueAttributes"], [stock_import.queue.arn]),
+                    allow(["sqs:SendMessage"], [stock_import.dead_letter_queue.arn]),
+                ],
+                environment={
+                    "IMPORT_QUEUE_URL": stock_import.queue.url,
+                    "DEAD_LETTER_QUEUE_URL": stock_import.dead_letter_queue.url,
+                },
+                memory_size=config.require_int("dropFunctionMemoryMb"),
+                timeout_seconds=config.require_int("dropFunctionTimeoutSeconds"),
+                log_retention_days=log_retention_days,
+            ),
+            input_prefix=drop_prefix,
+            output_prefix=report_prefix,
+            input_expiration_days=config.require_int("dropFileExpirationDays"),
+            output_expiration_days=config.require_int("dropReportExpirationDays"),
+            alarm_actions=[alarms_topic.arn],
         ),
-        input_prefix=drop_prefix,
-        output_prefix=report_prefix,
-        input_expiration_days=config.require_int("dropFileExpirationDays"),
-        output_expiration_days=config.require_int("dropReportExpirationDays"),
-        alarm_actions=[alarms_topic.arn],
-    ),
-)
+    )
 
 # --- Outputs.
 pulumi.export("endpoint_url", api.url)
 pulumi.export("queue_url", stock_import.queue.url)
 pulumi.export("dead_letter_queue_url", stock_import.dead_letter_queue.url)
 pulumi.export("failure_queue_url", low_stock_notifier.failure_queue.url)
-pulumi.export("drop_bucket_name", stock_drop.bucket.bucket)
-pulumi.export("drop_prefix", drop_prefix)
-pulumi.export("report_prefix", report_prefix)
-pulumi.export("drop_failure_queue_url", stock_drop.failure_queue.url)
+if stock_drop is not None:
+    pulumi.export("drop_bucket_name", stock_drop.bucket.bucket)
+    pulumi.export("drop_prefix", drop_prefix)
+    pulumi.export("report_prefix", report_prefix)
+    pulumi.export("drop_failure_queue_url", stock_drop.failure_queue.url)
 pulumi.export("table_name", table.name)
 pulumi.export("topic_arn", alerts_topic.arn)

@@ -34,6 +34,18 @@ def checked_email_addresses(setting: str, values: Sequence[object], required: bo
     return addresses
 
 
+def checked_alert_channels(setting: str, values: Sequence[object], known: Sequence[str]) -> list[str]:
+    """The channels a stack chose, or a RunError naming those it may choose."""
+    channels = [str(value).strip() for value in values]
+    unknown = [channel for channel in channels if channel not in known]
+    if unknown or not channels:
+        raise pulumi.RunError(
+            f"{setting} must list some of {', '.join(known)}, not {unknown or channels}: "
+            f"`pulumi config set --path '{setting}[0]' {known[0]}`"
+        )
+    return list(dict.fromkeys(channels))
+
+
 def _is_reserved(domain: str) -> bool:
     return any(domain == d or domain.endswith(f".{d}") for d in _RESERVED_DOMAINS) or (
         domain.rsplit(".", 1)[-1] in _RESERVED_TOP_LEVEL

@@ -48,6 +48,11 @@ def _attempt_timeouts() -> tuple[float, float]:
     return attempt_timeouts(function_timeout_seconds())
 
 
+def attempt_seconds() -> float:
+    """The longest one attempt of a call may take (connect plus read), sized to the function's time-out."""
+    return sum(_attempt_timeouts())
+
+
 @functools.cache
 def _session() -> botocore.session.Session:
     # botocore directly: `import boto3` would also load s3transfer, a third of the cold start, for nothing.

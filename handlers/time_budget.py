@@ -66,18 +66,23 @@ def finishing() -> Iterator[None]:
         _current.finishing = False
 
 
+def ensure_time_for(attempt_seconds: float) -> None:
+    """Raise OutOfTime unless one more attempt of this length can end within the invocation."""
+    ends_at = _current.ends_at
+    if _current.finishing or ends_at is None:
+        return
+    if time.monotonic() + attempt_seconds + _MINIMUM_MARGIN_SECONDS > ends_at:
+        left = max(0.0, ends_at - time.monotonic())
+        raise OutOfTime(f"{left:.1f} s left in the invocation, and one attempt may take {attempt_seconds} s")
+
+
 def refuse_attempts_that_cannot_finish(attempt_seconds: float) -> Any:
     """A botocore `before-send` hook: raise OutOfTime rather than start an attempt that might not end in time.
 
     botocore retries only the errors it knows as transient, so this one ends the call at once."""
 
     def before_send(**_: Any) -> None:
-        ends_at = _current.ends_at
-        if _current.finishing or ends_at is None:
-            return
-        if time.monotonic() + attempt_seconds + _MINIMUM_MARGIN_SECONDS > ends_at:
-            left = max(0.0, ends_at - time.monotonic())
-            raise OutOfTime(f"{left:.1f} s left in the invocation, and one attempt may take {attempt_seconds} s")
+        ensure_time_for(attempt_seconds)
 
     return before_send
 

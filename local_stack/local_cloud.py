@@ -94,6 +94,8 @@ class LocalCloud(pulumi.runtime.Mocks):
             "aws:sns/topic:Topic": self._topic,
             "aws:sns/topicSubscription:TopicSubscription": self._subscription,
             "aws:kms/key:Key": self._key,
+            "aws:secretsmanager/secret:Secret": self._secret,
+            "aws:secretsmanager/secretVersion:SecretVersion": self._secret_version,
             "aws:s3/bucket:Bucket": self._bucket,
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": self._public_access_block,
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls": self._ownership_controls,
@@ -201,6 +203,16 @@ class LocalCloud(pulumi.runtime.Mocks):
     def _key(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
         key = self.client("kms").create_key(Description=inputs.get("description", name))["KeyMetadata"]
         return key["KeyId"], {"arn": key["Arn"], "keyId": key["KeyId"]}
+
+    def _secret(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        created = self.client("secretsmanager").create_secret(Name=name, Description=inputs.get("description", ""))
+        return created["ARN"], {"arn": created["ARN"], "name": name}
+
+    def _secret_version(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        version = self.client("secretsmanager").put_secret_value(
+            SecretId=inputs["secretId"], SecretString=inputs["secretString"]
+        )
+        return version["VersionId"], {"versionId": version["VersionId"]}
 
     # --- the drop bucket: built in moto; its notifications are dispatched by the local stack
 

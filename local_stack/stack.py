@@ -20,6 +20,7 @@ from urllib.parse import unquote_plus
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
 from local_stack.api_gateway.rest_api import LocalRestApi, bind
 from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
+from local_stack.chat_webhook import ChatWebhook
 from local_stack.lambda_service.async_invocations import AWS_RETRY_DELAYS, AsyncInvoker, AsyncSettings
 from local_stack.lambda_service.code_reload import CodeReloader
 from local_stack.lambda_service.event_source_checks import (
@@ -90,6 +91,7 @@ class LocalStack:
         self._aws: EmbeddedAws | None = None
         self._http: ThreadingHTTPServer | None = None
         self._fleet: FunctionFleet | None = None
+        self._chat: ChatWebhook | None = None
         self._function_keys: dict[str, Caller] = {}
         self._developer: Caller | None = None
         self._stoppables: list[Callable[[], None]] = []
@@ -97,6 +99,9 @@ class LocalStack:
 
     def start(self) -> dict[str, Any]:
         self._aws = EmbeddedAws(self.settings.host, self.settings.aws_port, self.region)
+        self._chat = ChatWebhook(self.settings.host, 0, self.announce)
+        self._chat.start()
+        self._stoppables.append(self._chat.stop)
         try:
             self._http = bind(self.settings.host, self.settings.api_port, self._respond)
         except OSError:
@@ -104,7 +109,9 @@ class LocalStack:
         self._aws.start()
         api_url = f"http://{self.settings.host}:{self._http.server_address[1]}"
         cloud = LocalCloud(self._aws.url, self.region, api_url)
-        run = run_program(cloud, self.settings.stack, self.settings.config)
+        # Alerts for a chat channel go to the local receiver, whatever URL the stack's settings hold.
+        config = {**self.settings.config, "alertWebhookUrl": self._chat.url}
+        run = run_program(cloud, self.settings.stack, config)
         declared = cloud.declared
         for source in declared.event_sources:
             check_event_source(source, declared, check_iam=self.settings.enforce_authorization)
@@ -125,7 +132,11 @@ class LocalStack:
         self._start_bucket_notifications(cloud)
         if self.settings.show_notifications:
             self._start_console(cloud)
-        outputs = {**run.outputs, "aws_endpoint_url": self._aws.url}
+        outputs = {
+            **run.outputs,
+            "aws_endpoint_url": self._aws.url,
+            "chat_webhook_url": self._chat.url.removesuffix("/hook"),
+        }
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         self.settings.outputs_path.write_text(json.dumps(outputs, indent=2) + "\n")
         self._describe(cloud, len(run.resources), outputs)
@@ -348,6 +359,10 @@ class LocalStack:
         if self.settings.reload_code:
             self.announce("  code reload is ON: a file saved under domain/, adapters/ or handlers/ replaces the code")
         self.announce("  alarms are created but never fire: no metrics are emitted locally")
+        if self._chat is not None:
+            self.announce(
+                f"  chat alerts (alertChannels: webhook) go to the local receiver {self._chat.url}, never to a chat"
+            )
         self.announce("Outputs:")
         for name, value in outputs.items():
             self.announce(f"    {name:<24}{value}")

@@ -104,6 +104,8 @@ def send_to_queue(args: argparse.Namespace) -> int:
 def upload_to_bucket(args: argparse.Namespace) -> int:
     """Upload the file to the stack's drop bucket and wait for the report its function writes."""
     outputs = stack_outputs(args.stack, args.outputs)
+    if "drop_bucket_name" not in outputs:
+        raise SystemExit("this stack has no drop bucket: turn it on with `pulumi config set dropBucket true`")
     bucket, key = outputs["drop_bucket_name"], outputs["drop_prefix"] + args.file.name
     report_key = report_key_of(key, outputs["drop_prefix"], outputs["report_prefix"])
     s3 = stack_client("s3", outputs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from adapters.outbound.alert_wording import alert_text
 from domain.low_stock import LowStockAlert
 
 if TYPE_CHECKING:
@@ -27,8 +28,3 @@ class SnsLowStockNotifier:
                 "stock_level": {"DataType": "Number", "StringValue": str(alert.level)},
             },
         )
-
-
-def alert_text(alert: LowStockAlert) -> str:
-    """The words of an alert: short enough for one SMS."""
-    return f"Low stock: item {alert.stock_id} is down to {alert.level} (alert threshold {alert.threshold}). Restock it."

@@ -7,4 +7,5 @@ from tests.running_stack import RunningStack, running
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    yield from running(tmp_path_factory.mktemp("local-stack"))
+    # Both alert channels: the topic's subscribers and the local chat webhook.
+    yield from running(tmp_path_factory.mktemp("local-stack"), {"alertChannels": ["sns", "webhook"]})

@@ -20,6 +20,7 @@ _CACHED = (
     http_api._repository,
     queue_import._repository,
     queue_import._rejected_input_store,
+    low_stock_notifier._channels,
     low_stock_notifier._notifier,
     low_stock_notifier._sent_alerts,
     low_stock_notifier._threshold,

@@ -1,6 +1,10 @@
+import os
+
+import boto3
 import pytest
 
 from handlers.low_stock_notifier import handler
+from local_stack.chat_webhook import ChatWebhook
 from tests.events import load, stream_event
 
 
@@ -76,3 +80,65 @@ def test_a_batch_delivered_again_after_a_crash_sends_no_alert_twice(deployed, mo
         "Low stock: item A1 is down to 1 (alert threshold 1). Restock it.",
         "Low stock: item A2 is down to 0 (alert threshold 1). Restock it.",
     ]
+
+
+@pytest.fixture
+def chat(deployed, monkeypatch):
+    """A chat webhook on this machine, its URL kept in Secrets Manager, and both channels chosen."""
+    webhook = ChatWebhook(announce=lambda _: None)
+    webhook.start()
+    secret = boto3.client("secretsmanager").create_secret(Name="alert-webhook", SecretString=webhook.url)
+    monkeypatch.setenv("ALERT_WEBHOOK_SECRET_ARN", secret["ARN"])
+    monkeypatch.setenv("ALERT_CHANNELS", "sns,webhook")
+    yield webhook
+    webhook.stop()
+
+
+def test_each_chosen_channel_gets_the_alert(deployed, chat):
+    assert handler(stream_event(("A1", 9, 1)), None) == {"batchItemFailures": []}
+    assert alerts(deployed) == ["Low stock: item A1 is down to 1 (alert threshold 1). Restock it."]
+    assert [post["text"] for post in chat.posts] == alerts_text("A1", 1)
+
+
+def alerts_text(stock_id, level):
+    return [f"Low stock: item {stock_id} is down to {level} (alert threshold 1). Restock it."]
+
+
+def test_a_webhook_down_delays_its_alert_without_sending_the_sms_again(deployed, chat, caplog):
+    chat.fail(503, seconds=600)
+    event = stream_event(("A1", 9, 1))
+    assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+    assert len(alerts(deployed)) == 1
+    chat.fail(200, seconds=0)
+
+    assert handler(event, None) == {"batchItemFailures": []}  # the stream delivers the record again
+
+    assert alerts(deployed) == []  # not again on SNS
+    assert [post["text"] for post in chat.posts] == alerts_text("A1", 1)
+    assert chat.url not in caplog.text
+
+
+def test_the_webhook_url_is_read_once_per_cold_start_and_never_from_the_environment(
+    deployed, chat, mocker, monkeypatch
+):
+    from handlers import aws
+
+    read = mocker.spy(aws.secrets_manager(), "get_secret_value")
+    handler(stream_event(("A1", 9, 1)), None)
+    handler(stream_event(("A2", 9, 0)), None)
+    assert read.call_count == 1
+    assert len(chat.posts) == 2
+    assert chat.url not in " ".join(os.environ.values())
+
+
+def test_only_the_chosen_channels_are_used(deployed, chat, monkeypatch):
+    monkeypatch.setenv("ALERT_CHANNELS", "webhook")
+    handler(stream_event(("A1", 9, 1)), None)
+    assert alerts(deployed) == []
+    assert len(chat.posts) == 1
+
+
+def test_an_unknown_channel_is_a_deployment_error(deployed, monkeypatch):
+    monkeypatch.setenv("ALERT_CHANNELS", "sns,pager")
+    with pytest.raises(RuntimeError, match="must name some of sns, webhook"):
+        handler(stream_event(("A1", 9, 1)), None)

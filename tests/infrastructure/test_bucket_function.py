@@ -6,7 +6,7 @@ import pytest
 
 from components.bucket_function import BucketFunctionArgs
 from tests.infrastructure.conftest import function_args, statements_of
-from tests.infrastructure.fake_cloud import ACCOUNT
+from tests.infrastructure.fake_cloud import ACCOUNT, configured_stack
 
 BUCKET_ARN = "arn:aws:s3:::stock-drop-bucket-0a1b2c3"
 
@@ -106,3 +106,9 @@ def test_the_function_reads_only_dropped_files_and_writes_only_reports(dev_stack
 def test_settings_aws_or_the_design_would_refuse_are_refused_before_deploying(changes, message):
     with pytest.raises(ValueError, match=message):
         BucketFunctionArgs(function=function_args(), **changes)
+
+
+def test_a_stack_may_go_without_the_drop_bucket():
+    run = configured_stack("dev", {"dropBucket": False})
+    assert not run.of_type("aws:s3/bucket:Bucket")
+    assert "drop_bucket_name" not in run.outputs

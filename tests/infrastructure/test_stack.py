@@ -7,7 +7,7 @@ import pytest
 
 from local_stack.pulumi_program import run_program
 from tests.infrastructure.conftest import statements_of
-from tests.infrastructure.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud
+from tests.infrastructure.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud, configured_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stock-levels-0a1b2c3"
@@ -103,9 +103,9 @@ def test_the_notifier_may_publish_to_the_topic_and_read_the_stream(dev_stack):
     stream_actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
     sent_alerts = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/low-stock-alerts-sent-0a1b2c3"
     assert granted(dev_stack, "low-stock-notifier") == [
+        (["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts]),
         (["sns:Publish"], [topic]),
         (["kms:Decrypt", "kms:GenerateDataKey"], [key]),
-        (["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts]),
         (stream_actions, [f"{TABLE_ARN}/stream/2024-05-01T00:00:00.000"]),
         (["dynamodb:ListStreams"], ["*"]),
         (["sqs:SendMessage"], [failures]),
@@ -232,8 +232,9 @@ def required_settings(handler_module: str) -> set[str]:
     }
 
 
-def test_each_function_gets_every_setting_its_handler_requires(dev_stack):
-    for function in dev_stack.of_type("aws:lambda/function:Function"):
+def test_each_function_gets_every_setting_its_handler_requires():
+    every_channel = configured_stack("dev", {"alertChannels": ["sns", "webhook"], "alertWebhookUrl": HOOK})
+    for function in every_channel.of_type("aws:lambda/function:Function"):
         module = function.inputs["handler"].rsplit(".", 1)[0]
         given = set(function.inputs.get("environment", {}).get("variables", {}))
         assert required_settings(module) <= given, function.name
@@ -253,3 +254,46 @@ def test_sent_alerts_are_kept_in_an_encrypted_table_whose_entries_expire(dev_sta
     assert table["serverSideEncryption"] == {"enabled": True}
     variables = dev_stack.named("low-stock-notifier-function").inputs["environment"]["variables"]
     assert variables["SENT_ALERTS_TABLE"] == "low-stock-alerts-sent-0a1b2c3"
+
+
+HOOK = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
+PULUMI_SECRET_SIGNATURE, SECRET_VALUE_SIGNATURE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+def test_a_stack_that_chooses_the_webhook_keeps_its_url_in_a_secret_the_notifier_alone_may_read():
+    run = configured_stack("dev", {"alertChannels": ["webhook"], "alertWebhookUrl": HOOK})
+    [secret] = run.of_type("aws:secretsmanager/secret:Secret")
+    [version] = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    # Kept as a Pulumi secret: encrypted in the state, masked in every preview.
+    assert version.inputs["secretString"] == {PULUMI_SECRET_SIGNATURE: SECRET_VALUE_SIGNATURE, "value": HOOK}
+    assert version.inputs["secretId"] == "alert-webhook-url-id"
+    grants = granted(run, "low-stock-notifier")
+    assert (["secretsmanager:GetSecretValue"], [secret.outputs["arn"]]) in grants
+    assert not any("sns:Publish" in actions for actions, _ in grants)  # SNS was not chosen
+    environment = run.named("low-stock-notifier-function").inputs["environment"]["variables"]
+    assert (environment["ALERT_CHANNELS"], environment["ALERT_WEBHOOK_SECRET_ARN"]) == (
+        "webhook",
+        secret.outputs["arn"],
+    )
+    assert HOOK not in repr([r.inputs for r in run.resources if r.type != version.type])
+
+
+def test_the_default_stack_sends_alerts_through_the_topic_only(dev_stack):
+    environment = dev_stack.named("low-stock-notifier-function").inputs["environment"]["variables"]
+    assert environment["ALERT_CHANNELS"] == "sns"
+    assert not dev_stack.of_type("aws:secretsmanager/secret:Secret")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"alertChannels": ["sns", "pager"]}, "alertChannels must list some of sns, webhook"),
+        ({"alertChannels": []}, "alertChannels must list some of sns, webhook"),
+        ({"alertChannels": ["webhook"]}, "alertWebhookUrl"),
+        ({"alertChannels": ["webhook"], "alertWebhookUrl": "http://hooks.slack.com/services/T/B/secret"}, "https://"),
+    ],
+)
+def test_channel_settings_that_could_not_deliver_are_refused_with_what_to_set(settings, message):
+    with pytest.raises(Exception, match=message) as refused:
+        configured_stack("dev", settings)
+    assert "secret" not in str(refused.value).replace("--secret", "")

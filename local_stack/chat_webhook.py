@@ -1,0 +1,105 @@
+"""A chat channel's incoming webhook on this machine: it keeps every alert posted to it, shows it, and can be
+told to fail for a while, as a chat service sometimes does (429 or 5xx).
+
+    POST /hook              an alert, as Slack or Teams would take it: 200 "ok", or the failure set below
+    GET  /posts             every alert accepted so far, as a JSON list
+    POST /failures          {"status": 503, "seconds": 10} or {"status": 503, "count": 3}; {} ends the failure
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class ChatWebhook:
+    """The receiver: `url` is the webhook to give the program; `posts` what it accepted."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, announce: Callable[[str], None] = print) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.refused = 0
+        self._announce = announce
+        self._failure: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._handler())
+        self.url = f"http://{host}:{self._server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="chat-webhook", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail(self, status: int, seconds: float | None = None, count: int | None = None) -> None:
+        """Answer `status` to every post for `seconds`, or to the next `count` posts."""
+        with self._lock:
+            self._failure = {
+                "status": status,
+                "until": time.monotonic() + seconds if seconds is not None else None,
+                "count": count,
+            }
+
+    def _take(self, payload: dict[str, Any]) -> int:
+        with self._lock:
+            failure = self._failure
+            if failure and (failure["until"] is None or time.monotonic() < failure["until"]):
+                if failure["count"] is not None:
+                    failure["count"] -= 1
+                    if failure["count"] <= 0:
+                        self._failure = {}
+                self.refused += 1
+                return int(failure["status"])
+            self._failure = {}
+            self.posts.append(payload)
+        self._announce(f"chat webhook: {payload.get('text', payload)}")
+        return 200
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    payload = json.loads(body)
+                except ValueError:
+                    self._answer(400, b"invalid_payload")
+                    return
+                if self.path == "/failures":
+                    if payload:
+                        webhook.fail(int(payload["status"]), payload.get("seconds"), payload.get("count"))
+                    else:
+                        webhook.fail(200, seconds=0)
+                    self._answer(200, b"ok")
+                elif self.path == "/hook" and isinstance(payload, dict) and payload.get("text"):
+                    status = webhook._take(payload)
+                    self._answer(status, b"ok" if status == 200 else b"unavailable")
+                else:
+                    self._answer(400 if self.path == "/hook" else 404, b"no_text" if self.path == "/hook" else b"")
+
+            def do_GET(self) -> None:
+                if self.path == "/posts":
+                    with webhook._lock:
+                        self._answer(200, json.dumps(webhook.posts).encode(), "application/json")
+                else:
+                    self._answer(404, b"")
+
+            def _answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # each post is announced instead
+
+        return Handler
