@@ -56,23 +56,24 @@ class FakeRejectedInputStore:
 
 
 class FakeSentAlerts:
-    """Claims, sent marks and releases in dicts; `held` simulates a claim another attempt still holds."""
+    """Claims, sent marks and releases in sets; `held` are claims another attempt still holds."""
 
     def __init__(self, held: frozenset[str] = frozenset()) -> None:
         self.claimed: set[str] = set(held)
         self.sent: set[str] = set()
-        self.held = set(held)
 
     def claim(self, change_id: str) -> bool:
         if change_id in self.sent:
             return False
-        if change_id in self.held:
+        if change_id in self.claimed:
             raise RuntimeError(f"the alert of {change_id} is being sent by another attempt")
         self.claimed.add(change_id)
         return True
 
     def mark_sent(self, change_id: str) -> None:
+        self.claimed.discard(change_id)
         self.sent.add(change_id)
 
     def release(self, change_id: str) -> None:
-        self.claimed.discard(change_id)
+        if change_id not in self.sent:
+            self.claimed.discard(change_id)
