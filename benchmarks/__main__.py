@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-from benchmarks import code_reload, cold_start, deployment, handler_overhead, prices
+from benchmarks import code_reload, cold_start, deployment, drop_file_memory, handler_overhead, prices
 from benchmarks.end_to_end import Run, api_updates, queue_import, stock_lines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,6 +211,7 @@ def render(results: dict[str, object], elapsed: float) -> str:
         f"  **{graph_seconds * 1000:.0f} ms** (7 runs): the part of `pulumi preview` the program controls.",
         "",
         *_reload_section(cast("dict[str, float]", results["reload"])),
+        *_drop_memory_section(cast("dict[str, dict[str, float]]", results["drop_memory"])),
     ]
     return "\n".join(lines)
 
@@ -224,6 +225,36 @@ def _reload_section(reload: dict[str, float]) -> list[str]:
         f"({reload['rounds']:.0f} saves, alternating two rules). That is the file watcher's 100 ms debounce, the",
         "rebuild of the code archive, and the cold start of a new execution environment on the new code; the",
         "table, queues and their messages stay as they are.",
+        "",
+    ]
+
+
+def _drop_memory_section(memory: dict[str, dict[str, float]]) -> list[str]:
+    sizes = sorted({int(key.split("-")[1]) for key in memory})
+    rows = []
+    for size in sizes:
+        stream, whole = memory[f"stream-{size}"], memory[f"whole-{size}"]
+        rows.append(
+            f"| {size:,} | {stream['peak_mib']:.1f} MiB | {whole['peak_mib']:.1f} MiB | {stream['seconds']:.1f} s |"
+        )
+    largest = sizes[-1]
+    growth = memory[f"stream-{largest}"]["peak_mib"] - memory["stream-0"]["peak_mib"]
+    whole_growth = memory[f"whole-{largest}"]["peak_mib"] - memory["whole-0"]["peak_mib"]
+    return [
+        "## 8. Memory of the drop bucket's function",
+        "",
+        "Peak resident memory (Linux's VmHWM, median of 3 fresh processes) of the function handling one dropped",
+        "file of valid lines against the embedded AWS, beside a process that reads the same object whole and",
+        "splits it into lines, as a function written without streaming would. The function reads 64 KiB at a time",
+        "and holds at most one SendMessageBatch request of packed lines.",
+        "",
+        "| lines in the file | drop function (streams) | whole-file reader | drop function's time |",
+        "| ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+        f"From an empty file to {largest:,} lines the function's peak grows by {growth:.1f} MiB; the whole-file",
+        f"reader's by {whole_growth:.1f} MiB, and it would grow on with the file. The time is the function's own",
+        "(parse, stamp, pack, send to the embedded SQS): it bounds the file a 300 s time-out can take.",
         "",
     ]
 
@@ -252,6 +283,7 @@ def main() -> int:
         ),
         (f"{API_UPDATES:,} API updates", "api", lambda: api_updates(API_UPDATES)),
         ("code reload", "reload", code_reload.measure),
+        ("drop bucket function memory", "drop_memory", drop_file_memory.measure),
     ]
     for label, key, step in steps:
         print(f"measuring {label}...", file=sys.stderr, flush=True)
