@@ -55,3 +55,30 @@ def test_a_file_outside_the_drop_folder_triggers_nothing(local_stack):
     eventually(lambda: level_of(local_stack, "DROP-E2E-10") == 1, timeout=60)
     assert s3.list_objects_v2(Bucket=bucket, Prefix="reports/elsewhere")["KeyCount"] == 0
     assert level_of(local_stack, "DROP-E2E-9") is None
+
+
+def test_a_file_of_a_hundred_thousand_lines_is_imported_whole_with_its_bad_line_named(local_stack, tmp_path):
+    """100,000 lines for 100 items (each repeated at one time, so the import writes little); its memory is
+    measured by `make bench`, section 8."""
+    stock_file = tmp_path / "large.txt"
+    with stock_file.open("w") as handle:
+        for number in range(1, 100_001):
+            item = number % 100
+            line = "DROP-LARGE-BAD;x" if number == 54_321 else f"DROP-LARGE-{item};{item};2024-05-01T00:00:00Z"
+            handle.write(line + "\n")
+    bucket = local_stack.outputs["drop_bucket_name"]
+    local_stack.client("s3").upload_file(str(stock_file), bucket, "incoming/large.txt")
+
+    report = eventually(lambda: _report_if_written(local_stack, "large.txt"), timeout=240)
+
+    assert (report["status"], report["lines_sent"], report["lines_rejected"]) == ("sent", 99_999, 1)
+    assert [bad["line"] for bad in report["rejected"]] == [54_321]
+    for item in (0, 42, 99):
+        assert eventually(lambda item=item: level_of(local_stack, f"DROP-LARGE-{item}") == item, timeout=240)
+
+
+def _report_if_written(local_stack: RunningStack, name: str) -> Any:
+    try:
+        return report_of(local_stack, name)
+    except local_stack.client("s3").exceptions.NoSuchKey:
+        return None
