@@ -20,7 +20,12 @@ FIRST_INVOCATION = {
     "handlers.http_api": "import handlers.http_api as h; h._repository()",
     "handlers.queue_import": "import handlers.queue_import as h; h._repository()",
     "handlers.low_stock_notifier": (
-        "import handlers.low_stock_notifier as h; h._notifier(); h._sent_alerts(); h._threshold()"
+        "import handlers.low_stock_notifier as h; h._channels(); h._notifier('sns'); h._sent_alerts('sns'); "
+        "h._threshold()"
+    ),
+    "handlers.bucket_import": (
+        "import handlers.bucket_import as h; from handlers import aws; aws.s3(); h._import_queue(); "
+        "h._rejected_input_store()"
     ),
 }
 ENVIRONMENT = {
@@ -31,6 +36,7 @@ ENVIRONMENT = {
     "TOPIC_ARN": "arn:aws:sns:eu-west-3:123456789012:alerts",
     "SENT_ALERTS_TABLE": "low-stock-alerts-sent",
     "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/dlq",
+    "IMPORT_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/import",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 
