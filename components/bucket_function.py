@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from components.holding_queues import holding_queue, queue_not_empty_alarm
+from components.holding_queues import falling_behind_alarm, holding_queue, queue_not_empty_alarm
 from components.iam import allow
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
@@ -169,20 +169,14 @@ class BucketFunction(pulumi.ComponentResource):
         return replace(args.function, statements=statements, environment=environment)
 
     def _alarms(self, name: str, args: BucketFunctionArgs) -> None:
-        aws.cloudwatch.MetricAlarm(
+        falling_behind_alarm(
             f"{name}-falling-behind",
-            alarm_description=f"Dropped files wait longer than they should before {name} processes them.",
-            namespace="AWS/Lambda",
-            metric_name="AsyncEventAge",
-            dimensions={"FunctionName": self.lambda_function.function.name},
-            statistic="Maximum",
-            period=60,
-            evaluation_periods=5,
-            threshold=args.event_age_alarm_ms,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=list(args.alarm_actions),
-            opts=pulumi.ResourceOptions(parent=self),
+            self.lambda_function.function,
+            "AsyncEventAge",
+            args.event_age_alarm_ms,
+            f"Dropped files wait longer than they should before {name} processes them.",
+            args.alarm_actions,
+            parent=self,
         )
         queue_not_empty_alarm(
             f"{name}-failures-not-empty",

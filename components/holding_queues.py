@@ -1,4 +1,4 @@
-"""Queues that hold messages for a person (dead letters, failures), and the alarm that calls that person."""
+"""Queues that hold messages for a person (dead letters, failures), and the alarms that call that person."""
 
 from __future__ import annotations
 
@@ -39,5 +39,33 @@ def holding_queue(name: str, retention_seconds: int, parent: pulumi.Resource) ->
         name,
         sqs_managed_sse_enabled=True,
         message_retention_seconds=retention_seconds,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def falling_behind_alarm(
+    name: str,
+    function: aws.lambda_.Function,
+    metric: str,
+    threshold_ms: int,
+    description: str,
+    alarm_actions: Sequence[pulumi.Input[str]],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """Alarm when a function's events wait too long, five minutes running: IteratorAge for a stream,
+    AsyncEventAge for asynchronous invocations (docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)."""
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=description,
+        namespace="AWS/Lambda",
+        metric_name=metric,
+        dimensions={"FunctionName": function.name},
+        statistic="Maximum",
+        period=60,
+        evaluation_periods=5,
+        threshold=threshold_ms,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=list(alarm_actions),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.holding_queues import holding_queue, queue_not_empty_alarm
+from components.holding_queues import falling_behind_alarm, holding_queue, queue_not_empty_alarm
 from components.iam import allow
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
@@ -93,20 +93,14 @@ class StreamFunction(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.lambda_function.policy]),
         )
-        self.iterator_age_alarm = aws.cloudwatch.MetricAlarm(
+        self.iterator_age_alarm = falling_behind_alarm(
             f"{name}-falling-behind",
-            alarm_description=f"{name} is falling behind its stream: records wait longer than they should.",
-            namespace="AWS/Lambda",
-            metric_name="IteratorAge",
-            dimensions={"FunctionName": self.lambda_function.function.name},
-            statistic="Maximum",
-            period=60,
-            evaluation_periods=5,
-            threshold=args.iterator_age_alarm_ms,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=list(args.alarm_actions),
-            opts=child,
+            self.lambda_function.function,
+            "IteratorAge",
+            args.iterator_age_alarm_ms,
+            f"{name} is falling behind its stream: records wait longer than they should.",
+            args.alarm_actions,
+            parent=self,
         )
         self.failure_alarm = queue_not_empty_alarm(
             f"{name}-failures-not-empty",

@@ -82,6 +82,22 @@ def _queue_consumers_are_safe(args: StackValidationArgs, report_violation: Repor
                 report_violation(f"{queue.name} feeds a function but has no dead-letter queue.", queue.urn)
 
 
+_PUBLIC_ACCESS_BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def _buckets_are_private(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    blocked = {
+        bucket.urn
+        for block in args.resources
+        if block.resource_type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+        and all(block.props.get(flag) is True for flag in _PUBLIC_ACCESS_BLOCKS)
+        for bucket in block.property_dependencies.get("bucket") or []
+    }
+    for bucket in args.resources:
+        if bucket.resource_type == "aws:s3/bucket:Bucket" and bucket.urn not in blocked:
+            report_violation(f"{bucket.name} needs a public access block with all four settings on.", bucket.urn)
+
+
 def _api_methods_authenticated(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != "aws:apigateway/method:Method":
         return
@@ -110,6 +126,11 @@ POLICIES = [
         name="queue-consumers-are-safe",
         description="A queue-triggered function has a dead-letter queue and reports partial batch failures.",
         validate=_queue_consumers_are_safe,
+    ),
+    StackValidationPolicy(
+        name="buckets-are-private",
+        description="Every bucket blocks public access: public ACLs and policies are refused and ignored.",
+        validate=_buckets_are_private,
     ),
     ResourceValidationPolicy(
         name="api-methods-authenticated",

@@ -135,6 +135,27 @@ def test_a_queue_consumer_needs_a_dead_letter_queue_and_partial_failures():
     ]
 
 
+def test_a_bucket_must_block_public_access_fully():
+    bucket = policy_resource("aws:s3/bucket:Bucket", "drops", {})
+    flags = dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
+    block = policy_resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "b", flags, {"bucket": [bucket]})
+    partial = policy_resource(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "p",
+        {**flags, "restrictPublicBuckets": False},
+        {"bucket": [bucket]},
+    )
+
+    def violations(resources):
+        found: list[str] = []
+        BY_NAME["buckets-are-private"].validate(StackValidationArgs(resources), lambda m, urn=None: found.append(m))
+        return found
+
+    assert violations([bucket, block]) == []
+    assert violations([bucket, partial]) == ["drops needs a public access block with all four settings on."]
+    assert violations([bucket]) == ["drops needs a public access block with all four settings on."]
+
+
 def run_pack(run: ProgramRun) -> list[str]:
     """Every violation the pack reports for a whole program run."""
     found: list[str] = []
