@@ -2,9 +2,10 @@
 
 import json
 
+import pulumi
 import pytest
 
-from components.bucket_function import BucketFunctionArgs
+from components.bucket_function import BucketFunction, BucketFunctionArgs
 from tests.infrastructure.conftest import function_args, statements_of
 from tests.infrastructure.fake_cloud import ACCOUNT, configured_stack
 
@@ -112,3 +113,29 @@ def test_a_stack_may_go_without_the_drop_bucket():
     run = configured_stack("dev", {"dropBucket": False})
     assert not run.of_type("aws:s3/bucket:Bucket")
     assert "drop_bucket_name" not in run.outputs
+
+
+@pulumi.runtime.test
+def test_the_component_knows_nothing_of_stock_its_prefixes_come_from_its_caller():
+    component = BucketFunction(
+        "invoices",
+        BucketFunctionArgs(
+            function=function_args(), input_prefix="in/", output_prefix="out/", maximum_retry_attempts=0
+        ),
+    )
+
+    def check(values):
+        targets, policy, variables, bucket_arn, retries = values
+        assert [target["filter_prefix"] for target in targets] == ["in/"]
+        resources = {r for statement in statements_of(policy) for r in statement["Resource"]}
+        assert {f"{bucket_arn}/in/*", f"{bucket_arn}/out/*"} <= resources
+        assert (variables["INPUT_PREFIX"], variables["OUTPUT_PREFIX"]) == ("in/", "out/")
+        assert retries == 0
+
+    return pulumi.Output.all(
+        component.notification.lambda_functions,
+        component.lambda_function.policy.policy,
+        component.lambda_function.function.environment.apply(lambda e: e.variables if e else None),
+        component.bucket.arn,
+        component.invoke_config.maximum_retry_attempts,
+    ).apply(check)
