@@ -23,10 +23,8 @@ FIRST_INVOCATION = {
         "import handlers.low_stock_notifier as h; h._channels(); h._notifier('sns'); h._sent_alerts('sns'); "
         "h._threshold()"
     ),
-    "handlers.bucket_import": (
-        "import handlers.bucket_import as h; from handlers import aws; aws.s3(); h._import_queue(); "
-        "h._rejected_input_store()"
-    ),
+    # Its first AWS call reads the file's report from S3; the SQS clients come once lines are to be sent.
+    "handlers.bucket_import": "import handlers.bucket_import as h; h.aws.s3()",
 }
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "eu-west-3",
