@@ -80,6 +80,16 @@ def test_a_file_of_a_hundred_thousand_lines_is_imported_whole_with_its_bad_line_
         return all(level == item for item, level in applied.items())
 
     assert eventually(all_applied, timeout=240)
+    source = f"s3://{bucket}/incoming/large.txt:54321"
+    kept = eventually(
+        lambda: [
+            m
+            for m in local_stack.drain(local_stack.outputs["dead_letter_queue_url"])
+            if m["MessageAttributes"]["source"]["StringValue"] == source
+        ],
+        timeout=30,
+    )
+    assert [m["Body"] for m in kept] == ["DROP-LARGE-BAD;x"]
 
 
 def _report_if_written(local_stack: RunningStack, name: str) -> Any:
