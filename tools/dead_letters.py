@@ -1,5 +1,5 @@
-"""`make dlq` and `make redrive`: read, export and resend what waits in the import dead-letter queue and the
-notifier's failure queue, on the local stack or a deployed one.
+"""`make dlq` and `make redrive`: read, export and resend what waits in the import dead-letter queue, the
+notifier's failure queue and the drop bucket's, on the local stack or a deployed one.
 
     python -m tools.dead_letters                       # list (nothing is consumed)
     python -m tools.dead_letters --export fixme.txt    # rejected lines to a file, removed once written
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from tools.stack_outputs import sqs_client, stack_outputs
 
@@ -31,11 +32,12 @@ _HIDE_SECONDS = 60  # long enough to list or export, short enough that a crash r
 
 @dataclass
 class Waiting:
-    """What one look at the queues found: rejected lines, whole messages, stream failures."""
+    """What one look at the queues found: rejected lines, whole messages, stream failures, dropped files."""
 
     rejected: list[dict[str, Any]]
     whole: list[dict[str, Any]]
     failures: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
 
 
 def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -81,14 +83,22 @@ def look(sqs: Any, outputs: dict[str, Any]) -> Waiting:
     rejected = [m for m in dead_letters if "reason" in (m.get("MessageAttributes") or {})]
     whole = [m for m in dead_letters if "reason" not in (m.get("MessageAttributes") or {})]
     failures = receive_all(sqs, outputs["failure_queue_url"]) if outputs.get("failure_queue_url") else []
-    return Waiting(rejected, whole, failures)
+    dropped = receive_all(sqs, outputs["drop_failure_queue_url"]) if outputs.get("drop_failure_queue_url") else []
+    return Waiting(rejected, whole, failures, dropped)
+
+
+def release_failures(sqs: Any, outputs: dict[str, Any], waiting: Waiting) -> None:
+    """Leave the failure records where they were: only a person acting on them removes them."""
+    for output, messages in (("failure_queue_url", waiting.failures), ("drop_failure_queue_url", waiting.dropped)):
+        if outputs.get(output):
+            release(sqs, outputs[output], messages)
 
 
 def describe(waiting: Waiting) -> list[str]:
     """The report a person reads: rejected lines grouped by reason, whole messages, stream failures."""
     lines: list[str] = []
-    if not (waiting.rejected or waiting.whole or waiting.failures):
-        return ["Nothing waits: the dead-letter queue and the failure queue are empty."]
+    if not (waiting.rejected or waiting.whole or waiting.failures or waiting.dropped):
+        return ["Nothing waits: the dead-letter queue and the failure queues are empty."]
     if waiting.rejected:
         reasons = Counter(_attribute(m, "reason").split(": ", 1)[-1] for m in waiting.rejected)
         lines.append(f"{len(waiting.rejected)} rejected line(s) in the dead-letter queue, by reason:")
@@ -107,6 +117,12 @@ def describe(waiting: Waiting) -> list[str]:
         lines.append(f"{len(waiting.failures)} stream batch(es) the notifier gave up on:")
         for message in waiting.failures:
             lines.append(f"  {_stream_failure(message)}")
+    if waiting.dropped:
+        lines.append(
+            f"{len(waiting.dropped)} dropped file(s) the bucket's function gave up on (upload again to retry):"
+        )
+        for message in waiting.dropped:
+            lines.append(f"  {_drop_failure(message)}")
     return lines
 
 
@@ -132,13 +148,30 @@ def _stream_failure(message: dict[str, Any]) -> str:
     )
 
 
+def _drop_failure(message: dict[str, Any]) -> str:
+    """An asynchronous invocation record (docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)
+    of the S3 event it gave up on."""
+    try:
+        failure = json.loads(message["Body"])
+        files = [
+            f"s3://{r['s3']['bucket']['name']}/{unquote_plus(r['s3']['object']['key'])}"
+            for r in failure["requestPayload"]["Records"]
+        ]
+        context = failure["requestContext"]
+    except (ValueError, KeyError, TypeError):
+        return f"(not an invocation record) {message['Body'][:200]!r}"
+    error = (failure.get("responsePayload") or {}).get("errorMessage", "")
+    return f"{', '.join(files)}: {context['condition']} after {context['approximateInvokeCount']} attempt(s)" + (
+        f": {error}" if error else ""
+    )
+
+
 def export(sqs: Any, outputs: dict[str, Any], destination: Path) -> str:
     """Write the rejected lines as an import file, then remove them from the queue; release the rest."""
     waiting = look(sqs, outputs)
     url = outputs["dead_letter_queue_url"]
     release(sqs, url, waiting.whole)
-    if outputs.get("failure_queue_url"):
-        release(sqs, outputs["failure_queue_url"], waiting.failures)
+    release_failures(sqs, outputs, waiting)
     if not waiting.rejected:
         return "No rejected lines to export."
     with destination.open("w", encoding="utf-8") as file:
@@ -157,8 +190,7 @@ def redrive(sqs: Any, outputs: dict[str, Any]) -> str:
     waiting = look(sqs, outputs)
     url = outputs["dead_letter_queue_url"]
     release(sqs, url, waiting.rejected + waiting.whole)
-    if outputs.get("failure_queue_url"):
-        release(sqs, outputs["failure_queue_url"], waiting.failures)
+    release_failures(sqs, outputs, waiting)
     if waiting.rejected:
         return (
             f"{len(waiting.rejected)} rejected line(s) wait in the dead-letter queue: a redrive would send them "
@@ -188,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         waiting = look(sqs, outputs)
         release(sqs, outputs["dead_letter_queue_url"], waiting.rejected + waiting.whole)
-        if outputs.get("failure_queue_url"):
-            release(sqs, outputs["failure_queue_url"], waiting.failures)
+        release_failures(sqs, outputs, waiting)
         print("\n".join(describe(waiting)))
     return 0
 
