@@ -57,13 +57,19 @@ def _time_once(code: str, code_dir: Path) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def unpacked_package(work: Path) -> Path:
+    """The deployed package unpacked in `work`: nothing else is importable from it."""
+    archive = build_code_archive(ROOT, ["domain", "adapters", "handlers"], work / "lambda.zip")
+    code_dir = work / "code"
+    with zipfile.ZipFile(archive.path) as packaged:
+        packaged.extractall(code_dir)
+    return code_dir
+
+
 def measure(runs: int = 21) -> list[ColdStart]:
     """Median wall time of each handler's cold start and of the baseline, interleaved so noise hits all alike."""
     with tempfile.TemporaryDirectory() as work:
-        archive = build_code_archive(ROOT, ["domain", "adapters", "handlers"], Path(work) / "lambda.zip")
-        code_dir = Path(work) / "code"
-        with zipfile.ZipFile(archive.path) as packaged:
-            packaged.extractall(code_dir)  # the deployed package, nothing else importable
+        code_dir = unpacked_package(Path(work))
         # "before": the same setup with `import boto3` first, as the handlers did until they used botocore.
         before = {f"{name} (before: via boto3)": f"import boto3; {code}" for name, code in FIRST_INVOCATION.items()}
         programs = {"baseline: import boto3 + one client": BASELINE, **FIRST_INVOCATION, **before}

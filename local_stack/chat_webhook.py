@@ -27,7 +27,10 @@ class ChatWebhook:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self.url = f"http://{host}:{self._server.server_address[1]}/hook"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="chat-webhook", daemon=True)
+        # Polled every 50 ms for shutdown (http.server's default, 0.5 s, would make every stop wait that long).
+        self._thread = threading.Thread(
+            target=lambda: self._server.serve_forever(poll_interval=0.05), name="chat-webhook", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,9 +35,15 @@ class Account:
     dead_letter_queue_url: str
     topic_arn: str
     alert_inbox_url: str
-    s3: Any
     import_queue_url: str
-    bucket: str
+    bucket: str = "stock-drops"
+
+    @functools.cached_property
+    def s3(self) -> Any:
+        """An S3 client, the bucket made on first use: building an S3 client costs a tenth of a second."""
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+        return client
 
     def stored(self, stock_id: str) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self.dynamodb.get_item(
@@ -80,9 +87,5 @@ def account() -> Iterator[Account]:
         topic_arn = sns.create_topic(Name="low-stock")["TopicArn"]
         inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"})
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket="stock-drops", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
         import_queue = sqs.create_queue(QueueName="stock-import-queue")["QueueUrl"]
-        yield Account(
-            dynamodb, sqs, sns, "stock-levels", dead_letters, topic_arn, inbox, s3, import_queue, "stock-drops"
-        )
+        yield Account(dynamodb, sqs, sns, "stock-levels", dead_letters, topic_arn, inbox, import_queue)

@@ -38,7 +38,7 @@ class WebhookLowStockNotifier:
         url: str,
         timeout_seconds: float,
         before_attempt: Callable[[], None] = lambda: None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         attempts: int = ATTEMPTS,
     ) -> None:
         if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
@@ -46,7 +46,7 @@ class WebhookLowStockNotifier:
         self._url = url
         self._timeout = timeout_seconds
         self._before_attempt = before_attempt
-        self._sleep = sleep
+        self._sleep = sleep or time.sleep
         self._attempts = attempts
 
     def send(self, alert: LowStockAlert) -> None:

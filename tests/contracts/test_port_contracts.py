@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pytest
 from botocore.exceptions import ClientError
@@ -46,28 +46,52 @@ def chat() -> Iterator[ChatWebhook]:
     webhook.stop()
 
 
-def _sns(account: Any, chat: ChatWebhook) -> Harness:
+class Needs:
+    """The emulated account and the chat webhook, each built only for the adapters that use it."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request
+
+    @property
+    def account(self) -> Any:
+        return self._request.getfixturevalue("account")
+
+    @property
+    def chat(self) -> ChatWebhook:
+        return cast(ChatWebhook, self._request.getfixturevalue("chat"))
+
+
+@pytest.fixture
+def needs(request: pytest.FixtureRequest) -> Needs:
+    return Needs(request)
+
+
+def _sns(needs: Needs) -> Harness:
+    account = needs.account
     harness = Harness(SnsLowStockNotifier(account.sns, account.topic_arn), failure=ClientError)
     harness.delivered = lambda: [m["Body"] for m in account.drain(account.alert_inbox_url)]
     harness.break_it = lambda: setattr(harness, "adapter", SnsLowStockNotifier(account.sns, account.topic_arn + "-x"))
     return harness
 
 
-def _webhook(account: Any, chat: ChatWebhook) -> Harness:
+def _webhook(needs: Needs) -> Harness:
+    chat = needs.chat
     notifier = WebhookLowStockNotifier(chat.url, 5.0, sleep=lambda _: None)
     return Harness(
         notifier, lambda: [post["text"] for post in chat.posts], lambda: chat.fail(503, seconds=60), WebhookNotAccepted
     )
 
 
-def _fake_notifier(account: Any, chat: ChatWebhook) -> Harness:
+def _fake_notifier(needs: Needs) -> Harness:
     fake = FakeNotifier()
     harness = Harness(fake, lambda: [f"item {alert.stock_id} " for alert in fake.sent], failure=ConnectionError)
     harness.break_it = lambda: setattr(fake, "failures", 99)
     return harness
 
 
-def _sqs_store(account: Any, chat: ChatWebhook) -> Harness:
+def _sqs_store(needs: Needs) -> Harness:
+    account = needs.account
+
     def kept() -> list[Any]:
         return [
             (
@@ -83,23 +107,23 @@ def _sqs_store(account: Any, chat: ChatWebhook) -> Harness:
     return harness
 
 
-def _fake_store(account: Any, chat: ChatWebhook) -> Harness:
+def _fake_store(needs: Needs) -> Harness:
     fake = FakeRejectedInputStore()
     return Harness(fake, lambda: [(r.source, r.content, r.reason) for r in fake.kept])
 
 
-def _dynamodb_repository(account: Any, chat: ChatWebhook) -> Harness:
-    return Harness(DynamoDbStockRepository(account.dynamodb, account.table_name))
+def _dynamodb_repository(needs: Needs) -> Harness:
+    return Harness(DynamoDbStockRepository(needs.account.dynamodb, needs.account.table_name))
 
 
-def _dynamodb_sent_alerts(account: Any, chat: ChatWebhook) -> Harness:
-    return Harness(DynamoDbSentAlerts(account.dynamodb, "sent-alerts", hold_seconds=60, keep_seconds=3600))
+def _dynamodb_sent_alerts(needs: Needs) -> Harness:
+    return Harness(DynamoDbSentAlerts(needs.account.dynamodb, "sent-alerts", hold_seconds=60, keep_seconds=3600))
 
 
-ADAPTERS: dict[type, dict[str, Callable[[Any, ChatWebhook], Harness]]] = {
-    ports.StockRepository: {"dynamodb": _dynamodb_repository, "fake": lambda a, c: Harness(FakeStockRepository())},
+ADAPTERS: dict[type, dict[str, Callable[[Needs], Harness]]] = {
+    ports.StockRepository: {"dynamodb": _dynamodb_repository, "fake": lambda _: Harness(FakeStockRepository())},
     ports.LowStockNotifier: {"sns": _sns, "webhook": _webhook, "fake": _fake_notifier},
-    ports.SentAlerts: {"dynamodb": _dynamodb_sent_alerts, "fake": lambda a, c: Harness(FakeSentAlerts())},
+    ports.SentAlerts: {"dynamodb": _dynamodb_sent_alerts, "fake": lambda _: Harness(FakeSentAlerts())},
     ports.RejectedInputStore: {"sqs": _sqs_store, "fake": _fake_store},
 }
 
@@ -118,8 +142,8 @@ def test_every_port_has_at_least_two_adapters_held_to_its_contract():
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
-def test_a_repository_keeps_the_latest_level_and_ignores_stale_ones(account, chat, build):
-    repository = build(account, chat).adapter
+def test_a_repository_keeps_the_latest_level_and_ignores_stale_ones(needs, build):
+    repository = build(needs).adapter
     assert repository.get("A1") is None
     first = repository.save_if_newer(StockLevel("A1", 5, T0))
     assert (first.applied, first.previous) == (True, None)
@@ -131,8 +155,8 @@ def test_a_repository_keeps_the_latest_level_and_ignores_stale_ones(account, cha
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
-def test_a_repository_saves_many_each_as_one(account, chat, build):
-    repository = build(account, chat).adapter
+def test_a_repository_saves_many_each_as_one(needs, build):
+    repository = build(needs).adapter
     repository.save_if_newer(StockLevel("B1", 1, T0 + timedelta(seconds=5)))
     outcomes = repository.save_all_if_newer([StockLevel("B1", 2, T0), StockLevel("B2", 7, T0)])
     assert [outcome.applied for outcome in outcomes] == [False, True]
@@ -143,16 +167,16 @@ def test_a_repository_saves_many_each_as_one(account, chat, build):
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.LowStockNotifier))
-def test_a_notifier_delivers_each_alert_once_naming_the_item(account, chat, build):
-    harness = build(account, chat)
+def test_a_notifier_delivers_each_alert_once_naming_the_item(needs, build):
+    harness = build(needs)
     harness.adapter.send(LowStockAlert("A000", 1, 2))
     [delivered] = harness.delivered()
     assert "item A000 " in delivered
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.LowStockNotifier))
-def test_a_notifier_raises_when_its_channel_did_not_take_the_alert(account, chat, build):
-    harness = build(account, chat)
+def test_a_notifier_raises_when_its_channel_did_not_take_the_alert(needs, build):
+    harness = build(needs)
     harness.break_it()
     with pytest.raises(harness.failure):
         harness.adapter.send(LowStockAlert("A000", 1, 2))
@@ -163,8 +187,8 @@ def test_a_notifier_raises_when_its_channel_did_not_take_the_alert(account, chat
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.SentAlerts))
-def test_an_alert_marked_sent_is_never_claimed_again(account, chat, build):
-    record = build(account, chat).adapter
+def test_an_alert_marked_sent_is_never_claimed_again(needs, build):
+    record = build(needs).adapter
     assert record.claim("change-1") is True
     record.mark_sent("change-1")
     assert record.claim("change-1") is False
@@ -173,8 +197,8 @@ def test_an_alert_marked_sent_is_never_claimed_again(account, chat, build):
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.SentAlerts))
-def test_a_claim_held_elsewhere_raises_and_a_released_one_may_be_claimed_again(account, chat, build):
-    record = build(account, chat).adapter
+def test_a_claim_held_elsewhere_raises_and_a_released_one_may_be_claimed_again(needs, build):
+    record = build(needs).adapter
     assert record.claim("change-2") is True
     with pytest.raises(RuntimeError):
         record.claim("change-2")
@@ -186,15 +210,15 @@ def test_a_claim_held_elsewhere_raises_and_a_released_one_may_be_claimed_again(a
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.RejectedInputStore))
-def test_a_store_keeps_every_rejected_input_with_its_source_and_reason(account, chat, build):
-    harness = build(account, chat)
+def test_a_store_keeps_every_rejected_input_with_its_source_and_reason(needs, build):
+    harness = build(needs)
     rejected = [RejectedInput(f"file:{n}", f"A{n};x", f"line {n}: bad level") for n in range(1, 13)]
     harness.adapter.keep(rejected)
     assert sorted(harness.delivered()) == sorted((r.source, r.content, r.reason) for r in rejected)
 
 
-def test_the_sqs_store_raises_rather_than_drop_input_it_could_not_keep(account, chat):
-    harness = _sqs_store(account, chat)
+def test_the_sqs_store_raises_rather_than_drop_input_it_could_not_keep(needs):
+    harness = _sqs_store(needs)
     harness.break_it()
     with pytest.raises(harness.failure):
         harness.adapter.keep([RejectedInput("file:1", "A1;x", "line 1: bad level")])

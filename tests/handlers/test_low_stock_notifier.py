@@ -104,7 +104,8 @@ def alerts_text(stock_id, level):
     return [f"Low stock: item {stock_id} is down to {level} (alert threshold 1). Restock it."]
 
 
-def test_a_webhook_down_delays_its_alert_without_sending_the_sms_again(deployed, chat, caplog):
+def test_a_webhook_down_delays_its_alert_without_sending_the_sms_again(deployed, chat, caplog, mocker):
+    mocker.patch("adapters.outbound.webhook_low_stock_notifier.time.sleep")  # its retries within the invocation
     chat.fail(503, seconds=600)
     event = stream_event(("A1", 9, 1))
     assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
