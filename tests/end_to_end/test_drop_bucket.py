@@ -17,6 +17,20 @@ def report_of(local_stack: RunningStack, name: str) -> Any:
     return json.loads(s3.get_object(Bucket=local_stack.outputs["drop_bucket_name"], Key=key)["Body"].read())
 
 
+def dead_letters_from(local_stack: RunningStack, key_and_line: str) -> list[str]:
+    """The lines kept in the dead-letter queue from one line of a dropped file (others' are drained too)."""
+    source = f"s3://{local_stack.outputs['drop_bucket_name']}/{key_and_line}"
+    kept = eventually(
+        lambda: [
+            m["Body"]
+            for m in local_stack.drain(local_stack.outputs["dead_letter_queue_url"])
+            if m["MessageAttributes"]["source"]["StringValue"] == source
+        ],
+        timeout=30,
+    )
+    return list(kept)
+
+
 def level_of(local_stack: RunningStack, stock_id: str) -> int | None:
     status, body = local_stack.request("GET", f"/stocks/{stock_id}")
     return int(body["stock_level"]) if status == 200 else None
@@ -35,16 +49,7 @@ def test_a_dropped_file_applies_its_good_lines_keeps_the_bad_one_and_reports_bot
     assert [(bad["line"], bad["text"]) for bad in report["rejected"]] == [(2, "DROP-E2E-2;lots")]
     assert eventually(lambda: level_of(local_stack, "DROP-E2E-1") == 7, timeout=60)
     assert eventually(lambda: level_of(local_stack, "DROP-E2E-3") == 0, timeout=60)
-    source = f"s3://{local_stack.outputs['drop_bucket_name']}/incoming/drop e2e.txt:2"
-    kept = eventually(
-        lambda: [
-            m
-            for m in local_stack.drain(local_stack.outputs["dead_letter_queue_url"])
-            if m["MessageAttributes"]["source"]["StringValue"] == source
-        ],
-        timeout=30,
-    )
-    assert [m["Body"] for m in kept] == ["DROP-E2E-2;lots"]
+    assert dead_letters_from(local_stack, "incoming/drop e2e.txt:2") == ["DROP-E2E-2;lots"]
 
 
 def test_a_file_outside_the_drop_folder_triggers_nothing(local_stack):
@@ -80,16 +85,7 @@ def test_a_file_of_a_hundred_thousand_lines_is_imported_whole_with_its_bad_line_
         return all(level == item for item, level in applied.items())
 
     assert eventually(all_applied, timeout=240)
-    source = f"s3://{bucket}/incoming/large.txt:54321"
-    kept = eventually(
-        lambda: [
-            m
-            for m in local_stack.drain(local_stack.outputs["dead_letter_queue_url"])
-            if m["MessageAttributes"]["source"]["StringValue"] == source
-        ],
-        timeout=30,
-    )
-    assert [m["Body"] for m in kept] == ["DROP-LARGE-BAD;x"]
+    assert dead_letters_from(local_stack, "incoming/large.txt:54321") == ["DROP-LARGE-BAD;x"]
 
 
 def _report_if_written(local_stack: RunningStack, name: str) -> Any:
