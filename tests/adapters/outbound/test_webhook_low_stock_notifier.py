@@ -64,12 +64,14 @@ def test_a_refusal_no_retry_can_cure_is_not_posted_again(chat):
 
 
 def test_no_answer_is_retried_then_reported_without_the_url(caplog):
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/services/T000/B000/secret-token"
-    with caplog.at_level(logging.DEBUG), pytest.raises(WebhookNotAccepted) as raised:
-        notifier(url).send(ALERT)
+    # A socket that takes connections and never answers: the port stays ours for the whole test.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/services/T000/B000/secret-token"
+        slow = WebhookLowStockNotifier(url, 0.2, sleep=lambda _: None)
+        with caplog.at_level(logging.DEBUG), pytest.raises(WebhookNotAccepted) as raised:
+            slow.send(ALERT)
     assert "secret-token" not in str(raised.value)
     assert "no answer" in str(raised.value)
     assert "secret-token" not in caplog.text
