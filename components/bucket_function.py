@@ -83,7 +83,9 @@ class BucketFunction(pulumi.ComponentResource):
             destination_config={"on_failure": {"destination": self.failure_queue.arn}},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.lambda_function.policy]),
         )
-        # S3 names no account in a bucket ARN, so the account is a condition too (confused deputy).
+        # S3 names no account in a bucket ARN, so the account is a condition too (confused deputy): a bucket of
+        # that name in another account may not invoke the function (docs.aws.amazon.com/lambda/latest/dg/
+        # with-s3.html; the provider's `source_account` is AddPermission's SourceAccount).
         self.permission = aws.lambda_.Permission(
             f"{name}-s3-invoke",
             action="lambda:InvokeFunction",

@@ -13,7 +13,9 @@ _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 def stored_secret(name: str, value: pulumi.Output[str], description: str) -> aws.secretsmanager.Secret:
     """A secret holding `value` (itself a Pulumi secret: encrypted in state, masked in previews). A function
     given the secret's ARN reads the value with secretsmanager:GetSecretValue; its environment holds the ARN only.
-    The secret is encrypted with the account's aws/secretsmanager key, which needs no grant of its own."""
+    The secret is encrypted with the account's aws/secretsmanager key, which every role of the account may use
+    through Secrets Manager without a grant of its own (API_CreateSecret, KmsKeyId:
+    docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html)."""
     secret = aws.secretsmanager.Secret(name, description=description)
     aws.secretsmanager.SecretVersion(name, secret_id=secret.id, secret_string=value)
     return secret

@@ -11,7 +11,7 @@ from adapters.inbound.dynamodb_stream import StreamRecord, parse_stream_records,
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier
-from domain.low_stock import DEFAULT_THRESHOLD, parse_threshold
+from domain.low_stock import DEFAULT_THRESHOLD, LevelChange, parse_threshold
 from domain.ports import LowStockNotifier
 from domain.use_cases import react_to_level_change
 from handlers import aws
@@ -93,18 +93,15 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             )
             return partial_batch_response(record.sequence_number)
         for channel in _channels():
-            if not _alert(record, channel):
+            if not _alert(record.change, record, channel):
                 return partial_batch_response(record.sequence_number)
         budget.finished_one()
     return partial_batch_response(None)
 
 
-def _alert(record: StreamRecord, channel: str) -> bool:
-    assert record.change is not None
+def _alert(change: LevelChange, record: StreamRecord, channel: str) -> bool:
     try:
-        alert = react_to_level_change(
-            record.change, record.event_id, _threshold(), _notifier(channel), _sent_alerts(channel)
-        )
+        alert = react_to_level_change(change, record.event_id, _threshold(), _notifier(channel), _sent_alerts(channel))
     except Exception as error:
         # The error's text only: a traceback of the webhook's failure could carry its URL.
         logger.error(

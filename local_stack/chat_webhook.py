@@ -48,6 +48,11 @@ class ChatWebhook:
                 "count": count,
             }
 
+    def recover(self) -> None:
+        """Accept posts again."""
+        with self._lock:
+            self._failure = {}
+
     def _take(self, payload: dict[str, Any]) -> int:
         with self._lock:
             failure = self._failure
@@ -78,7 +83,7 @@ class ChatWebhook:
                     if payload:
                         webhook.fail(int(payload["status"]), payload.get("seconds"), payload.get("count"))
                     else:
-                        webhook.fail(200, seconds=0)
+                        webhook.recover()
                     self._answer(200, b"ok")
                 elif self.path == "/hook" and isinstance(payload, dict) and payload.get("text"):
                     status = webhook._take(payload)

@@ -46,7 +46,10 @@ def check_lines(chunks: Iterable[bytes]) -> CheckedFile:
     valid: list[FileLine] = []
     rejected: list[RejectedLine] = []
     for line in read_stock_file(chunks):
-        (valid if isinstance(line, FileLine) else rejected).append(line)  # type: ignore[arg-type]
+        if isinstance(line, FileLine):
+            valid.append(line)
+        else:
+            rejected.append(line)
     last_untimed = {line.update.stock_id: index for index, line in enumerate(valid) if line.update.as_of is None}
     kept = [
         line.text

@@ -50,7 +50,7 @@ class FileUnreadable(RuntimeError):
 
 def parse_dropped_files(event: dict[str, Any]) -> list[DroppedFile]:
     """The files of an S3 event notification, in order. The s3:TestEvent S3 sends when a configuration is saved
-    has no records and yields none."""
+    (notification-content-structure.html) has no records and yields none."""
     return [
         _dropped(record)
         for record in event.get("Records") or []

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 _MAX_BATCH = 10  # SendMessageBatch takes at most ten entries
-# The characters a message may hold (docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/
-# API_SendMessage.html): any other, as in a line of a binary file, would make SQS refuse the whole batch.
+# The characters a message may hold (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/
+# quotas-messages.html says others are rejected; API_SendMessage.html now says SQS replaces them with U+FFFD).
+# Replacing them here, as a line of a binary file needs, gives the same message whichever rule applies.
 _NOT_ALLOWED_IN_MESSAGES = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 SQS_BATCH_ENTRIES = 10
-SQS_MAX_PAYLOAD = 1024 * 1024  # no queue takes more in one message or one batch
+# No queue takes more in one message or one batch: 1 MiB (docs.aws.amazon.com/AWSSimpleQueueService/latest/
+# APIReference/API_SendMessage.html); a queue's own MaximumMessageSize may be lower, 256 KiB by default.
+SQS_MAX_PAYLOAD = 1024 * 1024
 MAX_ATTEMPTS = 5
 
 
