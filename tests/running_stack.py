@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -185,6 +186,18 @@ class AlertInbox:
     def per_item(self) -> Counter[str]:
         """Alerts received per item id (the message names the item after 'item ')."""
         return Counter(text.split("item ", 1)[1].split(" ", 1)[0] for text in self.collect())
+
+
+def settle_alerts(stack: RunningStack, received: Callable[[str], bool], timeout: float = 180) -> None:
+    """Return once the notifier is done with every change made so far, so that no alert of theirs can still come.
+
+    A new item crossing the threshold now is alerted only after every earlier record of the table's stream has
+    been handled: the stream has one shard here, and its poller goes on only from a record the notifier finished.
+    `received(stock_id)` says whether that sentinel's alert has arrived where the test looks."""
+    sentinel = f"SETTLE-{uuid.uuid4().hex[:12]}"
+    status, _ = stack.request("PUT", f"/stocks/{sentinel}", json.dumps({"stock_level": 0}))
+    assert status == 200, status
+    eventually(lambda: received(sentinel), timeout=timeout)
 
 
 def processes_in(directory: Path) -> list[int]:

@@ -13,6 +13,7 @@ from typing import Any, Protocol, cast
 import pytest
 from botocore.exceptions import ClientError
 
+from adapters.outbound.alert_wording import alert_text
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
@@ -84,7 +85,7 @@ def _webhook(needs: Needs) -> Harness:
 
 def _fake_notifier(needs: Needs) -> Harness:
     fake = FakeNotifier()
-    harness = Harness(fake, lambda: [f"item {alert.stock_id} " for alert in fake.sent], failure=ConnectionError)
+    harness = Harness(fake, lambda: [alert_text(alert) for alert in fake.sent], failure=ConnectionError)
     harness.break_it = lambda: setattr(fake, "failures", 99)
     return harness
 

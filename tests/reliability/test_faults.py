@@ -3,13 +3,12 @@
 import json
 import os
 import signal
-import time
 
 import pytest
 
 from tests.reliability.conftest import stored_levels
 from tests.reliability.scenarios import shuffled_updates
-from tests.running_stack import AlertInbox, eventually, processes_in
+from tests.running_stack import AlertInbox, eventually, processes_in, settle_alerts
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 
@@ -87,7 +86,7 @@ def test_without_faults_each_crossing_is_notified_exactly_once(stack):
 
     eventually(lambda: own_alerts() == crossings, timeout=60)
     assert stack.faults()["active"] == []
-    time.sleep(5)  # "once" means no second alert arrives later either
+    settle_alerts(stack, lambda sentinel: inbox.per_item()[sentinel] > 0)  # "once": none comes later either
     assert own_alerts() == crossings
 
 
@@ -111,7 +110,7 @@ def test_a_slow_publish_never_sends_an_alert_twice(stack):
 
     eventually(lambda: set(own_alerts()) == items, timeout=240)
     stack.faults("DELETE")
-    time.sleep(5)  # "never twice" means no second alert arrives later either
+    settle_alerts(stack, lambda sentinel: inbox.per_item()[sentinel] > 0)  # "never twice": not later either
     assert own_alerts() == dict.fromkeys(items, 1)
 
 
@@ -136,5 +135,5 @@ def test_a_notifier_killed_right_after_a_publish_sends_each_alert_once(stack):
     assert 0 < sent_before_the_kill < len(items)  # the kill really came mid-batch, right after a publish
     eventually(lambda: set(own_alerts()) == items, timeout=180)
     stack.faults("DELETE")
-    time.sleep(5)  # "once" means no second alert arrives later either
+    settle_alerts(stack, lambda sentinel: inbox.per_item()[sentinel] > 0)  # "once": none comes later either
     assert own_alerts() == dict.fromkeys(items, 1)
