@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test check lint typecheck unit snapshot run send dlq redrive bench lock clean test-aws
+.PHONY: test check lint typecheck unit snapshot run send dlq redrive bench lock clean test-aws test-aws-cleanup
 
 test: lint typecheck unit
 
@@ -27,25 +27,40 @@ unit: $(INSTALLED)
 run: $(INSTALLED)
 	$(BIN)/python -m local_stack $(if $(filter off,$(AUTH)),--no-auth) $(if $(filter off,$(RELOAD)),--no-reload)
 
+# The local stack is reached as AWS is: through the AWS CLI's config and credentials files that `make run` writes
+# (profile `local`, its endpoint_url the embedded AWS), with no other AWS setting of the environment, any of which
+# botocore could take first (tools.stack_outputs.local_stack_environment does the same). A STACK in AWS is
+# reached with the environment as it is.
+LOCAL_AWS = env $(foreach variable,$(filter AWS_%,$(.VARIABLES)),-u $(variable)) AWS_CONFIG_FILE=.local/config \
+	AWS_SHARED_CREDENTIALS_FILE=.local/credentials AWS_PROFILE=local
+STACK_AWS = $(if $(STACK),,$(LOCAL_AWS))
+
 # Send a file of STOCK_ID;LEVEL lines to the import queue, or drop it in the bucket (VIA=bucket): the local
 # stack's, or STACK's in AWS.
 send: $(INSTALLED)
 	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev] [VIA=queue|bucket]"; exit 2; }
-	$(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)") $(if $(VIA),--via "$(VIA)")
+	$(STACK_AWS) $(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)") $(if $(VIA),--via "$(VIA)")
 
 # The scenarios (tests/scenarios) against an ephemeral copy of STACK in AWS, created and destroyed with the
 # Pulumi Automation API. Needs the Pulumi CLI and AWS credentials; costs a few cents and about 10 minutes.
-test-aws: $(INSTALLED) policy/venv
-	$(BIN)/python -m tools.test_aws --stack "$(or $(STACK),dev)"
+# TARGET=local rehearses the same run with the local stack in the CLI's place (`make test` runs it);
+# STACK_FILE names another settings file than Pulumi.$(STACK).yaml.
+test-aws: $(INSTALLED) $(if $(filter local,$(TARGET)),,policy/venv)
+	$(BIN)/python -m tools.test_aws --stack "$(or $(STACK),dev)" --target "$(or $(TARGET),aws)" \
+		$(if $(STACK_FILE),--stack-file "$(STACK_FILE)")
+
+# Destroy and remove the ephemeral stacks of STACK that a cancelled or timed-out `make test-aws` left behind.
+test-aws-cleanup: $(INSTALLED)
+	$(BIN)/python -m tools.test_aws --cleanup --stack "$(or $(STACK),dev)"
 
 # What waits in the import dead-letter queue and the notifier's failure queue (nothing is consumed);
 # EXPORT=file writes the rejected lines as an import file and removes them. The local stack, or STACK's.
 dlq: $(INSTALLED)
-	$(BIN)/python -m tools.dead_letters $(if $(STACK),--stack "$(STACK)") $(if $(EXPORT),--export "$(EXPORT)")
+	$(STACK_AWS) $(BIN)/python -m tools.dead_letters $(if $(STACK),--stack "$(STACK)") $(if $(EXPORT),--export "$(EXPORT)")
 
 # Move the messages that exhausted their retries back to the import queue (SQS's message move task).
 redrive: $(INSTALLED)
-	$(BIN)/python -m tools.dead_letters --redrive $(if $(STACK),--stack "$(STACK)")
+	$(STACK_AWS) $(BIN)/python -m tools.dead_letters --redrive $(if $(STACK),--stack "$(STACK)")
 
 # Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md. About 8 minutes.
 bench: $(INSTALLED)

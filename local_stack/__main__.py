@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "4566")), help="the embedded AWS's port"
     )
+    parser.add_argument(
+        "--config-file",
+        type=Path,
+        default=None,
+        help="the stack's settings file, as `pulumi --config-file` takes it (default: Pulumi.<stack>.yaml)",
+    )
     parser.add_argument("--work-dir", type=Path, default=None, help="where outputs.json and unpacked code go")
     parser.add_argument(
         "--config", action="append", default=[], metavar="KEY=VALUE", help="override a stack setting (repeatable)"
@@ -41,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds before the 2nd and 3rd attempts of a failed asynchronous invocation (AWS: 60,120)",
     )
     args = parser.parse_args(argv)
+    if args.config_file and not args.config_file.is_file():
+        parser.error(f"--config-file {args.config_file}: no such file")
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(name)s %(message)s",
@@ -56,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         enforce_authorization=not args.no_auth,
         reload_code=not args.no_reload,
         async_retry_delays=_delays(args.async_retry_delays),
+        stack_file=args.config_file.resolve() if args.config_file else None,
     )
 
     stopping = threading.Event()

@@ -6,9 +6,10 @@ program; this module does the same, so tests and the local stack see exactly wha
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,9 +98,13 @@ def project_name(project_dir: Path = PROJECT_ROOT) -> str:
 
 
 def stack_config(
-    stack: str, project_dir: Path = PROJECT_ROOT, overrides: Mapping[str, Any] | None = None
+    stack: str,
+    project_dir: Path = PROJECT_ROOT,
+    overrides: Mapping[str, Any] | None = None,
+    stack_file: Path | None = None,
 ) -> dict[str, str]:
-    """Config as the engine passes it: the project's declared defaults, then the stack file, then overrides."""
+    """Config as the engine passes it: the project's declared defaults, then the stack file (`Pulumi.<stack>.yaml`
+    unless another is given, as `pulumi --config-file` takes one), then overrides."""
     project = _read_yaml(project_dir / "Pulumi.yaml")
     name = project["name"]
     values: dict[str, Any] = {
@@ -107,12 +112,41 @@ def stack_config(
         for key, declaration in (project.get("config") or {}).items()
         if isinstance(declaration, dict) and "default" in declaration
     }
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    if stack_file.exists():
-        values.update(_read_yaml(stack_file).get("config") or {})
+    values.update(_plain(_stack_settings(stack, project_dir, stack_file), []))
     for key, value in (overrides or {}).items():
         values[key if ":" in key else f"{name}:{key}"] = value
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+def encrypted_settings(stack: str, project_dir: Path = PROJECT_ROOT, stack_file: Path | None = None) -> list[str]:
+    """The settings of the stack file stored with `pulumi config set --secret`, by path: only the engine, with
+    the stack's secrets provider, can decrypt them, so a run here leaves them out (a secret in a list, one
+    `pulumi config set --secret --path 'list[0]'` wrote, is left out of its list)."""
+    left_out: list[str] = []
+    _plain(_stack_settings(stack, project_dir, stack_file), left_out)
+    return left_out
+
+
+def _stack_settings(stack: str, project_dir: Path, stack_file: Path | None) -> dict[str, Any]:
+    stack_file = stack_file or project_dir / f"Pulumi.{stack}.yaml"
+    return (_read_yaml(stack_file).get("config") or {}) if stack_file.exists() else {}
+
+
+def _plain(value: Any, left_out: list[str], path: str = "") -> Any:
+    """`value` without its `{secure: ...}` parts, whose paths are added to `left_out`."""
+    if isinstance(value, dict):
+        entries = [(key, f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
+    elif isinstance(value, list):
+        entries = [(index, f"{path}[{index}]", item) for index, item in enumerate(value)]
+    else:
+        return value
+    left_out += [where for _, where, item in entries if _secure(item)]
+    kept = [(key, _plain(item, left_out, where)) for key, where, item in entries if not _secure(item)]
+    return dict(kept) if isinstance(value, dict) else [item for _, item in kept]
+
+
+def _secure(value: Any) -> bool:
+    return isinstance(value, dict) and "secure" in value
 
 
 def run_program(
@@ -120,10 +154,17 @@ def run_program(
     stack: str = "dev",
     overrides: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_ROOT,
+    stack_file: Path | None = None,
+    *,
+    secret_keys: Iterable[str] = (),
 ) -> ProgramRun:
-    """Run the program once under `mocks` and return what it declared, with every output resolved."""
+    """Run the program once under `mocks` and return what it declared, with every output resolved.
+
+    `secret_keys` names the settings stored as secrets (`pulumi config set --secret`), as the engine tells the
+    program in PULUMI_CONFIG_SECRET_KEYS; those of an earlier run are forgotten."""
     project = project_name(project_dir)
-    pulumi.runtime.set_all_config(stack_config(stack, project_dir, overrides))
+    secrets = [key if ":" in key else f"{project}:{key}" for key in secret_keys]
+    pulumi.runtime.set_all_config(stack_config(stack, project_dir, overrides, stack_file), secrets)
     monitor = _RecordingMonitor(mocks)
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per run
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -132,10 +173,27 @@ def run_program(
     def program() -> None:
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except BaseException:
+        _cancel_what_the_run_left()
+        raise
     assert isinstance(root, pulumi.runtime.stack.Stack)
     outputs = {name: _sync_await(pulumi.Output.from_input(value).future()) for name, value in root.outputs.items()}
     return ProgramRun(project, stack, _resources(monitor), outputs)
+
+
+def _cancel_what_the_run_left() -> None:
+    """A run stops at its first error and leaves the outputs it had not awaited in the runtime's settings, which
+    `set_mocks` does not reset: the next run would await them and fail with this run's error. They are dropped,
+    and whatever still runs on the event loop, which every run shares, is cancelled."""
+    with pulumi_settings.SETTINGS.lock:
+        pulumi_settings.SETTINGS.outputs.clear()
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _resources(monitor: _RecordingMonitor) -> list[RegisteredResource]:

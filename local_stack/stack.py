@@ -34,7 +34,7 @@ from local_stack.lambda_service.functions import FunctionFleet, Invocation
 from local_stack.lambda_service.queue_poller import QueuePoller
 from local_stack.lambda_service.stream_poller import StreamPoller
 from local_stack.local_cloud import DeclaredFunction, LocalCloud, LocalDeclarations, describe_not_emulated
-from local_stack.pulumi_program import PROJECT_ROOT, run_program, stack_config
+from local_stack.pulumi_program import PROJECT_ROOT, encrypted_settings, run_program, stack_config
 
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
@@ -49,6 +49,11 @@ def read_credentials(path: Path) -> tuple[str, str]:
     parser.read(path)
     profile = parser[CREDENTIALS_PROFILE]
     return profile["aws_access_key_id"], profile["aws_secret_access_key"]
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o600)
 
 
 def _access_key(prefix: str) -> str:
@@ -70,6 +75,7 @@ class LocalStackSettings:
     enforce_authorization: bool = True
     reload_code: bool = True
     async_retry_delays: tuple[float, float] = AWS_RETRY_DELAYS
+    stack_file: Path | None = None  # the stack's settings; Pulumi.<stack>.yaml of the project by default
 
     @property
     def outputs_path(self) -> Path:
@@ -79,6 +85,10 @@ class LocalStackSettings:
     def credentials_path(self) -> Path:
         return self.work_dir / "credentials"
 
+    @property
+    def config_path(self) -> Path:
+        return self.work_dir / "config"
+
 
 class LocalStack:
     """`start()` builds everything and returns the stack outputs; `stop()` ends every thread and process."""
@@ -86,7 +96,9 @@ class LocalStack:
     def __init__(self, settings: LocalStackSettings, announce: Callable[[str], None] = print) -> None:
         self.settings = settings
         self.announce = announce
-        self.region = stack_config(settings.stack, overrides=settings.config).get("aws:region", "eu-west-3")
+        self.region = stack_config(settings.stack, overrides=settings.config, stack_file=settings.stack_file).get(
+            "aws:region", "eu-west-3"
+        )
         self._api: LocalRestApi | None = None
         self._aws: EmbeddedAws | None = None
         self._http: ThreadingHTTPServer | None = None
@@ -109,9 +121,12 @@ class LocalStack:
         self._aws.start()
         api_url = f"http://{self.settings.host}:{self._http.server_address[1]}"
         cloud = LocalCloud(self._aws.url, self.region, api_url)
-        # Alerts for a chat channel go to the local receiver, whatever URL the stack's settings hold.
+        # Alerts for a chat channel go to the local receiver, whatever URL the stack's settings hold; set as a secret,
+        # as the program requires of a webhook URL.
         config = {**self.settings.config, "alertWebhookUrl": self._chat.url}
-        run = run_program(cloud, self.settings.stack, config)
+        run = run_program(
+            cloud, self.settings.stack, config, stack_file=self.settings.stack_file, secret_keys=["alertWebhookUrl"]
+        )
         declared = cloud.declared
         for source in declared.event_sources:
             check_event_source(source, declared, check_iam=self.settings.enforce_authorization)
@@ -213,11 +228,19 @@ class LocalStack:
             self._aws.iam.encrypt_topic(topic, key)
         developer = Caller(_access_key("AKIA"), secrets.token_urlsafe(30), f"arn:aws:iam::{ACCOUNT_ID}:root")
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
-        self.settings.credentials_path.write_text(
+        # The AWS CLI's own two files, so that every SDK reaches the local stack through its standard chain.
+        # The shared-credentials file names a profile bare, the config file as `profile NAME`; `endpoint_url` in a
+        # profile is read by botocore 1.31 and later and by the AWS CLI (docs.aws.amazon.com/sdkref/latest/guide/
+        # feature-ss-endpoints.html), and AWS_ENDPOINT_URL, if set, comes before it.
+        _write_private(
+            self.settings.credentials_path,
             f"[{CREDENTIALS_PROFILE}]\naws_access_key_id = {developer.access_key}\n"
-            f"aws_secret_access_key = {developer.secret_key}\n"
+            f"aws_secret_access_key = {developer.secret_key}\n",
         )
-        self.settings.credentials_path.chmod(0o600)
+        _write_private(
+            self.settings.config_path,
+            f"[profile {CREDENTIALS_PROFILE}]\nregion = {self.region}\nendpoint_url = {self._aws.url}\n",
+        )
         self._developer = developer
         return developer
 
@@ -334,10 +357,15 @@ class LocalStack:
             f"    curl --aws-sigv4 'aws:amz:{self.region}:execute-api' --user '{key}:{secret}' "
             f"-X PUT {outputs.get('endpoint_url', '')}/stocks/A000 -d '{{\"stock_level\": 4}}'"
         )
-        self.announce(
-            f"    AWS_SHARED_CREDENTIALS_FILE={path} aws --profile local --region {self.region} "
-            f"--endpoint-url {outputs['aws_endpoint_url']} sqs list-queues"
+
+    def _describe_standard_variables(self) -> None:
+        variables = (
+            f"AWS_CONFIG_FILE={self.settings.config_path} "
+            f"AWS_SHARED_CREDENTIALS_FILE={self.settings.credentials_path} AWS_PROFILE={CREDENTIALS_PROFILE}"
         )
+        self.announce("  any AWS SDK or the AWS CLI reaches this stack, with no endpoint or key given, through:")
+        self.announce(f"    export {variables}")
+        self.announce("    aws dynamodb list-tables   # AWS_ACCESS_KEY_ID or AWS_ENDPOINT_URL, if set, come first")
 
     def _spawn(self, name: str, target: Callable[[], None], stop: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -350,7 +378,10 @@ class LocalStack:
         self.announce(f"Local stack '{self.settings.stack}' is up: {resource_count} resources from the Pulumi program.")
         for line in describe_not_emulated(declared):
             self.announce(f"  not emulated locally: {line}")
+        for setting in encrypted_settings(self.settings.stack, stack_file=self.settings.stack_file):
+            self.announce(f"  encrypted for the stack in AWS, which only Pulumi can read, so left out here: {setting}")
         self._describe_authorization(declared, outputs)
+        self._describe_standard_variables()
         if self.settings.async_retry_delays != AWS_RETRY_DELAYS:
             first, second = self.settings.async_retry_delays
             self.announce(
@@ -359,6 +390,10 @@ class LocalStack:
         if self.settings.reload_code:
             self.announce("  code reload is ON: a file saved under domain/, adapters/ or handlers/ replaces the code")
         self.announce("  alarms are created but never fire: no metrics are emitted locally")
+        self.announce(
+            "  a message move (redrive) without DestinationArn is refused at once while the dead-letter queue holds a"
+            " message sent to it directly, which has no source queue (AWS does not document its answer)"
+        )
         if self._chat is not None:
             self.announce(
                 f"  chat alerts (alertChannels: webhook) go to the local receiver {self._chat.url}, never to a chat"

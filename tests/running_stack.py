@@ -14,7 +14,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ import pytest
 from local_stack.api_gateway.api_authorization import signed_headers
 from local_stack.aws.embedded_aws import local_client
 from local_stack.stack import read_credentials
+from tools.stack_outputs import local_stack_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -34,13 +35,25 @@ class RunningStack:
     work_dir: Path
     outputs: dict[str, Any]
     console: list[str]
+    _clients: dict[str, Any] = field(default_factory=dict)
 
     @property
     def region(self) -> str:
         return str(self.outputs["topic_arn"].split(":")[3])
 
     def client(self, service: str) -> Any:
-        return local_client(service, self.outputs["aws_endpoint_url"], self.region)
+        """The embedded AWS's client for `service`, made once (its errors' classes are its own)."""
+        if service not in self._clients:
+            self._clients[service] = local_client(service, self.outputs["aws_endpoint_url"], self.region)
+        return self._clients[service]
+
+    def reach_as_aws(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Set this test's AWS configuration to the stack's, as `make dlq` or `make send` do: the tools build
+        their clients from the default chain, as they do for a deployed stack."""
+        for name in [name for name in os.environ if name.startswith("AWS_")]:
+            monkeypatch.delenv(name)
+        for name, value in local_stack_environment(self.work_dir, {}).items():
+            monkeypatch.setenv(name, value)
 
     def credentials(self) -> tuple[str, str]:
         """The developer's access key and secret, from the shared-credentials file the stack wrote."""

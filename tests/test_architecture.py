@@ -39,6 +39,9 @@ def test_import_contracts_are_kept():
         ("handlers/leak.py", "import components", "Runtime code never imports infrastructure code"),
         ("components/leak.py", "import domain.stock", "Infrastructure code never imports runtime code"),
         ("adapters/leak.py", "import local_stack", "Runtime code never imports infrastructure code"),
+        ("tools/leak.py", "import moto", "no emulator"),
+        ("tools/leak.py", "from local_stack.aws import embedded_aws", "no emulator"),
+        ("handlers/leak.py", "import moto", "no emulator"),
     ],
 )
 def test_each_contract_catches_the_import_it_forbids(tmp_path, module, line, broken_contract):

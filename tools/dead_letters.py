@@ -198,9 +198,15 @@ def redrive(sqs: Any, outputs: dict[str, Any]) -> str:
         )
     if not waiting.whole:
         return "Nothing to redrive: no whole message waits in the dead-letter queue."
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    task = sqs.start_message_move_task(SourceArn=arn)
+    # Named, not left to SQS: without DestinationArn, "the messages will be redriven back to their respective
+    # original source queues" (API_StartMessageMoveTask), and the import and drop functions send the lines they
+    # reject straight to this queue, so those have none.
+    task = sqs.start_message_move_task(SourceArn=_arn(sqs, url), DestinationArn=_arn(sqs, outputs["queue_url"]))
     return f"Moving {len(waiting.whole)} message(s) back to the import queue (task {task['TaskHandle']})."
+
+
+def _arn(sqs: Any, queue_url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ import boto3
 from adapters.inbound.stock_file import FileLine, RejectedLine, read_stock_file
 from adapters.outbound.s3_import_reports import report_key_of
 from adapters.outbound.sqs_stock_line_queue import MAX_ATTEMPTS, SentLines, SqsStockLineQueue
-from tools.stack_outputs import sqs_client, stack_client, stack_outputs
+from tools.stack_outputs import queue_region, refuse_configured_endpoint, sqs_client, stack_client, stack_outputs
 
 _CHUNK_BYTES = 64 * 1024
 
@@ -78,7 +78,11 @@ class ProgressBar:
 def _queue(args: argparse.Namespace) -> SqsStockLineQueue:
     """The import queue: given, from a deployed stack, or from the local stack's outputs."""
     if args.queue_url:
-        return SqsStockLineQueue(boto3.client("sqs"), args.queue_url)
+        session = boto3.session.Session(region_name=queue_region(args.queue_url))
+        client = session.client("sqs")
+        if queue_region(args.queue_url):  # a queue of AWS's, not one the configuration's endpoint serves
+            refuse_configured_endpoint(client, session)
+        return SqsStockLineQueue(client, args.queue_url)
     outputs = stack_outputs(args.stack, args.outputs)
     return SqsStockLineQueue(sqs_client(outputs), outputs["queue_url"])
 

@@ -64,8 +64,10 @@ class EmbeddedAws:
 
 
 def local_client(service: str, endpoint_url: str, region: str) -> Any:
-    """A boto3 client for any service of the embedded AWS (it accepts any credentials)."""
-    return boto3.client(  # type: ignore[call-overload]  # any service by name
+    """A boto3 client for any service of the embedded AWS (it accepts any credentials). A session of its own, not
+    boto3's default one, which keeps the AWS configuration files it read first whatever the environment says
+    since (a test that points AWS_PROFILE elsewhere)."""
+    return boto3.session.Session().client(  # type: ignore[call-overload]  # any service by name
         service,
         endpoint_url=endpoint_url,
         region_name=region,

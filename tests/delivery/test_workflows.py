@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tools.test_aws import TimeLimits
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 CHECK_JSONSCHEMA = str(Path(sys.executable).parent / "check-jsonschema")
@@ -253,3 +255,8 @@ def test_the_scenarios_clean_up_what_a_timed_out_or_cancelled_run_left_behind():
     timeout = steps[run].get("timeout-minutes")
     assert isinstance(timeout, int), "the run step has no timeout-minutes of its own"
     assert 0 < timeout < job["timeout-minutes"]
+    # The run's own limits end it before the step's, so it reaches its own destroy; the cleanup fits after it.
+    limits = TimeLimits()
+    own_minutes = (limits.up + limits.scenarios + limits.destroy + limits.cancel_grace) / 60
+    assert own_minutes < timeout
+    assert timeout + steps[cleanup]["timeout-minutes"] < job["timeout-minutes"]

@@ -30,8 +30,10 @@ def level_of(stack, stock_id):
 
 
 @pytest.fixture(autouse=True)
-def _empty_queues(stack):
-    """Each test starts with nothing waiting, whatever the one before left."""
+def _empty_queues(stack, monkeypatch):
+    """Each test starts with nothing waiting, whatever the one before left, and the tools reach the stack as they
+    reach AWS."""
+    stack.reach_as_aws(monkeypatch)
     stack.drain(stack.outputs["dead_letter_queue_url"])
     stack.drain(stack.outputs["failure_queue_url"])
 

@@ -36,7 +36,10 @@ def level_of(local_stack: RunningStack, stock_id: str) -> int | None:
     return int(body["stock_level"]) if status == 200 else None
 
 
-def test_a_dropped_file_applies_its_good_lines_keeps_the_bad_one_and_reports_both(local_stack, tmp_path, capsys):
+def test_a_dropped_file_applies_its_good_lines_keeps_the_bad_one_and_reports_both(
+    local_stack, tmp_path, capsys, monkeypatch
+):
+    local_stack.reach_as_aws(monkeypatch)
     stock_file = tmp_path / "drop e2e.txt"
     stock_file.write_text("DROP-E2E-1;7\nDROP-E2E-2;lots\nDROP-E2E-3;0;2024-05-01T00:00:00Z\n")
     outputs = local_stack.work_dir / "outputs.json"

@@ -68,7 +68,8 @@ def test_non_text_bodies_arrive_base64_encoded_and_are_refused_cleanly(local_sta
     assert "JSON" in body["message"] or "UTF-8" in body["message"]
 
 
-def test_a_file_imported_through_the_queue_is_applied_and_bad_lines_are_kept(local_stack, tmp_path):
+def test_a_file_imported_through_the_queue_is_applied_and_bad_lines_are_kept(local_stack, tmp_path, monkeypatch):
+    local_stack.reach_as_aws(monkeypatch)
     dead_letters = local_stack.outputs["dead_letter_queue_url"]
     stock_file = tmp_path / "stock.txt"
     lines = [f"E2E-F{i:03d};{i % 7 + 2}" for i in range(250)]

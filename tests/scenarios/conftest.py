@@ -1,4 +1,9 @@
-"""Which stack the scenarios run against: STACK_OUTPUTS names a running one's outputs, else a local one starts."""
+"""Which stack the scenarios run against: STACK_OUTPUTS names a running one's outputs, else a local one starts.
+
+Either way the scenarios reach it as any AWS client reaches AWS, through the environment's standard AWS
+configuration: with STACK_OUTPUTS, whatever the environment holds (a deployed stack's role, or the variables
+`make run` prints for a local one); for the local stack they start, those variables, set for each scenario.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,40 @@ import pytest
 
 from tests.running_stack import start_stack, stop_stack
 from tests.scenarios.target import Target
+from tools.stack_outputs import local_stack_environment
 
 
 @pytest.fixture(scope="session")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    given = os.environ.get("STACK_OUTPUTS")
-    if given:
-        yield Target.from_outputs_file(Path(given))
+def started_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """The work dir of the local stack the scenarios started, or None when STACK_OUTPUTS names a stack."""
+    if os.environ.get("STACK_OUTPUTS"):
+        yield None
         return
     work_dir = tmp_path_factory.mktemp("scenarios-stack")
     stack = start_stack(work_dir)
     try:
-        yield Target.from_outputs_file(work_dir / "outputs.json")
+        yield work_dir
     finally:
         stop_stack(stack)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(started_stack: Path | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In place of the suite's guard, which sets test keys: a scenario signs with the environment's own, or, for
+    the stack it started, with only the three variables that lead to it."""
+    if started_stack is not None:
+        for name in [name for name in os.environ if name.startswith("AWS_")]:
+            monkeypatch.delenv(name)
+        for name, value in local_stack_environment(started_stack, {}).items():
+            monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def target(started_stack: Path | None, _no_real_aws: None) -> Target:
+    """Made in each scenario's environment: a boto3 session reads the AWS configuration files when it is made."""
+    return Target.from_outputs_file(
+        started_stack / "outputs.json" if started_stack else Path(os.environ["STACK_OUTPUTS"])
+    )
 
 
 @pytest.fixture

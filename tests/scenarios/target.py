@@ -1,8 +1,9 @@
 """The stack the scenarios run against, known only by its outputs: a local stack or one deployed in AWS.
 
 Its API is reached over HTTPS (or HTTP locally) with SigV4-signed requests, and its queues, table and topic
-with AWS's own clients. Locally the embedded AWS's endpoint and the developer's credentials from the stack's
-`credentials` file are used; in AWS, the default credential chain.
+with AWS's own clients, built as the tools build them (tools.stack_outputs): the default credential chain in the
+stack's region. A local stack is reached through the standard AWS configuration its `make run` writes, never
+through an endpoint or a key given here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from local_stack.stack import read_credentials
+from tools.stack_outputs import stack_client, stack_session
 
 
 @dataclass
@@ -29,19 +30,14 @@ class Target:
     @classmethod
     def from_outputs_file(cls, path: Path) -> Target:
         outputs = json.loads(path.read_text())
-        region = str(outputs["topic_arn"].split(":")[3])
-        if "aws_endpoint_url" not in outputs:  # deployed: whatever credentials the environment provides
-            return cls(outputs, boto3.session.Session(region_name=region))
-        key, secret = read_credentials(path.parent / "credentials")
-        session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
-        return cls(outputs, session)
+        return cls(outputs, stack_session(outputs))
 
     @property
     def region(self) -> str:
         return str(self.session.region_name)
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.outputs.get("aws_endpoint_url"))  # type: ignore[call-overload]
+        return stack_client(service, self.outputs, self.session)
 
     def api(self, method: str, path: str, body: dict[str, Any] | str | None = None) -> tuple[int, dict[str, Any]]:
         """A SigV4-signed request to the API (execute-api), as any AWS client signs it."""

@@ -1,7 +1,7 @@
 import json
 
 from tests.events import s3_event
-from tools.dead_letters import Waiting, describe
+from tools.dead_letters import Waiting, describe, redrive
 
 
 def test_a_dropped_file_the_function_gave_up_on_is_named_with_its_condition_and_error():
@@ -27,3 +27,19 @@ def test_a_dropped_file_the_function_gave_up_on_is_named_with_its_condition_and_
         "the import queue refused 3 line(s)"
     )
     assert lines[2].startswith("  (not an invocation record)")
+
+
+def test_redrive_names_the_import_queue_since_rejected_lines_have_no_source_queue(mocker):
+    # Without DestinationArn, SQS moves each message back to its original source queue (API_StartMessageMoveTask);
+    # the functions send rejected lines to the dead-letter queue directly, so they have none.
+    outputs = {"dead_letter_queue_url": "https://sqs/dlq", "queue_url": "https://sqs/import"}
+    sqs = mocker.Mock()
+    sqs.receive_message.side_effect = [{"Messages": [{"MessageId": "1", "ReceiptHandle": "r", "Body": "A;1"}]}, {}]
+    sqs.get_queue_attributes.side_effect = lambda QueueUrl, AttributeNames: {
+        "Attributes": {"QueueArn": f"arn:aws:sqs:eu-west-3:1:{QueueUrl.rsplit('/', 1)[-1]}"}
+    }
+    sqs.start_message_move_task.return_value = {"TaskHandle": "t"}
+    assert "Moving 1 message(s)" in redrive(sqs, outputs)
+    sqs.start_message_move_task.assert_called_once_with(
+        SourceArn="arn:aws:sqs:eu-west-3:1:dlq", DestinationArn="arn:aws:sqs:eu-west-3:1:import"
+    )
