@@ -11,7 +11,7 @@ from components.http_function import HttpFunction, HttpFunctionArgs, Route
 from components.iam import allow, assume_role_policy
 from components.lambda_function import LambdaFunctionArgs
 from components.queue_function import QueueFunction, QueueFunctionArgs
-from components.secrets import checked_webhook_url, stored_secret
+from components.secrets import checked_webhook_url, refuse_plaintext, stored_secret
 from components.stream_function import StreamFunction, StreamFunctionArgs
 from components.subscriptions import (
     checked_alert_channels,
@@ -192,6 +192,7 @@ notifier_environment: dict[str, pulumi.Input[str]] = {
     "SENT_ALERTS_TABLE": sent_alerts.name,
     "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
 }
+notifier_needs: list[pulumi.Resource] = []
 if "sns" in alert_channels:
     notifier_statements += [
         allow(["sns:Publish"], [alerts_topic.arn]),
@@ -199,13 +200,16 @@ if "sns" in alert_channels:
     ]
     notifier_environment["TOPIC_ARN"] = alerts_topic.arn
 if "webhook" in alert_channels:
+    refuse_plaintext(config, "alertWebhookUrl")
     webhook_url = stored_secret(
         "alert-webhook-url",
         checked_webhook_url("alertWebhookUrl", config.require_secret("alertWebhookUrl")),
         "The incoming-webhook URL of the chat channel that gets low-stock alerts.",
     )
-    notifier_statements.append(allow(["secretsmanager:GetSecretValue"], [webhook_url.arn]))
-    notifier_environment["ALERT_WEBHOOK_SECRET_ARN"] = webhook_url.arn
+    notifier_statements.append(allow(["secretsmanager:GetSecretValue"], [webhook_url.secret.arn]))
+    notifier_environment["ALERT_WEBHOOK_SECRET_ARN"] = webhook_url.secret.arn
+    # Not before the URL is stored: an alert sent earlier would find no value, fail and wait for the stream's retry.
+    notifier_needs.append(webhook_url.version)
 
 low_stock_notifier = StreamFunction(
     "low-stock-notifier",
@@ -216,6 +220,7 @@ low_stock_notifier = StreamFunction(
             description="Sends a low-stock alert for each crossing of the threshold.",
             statements=notifier_statements,
             environment=notifier_environment,
+            depends_on=notifier_needs,
             # Each publish starts only if an attempt can end in time (handlers.time_budget): 30 s leaves room
             # for many per batch where the default 10 s would leave room for a few.
             timeout_seconds=config.require_int("notifierFunctionTimeoutSeconds"),

@@ -28,6 +28,9 @@ class LambdaFunctionArgs:
     timeout_seconds: int = 10
     log_retention_days: int = 14
     description: str = ""
+    # What the code needs in place before it runs (a secret's stored value, say): a reference to a resource's ARN
+    # makes the function wait for that resource only, not for what is later written into it.
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -69,7 +72,7 @@ class LambdaFunction(pulumi.ComponentResource):
             # Lambda does not tell a function its own time-out; the handlers size their AWS calls to it.
             environment={"variables": {**args.environment, "FUNCTION_TIMEOUT_SECONDS": str(args.timeout_seconds)}},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy, *args.depends_on]),
         )
         self.register_outputs(
             {"function_name": self.function.name, "function_arn": self.function.arn, "role_arn": self.role.arn}

@@ -11,10 +11,11 @@ from adapters.inbound.dynamodb_stream import StreamRecord, parse_stream_records,
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier
-from domain.low_stock import DEFAULT_THRESHOLD, LevelChange, parse_threshold
+from domain.low_stock import DEFAULT_THRESHOLD, LevelChange, LowStockAlert, parse_threshold
 from domain.ports import LowStockNotifier
 from domain.use_cases import react_to_level_change
 from handlers import aws
+from handlers.secret_cache import CachedSecret
 from handlers.time_budget import ensure_time_for, finishing, start_invocation
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,10 @@ logger = logging.getLogger(__name__)
 _KEEP_SENT_SECONDS = 48 * 3600
 _LONGEST_INVOCATION_SECONDS = 900.0  # Lambda's longest time-out (15 minutes), for a function that does not say
 CHANNELS = ("sns", "webhook")
+# A webhook URL replaced in its secret is used by every warm environment within 5 minutes: the time AWS's own
+# Parameters and Secrets Lambda extension keeps a secret by default
+# (docs.aws.amazon.com/lambda/latest/dg/with-secrets-manager.html), at one GetSecretValue per 5 minutes per environment.
+WEBHOOK_URL_MAX_AGE_SECONDS = 300.0
 
 
 @functools.cache
@@ -33,13 +38,27 @@ def _channels() -> tuple[str, ...]:
     return chosen
 
 
+class _WebhookAtItsCurrentUrl:
+    """Implements LowStockNotifier: posts to the URL its secret holds, as read at most WEBHOOK_URL_MAX_AGE_SECONDS
+    ago. The URL is read when an alert is to be sent, so a failed read fails that send and the stream retries it."""
+
+    def __init__(self, url: CachedSecret, attempt_seconds: float) -> None:
+        self._url = url
+        self._attempt = attempt_seconds
+
+    def send(self, alert: LowStockAlert) -> None:
+        before_attempt = functools.partial(ensure_time_for, self._attempt)
+        WebhookLowStockNotifier(self._url.value(), self._attempt, before_attempt=before_attempt).send(alert)
+
+
 @functools.cache
 def _notifier(channel: str) -> LowStockNotifier:
     if channel == "webhook":
-        # Read once per execution environment, never from the environment: the URL is a credential.
-        secret = aws.secrets_manager().get_secret_value(SecretId=aws.setting("ALERT_WEBHOOK_SECRET_ARN"))
-        attempt = aws.attempt_seconds()
-        return WebhookLowStockNotifier(secret["SecretString"], attempt, before_attempt=lambda: ensure_time_for(attempt))
+        # Read from Secrets Manager, never from the environment: the URL is a credential.
+        url = CachedSecret(
+            aws.secrets_manager(), aws.setting("ALERT_WEBHOOK_SECRET_ARN"), max_age_seconds=WEBHOOK_URL_MAX_AGE_SECONDS
+        )
+        return _WebhookAtItsCurrentUrl(url, aws.attempt_seconds())
     return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
 
 

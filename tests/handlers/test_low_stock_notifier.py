@@ -2,6 +2,7 @@ import os
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from handlers.low_stock_notifier import handler
 from local_stack.chat_webhook import ChatWebhook
@@ -119,7 +120,7 @@ def test_a_webhook_down_delays_its_alert_without_sending_the_sms_again(deployed,
     assert chat.url not in caplog.text
 
 
-def test_the_webhook_url_is_read_once_per_cold_start_and_never_from_the_environment(
+def test_the_webhook_url_is_read_once_for_many_alerts_and_never_from_the_environment(
     deployed, chat, mocker, monkeypatch
 ):
     from handlers import aws
@@ -130,6 +131,57 @@ def test_the_webhook_url_is_read_once_per_cold_start_and_never_from_the_environm
     assert read.call_count == 1
     assert len(chat.posts) == 2
     assert chat.url not in " ".join(os.environ.values())
+
+
+@pytest.fixture
+def new_chat(chat):
+    """The chat webhook the URL is rotated to."""
+    webhook = ChatWebhook(announce=lambda _: None)
+    webhook.start()
+    yield webhook
+    webhook.stop()
+
+
+def rotate_webhook_url(url):
+    secrets = boto3.client("secretsmanager")
+    secrets.put_secret_value(SecretId=os.environ["ALERT_WEBHOOK_SECRET_ARN"], SecretString=url)
+
+
+def posted(webhook):
+    return [post["stock_id"] for post in webhook.posts]
+
+
+def test_a_rotated_webhook_url_reaches_a_warm_environment_within_five_minutes(deployed, chat, new_chat, mocker):
+    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    assert handler(stream_event(("A1", 9, 1)), None) == {"batchItemFailures": []}  # read at the cold start
+    rotate_webhook_url(new_chat.url)
+
+    clock.return_value = 1000.0 + 299
+    assert handler(stream_event(("A2", 9, 0)), None) == {"batchItemFailures": []}
+    clock.return_value = 1000.0 + 301
+    assert handler(stream_event(("A3", 9, 1)), None) == {"batchItemFailures": []}
+
+    assert (posted(chat), posted(new_chat)) == (["A1", "A2"], ["A3"])
+
+
+def test_a_failed_read_of_the_webhook_url_delays_the_alert_without_losing_it(deployed, chat, new_chat, mocker):
+    from handlers import aws
+
+    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    handler(stream_event(("A1", 9, 1)), None)
+    rotate_webhook_url(new_chat.url)
+    clock.return_value = 1000.0 + 301
+    read = aws.secrets_manager().get_secret_value
+    down = ClientError({"Error": {"Code": "InternalServiceError", "Message": "try again"}}, "GetSecretValue")
+    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=down)
+    event = stream_event(("A2", 9, 0))
+
+    assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "100"}]}  # not sent to the old URL
+    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=read)
+    assert handler(event, None) == {"batchItemFailures": []}  # the stream delivers the record again
+
+    assert (posted(chat), posted(new_chat)) == (["A1"], ["A2"])
+    assert alerts(deployed) == alerts_text("A1", 1) + alerts_text("A2", 0)  # each once on SNS
 
 
 def test_only_the_chosen_channels_are_used(deployed, chat, monkeypatch):

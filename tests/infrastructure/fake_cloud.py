@@ -75,6 +75,10 @@ OPERATOR_SETTINGS: dict[str, dict[str, Any]] = {"prod": {"alarmEmails": ["operat
 OPERATIONS_EMAIL = OPERATOR_SETTINGS["prod"]["alarmEmails"][0]
 
 
-def configured_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> ProgramRun:
-    """The program run under the fake cloud for a stack as its operator has configured it."""
-    return run_program(FakeCloud(), stack, {**OPERATOR_SETTINGS.get(stack, {}), **(overrides or {})})
+def configured_stack(
+    stack: str, overrides: Mapping[str, Any] | None = None, secrets: Mapping[str, Any] | None = None
+) -> ProgramRun:
+    """The program run under the fake cloud for a stack as its operator has configured it: `secrets` are the
+    settings set with `pulumi config set --secret`."""
+    settings = {**OPERATOR_SETTINGS.get(stack, {}), **(overrides or {}), **(secrets or {})}
+    return run_program(FakeCloud(), stack, settings, secret_keys=list(secrets or {}))

@@ -233,7 +233,7 @@ def required_settings(handler_module: str) -> set[str]:
 
 
 def test_each_function_gets_every_setting_its_handler_requires():
-    every_channel = configured_stack("dev", {"alertChannels": ["sns", "webhook"], "alertWebhookUrl": HOOK})
+    every_channel = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     for function in every_channel.of_type("aws:lambda/function:Function"):
         module = function.inputs["handler"].rsplit(".", 1)[0]
         given = set(function.inputs.get("environment", {}).get("variables", {}))
@@ -261,7 +261,7 @@ PULUMI_SECRET_SIGNATURE, SECRET_VALUE_SIGNATURE = "4dabf18193072939515e22adb2983
 
 
 def test_a_stack_that_chooses_the_webhook_keeps_its_url_in_a_secret_the_notifier_alone_may_read():
-    run = configured_stack("dev", {"alertChannels": ["webhook"], "alertWebhookUrl": HOOK})
+    run = configured_stack("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
     [secret] = run.of_type("aws:secretsmanager/secret:Secret")
     [version] = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     # Kept as a Pulumi secret: encrypted in the state, masked in every preview.
@@ -285,15 +285,41 @@ def test_the_default_stack_sends_alerts_through_the_topic_only(dev_stack):
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("settings", "secrets", "message"),
     [
-        ({"alertChannels": ["sns", "pager"]}, "alertChannels must list some of sns, webhook"),
-        ({"alertChannels": []}, "alertChannels must list some of sns, webhook"),
-        ({"alertChannels": ["webhook"]}, "alertWebhookUrl"),
-        ({"alertChannels": ["webhook"], "alertWebhookUrl": "http://hooks.slack.com/services/T/B/secret"}, "https://"),
+        ({"alertChannels": ["sns", "pager"]}, {}, "alertChannels must list some of sns, webhook"),
+        ({"alertChannels": []}, {}, "alertChannels must list some of sns, webhook"),
+        ({"alertChannels": ["webhook"]}, {}, "alertWebhookUrl"),
+        (
+            {"alertChannels": ["webhook"]},
+            {"alertWebhookUrl": "http://hooks.slack.com/services/T/B/secret"},
+            "must be the https:// URL",
+        ),
     ],
 )
-def test_channel_settings_that_could_not_deliver_are_refused_with_what_to_set(settings, message):
+def test_channel_settings_that_could_not_deliver_are_refused_with_what_to_set(settings, secrets, message):
     with pytest.raises(Exception, match=message) as refused:
-        configured_stack("dev", settings)
+        configured_stack("dev", settings, secrets)
     assert "secret" not in str(refused.value).replace("--secret", "")
+
+
+def test_a_webhook_url_set_in_plaintext_is_refused_with_the_command_that_encrypts_it():
+    plaintext = "https://hooks.slack.com/services/T000/B000/LEAKED"
+    with pytest.raises(pulumi.RunError) as refused:
+        configured_stack("dev", {"alertChannels": ["webhook"], "alertWebhookUrl": plaintext})
+    message = str(refused.value)
+    assert "`pulumi config set --secret alertWebhookUrl`, which asks for the value" in message
+    assert "LEAKED" not in message
+
+
+def test_a_run_forgets_which_settings_the_run_before_held_as_secrets():
+    configured_stack("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    with pytest.raises(pulumi.RunError, match="stored in plaintext"):
+        configured_stack("dev", {"alertChannels": ["webhook"], "alertWebhookUrl": HOOK})
+
+
+def test_the_notifier_is_deployed_only_once_the_webhook_url_is_stored():
+    # Created or updated earlier, it could run while its secret holds no value yet: GetSecretValue fails.
+    run = configured_stack("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    [version] = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    assert version.urn in run.named("low-stock-notifier-function").dependencies
