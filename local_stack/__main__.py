@@ -14,6 +14,7 @@ from pathlib import Path
 import pulumi
 
 from local_stack.aws.embedded_aws import PortInUse
+from local_stack.aws.s3_notifications import NotificationRefused
 from local_stack.lambda_service.event_source_checks import EventSourceRefused
 from local_stack.stack import LocalStack, LocalStackSettings
 
@@ -77,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         while not stopping.wait(0.5):
             pass
         print("Stopping...", flush=True)
-    except (PortInUse, pulumi.RunError, EventSourceRefused) as error:  # a taken port, or what AWS would refuse
+    except (
+        PortInUse,
+        pulumi.RunError,
+        EventSourceRefused,
+        NotificationRefused,
+    ) as error:  # a taken port, or what AWS would refuse
         print(f"cannot start: {error}", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -265,7 +265,8 @@ class LocalCloud(pulumi.runtime.Mocks):
         return name, {}
 
     def _bucket_notification(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
-        # Not saved in moto, which would invoke the function in Docker: local_stack.aws.s3_notifications.
+        # Not saved in moto, which would invoke the function in Docker: local_stack.aws.s3_notifications checks
+        # and delivers them.
         self.declared.bucket_notifications[inputs["bucket"]] = list(inputs.get("lambdaFunctions") or [])
         return name, {}
 

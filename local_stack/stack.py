@@ -15,26 +15,21 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
+from harness.pulumi_program import run_program
+from harness.stack_settings import PROJECT_ROOT, encrypted_settings, stack_config
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
 from local_stack.api_gateway.rest_api import LocalRestApi, bind
 from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
+from local_stack.aws.s3_notifications import BucketNotifications, Deliver
 from local_stack.chat_webhook import ChatWebhook
 from local_stack.lambda_service.async_invocations import AWS_RETRY_DELAYS, AsyncInvoker, AsyncSettings
 from local_stack.lambda_service.code_reload import CodeReloader
-from local_stack.lambda_service.event_source_checks import (
-    check_async_destination,
-    check_event_source,
-    check_s3_may_invoke,
-    identity_of,
-    notifies,
-)
+from local_stack.lambda_service.event_source_checks import check_async_destination, check_event_source, identity_of
 from local_stack.lambda_service.functions import FunctionFleet, Invocation
 from local_stack.lambda_service.queue_poller import QueuePoller
 from local_stack.lambda_service.stream_poller import StreamPoller
 from local_stack.local_cloud import DeclaredFunction, LocalCloud, LocalDeclarations, describe_not_emulated
-from local_stack.pulumi_program import PROJECT_ROOT, encrypted_settings, run_program, stack_config
 
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
@@ -76,6 +71,7 @@ class LocalStackSettings:
     reload_code: bool = True
     async_retry_delays: tuple[float, float] = AWS_RETRY_DELAYS
     stack_file: Path | None = None  # the stack's settings; Pulumi.<stack>.yaml of the project by default
+    project_dir: Path = PROJECT_ROOT  # the program, its settings and the Lambda code: this project, or a copy
 
     @property
     def outputs_path(self) -> Path:
@@ -96,7 +92,7 @@ class LocalStack:
     def __init__(self, settings: LocalStackSettings, announce: Callable[[str], None] = print) -> None:
         self.settings = settings
         self.announce = announce
-        self.region = stack_config(settings.stack, overrides=settings.config, stack_file=settings.stack_file).get(
+        self.region = stack_config(settings.stack, settings.project_dir, settings.config, settings.stack_file).get(
             "aws:region", "eu-west-3"
         )
         self._api: LocalRestApi | None = None
@@ -125,7 +121,12 @@ class LocalStack:
         # as the program requires of a webhook URL.
         config = {**self.settings.config, "alertWebhookUrl": self._chat.url}
         run = run_program(
-            cloud, self.settings.stack, config, stack_file=self.settings.stack_file, secret_keys=["alertWebhookUrl"]
+            cloud,
+            self.settings.stack,
+            config,
+            self.settings.project_dir,
+            self.settings.stack_file,
+            secret_keys=["alertWebhookUrl"],
         )
         declared = cloud.declared
         for source in declared.event_sources:
@@ -140,7 +141,7 @@ class LocalStack:
         self._serve_api(declared, developer)
         if self.settings.reload_code:
             reloader = CodeReloader(
-                PROJECT_ROOT, self.settings.work_dir / "reload", self._fleet.replace_code, self.announce
+                self.settings.project_dir, self.settings.work_dir / "reload", self._fleet.replace_code, self.announce
             )
             self._spawn("code-reload", reloader.run, reloader.stop)
         self._start_pollers(cloud)
@@ -274,29 +275,26 @@ class LocalStack:
             self._spawn(f"poller-{source.source_arn}", poller.run, poller.stop)
 
     def _start_bucket_notifications(self, cloud: LocalCloud) -> None:
-        """Each bucket notification's function gets its events as Lambda's asynchronous invocations."""
+        """S3's notifications (local_stack.aws.s3_notifications), each function's through its asynchronous invoker."""
         assert self._aws is not None
         declared = cloud.declared
         invokers: dict[str, AsyncInvoker] = {}
-        targets: list[tuple[str, dict[str, Any], AsyncInvoker]] = []
-        for bucket, notifications in declared.bucket_notifications.items():
-            for notification in notifications:
-                arn = notification["lambdaFunctionArn"]
-                check_s3_may_invoke(bucket, arn, declared)
-                if arn not in invokers:
-                    invokers[arn] = self._async_invoker(cloud, arn)
-                targets.append((bucket, notification, invokers[arn]))
 
-        def dispatch(record: dict[str, Any]) -> None:
-            for bucket, notification, invoker in targets:
-                if bucket == record["s3"]["bucket"]["name"] and notifies(notification, record):
-                    self.announce(f"file dropped: s3://{bucket}/{unquote_plus(record['s3']['object']['key'])}")
-                    invoker.submit({"Records": [record]})
+        def deliver_to(function_arn: str) -> Deliver:
+            invokers[function_arn] = self._async_invoker(cloud, function_arn)
+            return invokers[function_arn].submit
 
+        notifications = BucketNotifications(
+            declared.bucket_notifications,
+            {function.arn: function.name for function in declared.functions.values()},
+            declared.permissions,
+            deliver_to,
+            self.announce,
+        )
         for invoker in invokers.values():
             invoker.start()
             self._stoppables.append(invoker.stop)
-        self._aws.s3_events.subscribe(dispatch)
+        self._aws.s3_events.subscribe(notifications)
 
     def _async_invoker(self, cloud: LocalCloud, function_arn: str) -> AsyncInvoker:
         function = next(f for f in cloud.declared.functions.values() if f.arn == function_arn)
@@ -378,7 +376,7 @@ class LocalStack:
         self.announce(f"Local stack '{self.settings.stack}' is up: {resource_count} resources from the Pulumi program.")
         for line in describe_not_emulated(declared):
             self.announce(f"  not emulated locally: {line}")
-        for setting in encrypted_settings(self.settings.stack, stack_file=self.settings.stack_file):
+        for setting in encrypted_settings(self.settings.stack, self.settings.project_dir, self.settings.stack_file):
             self.announce(f"  encrypted for the stack in AWS, which only Pulumi can read, so left out here: {setting}")
         self._describe_authorization(declared, outputs)
         self._describe_standard_variables()

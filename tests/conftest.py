@@ -9,9 +9,17 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 REGION = "eu-west-3"
+
+# Loaded whenever the suite runs, in CI and here alike: on a busy machine (2 cores, a local stack beside, a
+# mutation run) one example can outlast Hypothesis's 200 ms deadline, a slowness the suite's time-out already
+# bounds. A wrong answer still fails, with its example; loaded before the test modules, whose own settings
+# inherit it.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -75,7 +74,7 @@ class RunningStack:
         """Inject (POST), clear (DELETE) or report (GET) faults in the embedded AWS."""
         data = json.dumps(spec).encode() if spec else None
         request = urllib.request.Request(self.outputs["aws_endpoint_url"] + "/_local/faults", data=data, method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             report: dict[str, Any] = json.loads(response.read())
             return report
 
@@ -101,22 +100,6 @@ class RunningStack:
             return error.code, json.loads(error.read() or b"{}")
 
 
-# What a local stack needs of the project: the program, its settings, the Lambda code and the local stack itself.
-_PROJECT_PARTS = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "domain", "adapters", "handlers", "components")
-
-
-def project_copy(destination: Path) -> Path:
-    """A copy of the project a test may change (a grant removed, a rule edited) and run a stack from."""
-    for name in (*_PROJECT_PARTS, "local_stack"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            destination.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, destination / name)
-    return destination
-
-
 def local_stack_command(work_dir: Path, config: dict[str, Any] | None = None, *options: str) -> list[str]:
     """`python -m local_stack` on free ports, its files in `work_dir`, stack settings overridden by `config`."""
     overrides = [f"--config={key}={json.dumps(value)}" for key, value in (config or {}).items()]
@@ -140,11 +123,12 @@ def local_stack_command(work_dir: Path, config: dict[str, Any] | None = None, *o
 def start_stack(
     work_dir: Path,
     config: dict[str, Any] | None = None,
-    timeout: float = 90,
+    timeout: float = 180,
     project: Path = ROOT,
     options: tuple[str, ...] = (),
 ) -> RunningStack:
-    """Start the local stack of `project` (this one, or a changed copy) and wait until it is ready."""
+    """Start the local stack of `project` (this one, or a changed copy) and wait until it is ready, or fail after
+    `timeout` seconds on the clock, whether or not it printed anything (with `--quiet` it prints little)."""
     with (work_dir / "stderr.log").open("w") as stderr_log:  # the child keeps its own descriptor
         process = subprocess.Popen(
             local_stack_command(work_dir, config, *options),
@@ -154,19 +138,22 @@ def start_stack(
             text=True,
         )
     console: list[str] = []
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    for line in process.stdout:
-        console.append(line.rstrip())
-        if "Ready" in line:
-            break
-        if time.monotonic() > deadline:
-            break
-    if process.poll() is not None or not console or "Ready" not in console[-1]:
+    settled = threading.Event()  # the ready line came, or the output ended without it
+
+    def read_console() -> None:
+        for line in process.stdout or []:
+            console.append(line.rstrip())
+            if "Ready" in line:
+                settled.set()
+        settled.set()
+
+    threading.Thread(target=read_console, name=f"console-{work_dir.name}", daemon=True).start()
+    settled.wait(timeout)
+    if process.poll() is not None or not any("Ready" in line for line in console):
         process.kill()
+        process.wait(timeout=30)
         log = (work_dir / "stderr.log").read_text()[-3000:]
-        pytest.fail("the local stack did not start:\n" + "\n".join(console) + "\n" + log)
-    threading.Thread(target=lambda: console.extend(line.rstrip() for line in process.stdout or []), daemon=True).start()
+        pytest.fail(f"the local stack did not start within {timeout} s:\n" + "\n".join(console) + "\n" + log)
     outputs = json.loads((work_dir / "outputs.json").read_text())
     return RunningStack(process, work_dir, outputs, console)
 
@@ -227,7 +214,7 @@ def processes_in(directory: Path) -> list[int]:
     return found
 
 
-def eventually(probe: Callable[[], T | None], timeout: float = 30, interval: float = 0.2) -> T:
+def eventually(probe: Callable[[], T | None], timeout: float = 60, interval: float = 0.2) -> T:
     """The first truthy value `probe` returns, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pulumi.runtime
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,10 +44,23 @@ def test_import_contracts_are_kept():
         ("tools/leak.py", "import moto", "no emulator"),
         ("tools/leak.py", "from local_stack.aws import embedded_aws", "no emulator"),
         ("handlers/leak.py", "import moto", "no emulator"),
+        ("harness/leak.py", "import tests.running_stack", "The harness is neutral"),
+        ("harness/leak.py", "from local_stack.aws import embedded_aws", "The harness is neutral"),
+        ("harness/leak.py", "import benchmarks.prices", "The harness is neutral"),
+        ("harness/leak.py", "import tools.stack_outputs", "The harness is neutral"),
+        ("benchmarks/leak.py", "from tests import running_stack", "Benchmarks and tools never import tests"),
+        ("tools/leak.py", "import tests.scenarios.target", "Benchmarks and tools never import tests"),
+        ("local_stack/leak.py", "import tests.running_stack", "The local stack imports no tests"),
+        ("local_stack/leak.py", "import benchmarks.prices", "The local stack imports no tests"),
+        ("local_stack/leak.py", "import tools.stack_outputs", "The local stack imports no tests"),
+        ("local_stack/aws/leak.py", "import local_stack.local_cloud", "Local stack layers"),
+        ("local_stack/aws/leak.py", "import local_stack.lambda_service.functions", "Local stack layers"),
+        ("local_stack/lambda_service/leak.py", "import local_stack.api_gateway.rest_api", "Local stack layers"),
+        ("local_stack/api_gateway/leak.py", "import local_stack.stack", "Local stack layers"),
     ],
 )
 def test_each_contract_catches_the_import_it_forbids(tmp_path, module, line, broken_contract):
-    for package in (*RUNTIME_PACKAGES, "components", "local_stack", "tools"):
+    for package in (*RUNTIME_PACKAGES, "components", "harness", "local_stack", "tools", "benchmarks"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     (tmp_path / module).write_text(f'"""A deliberate breach."""\n\n{line}\n')
@@ -97,3 +112,66 @@ def test_the_pulumi_program_imports_no_runtime_code():
     imported = imported_top_levels(ROOT / "__main__.py")
     assert "components" in imported
     assert imported.isdisjoint(RUNTIME_PACKAGES)
+
+
+# Where the project's own Python lives; the harness is left out, as the one place allowed Pulumi's internals.
+CHECKED_FOR_PULUMI_INTERNALS = (
+    *RUNTIME_PACKAGES,
+    "components",
+    "local_stack",
+    "tools",
+    "benchmarks",
+    "tests",
+    "policy",
+)
+
+
+def pulumi_runtime_internals(path: Path) -> list[str]:
+    """What a file reaches of `pulumi.runtime` beyond the names it exports for programs and tests (set_mocks,
+    Mocks, test, set_all_config...): its modules (settings, stack, sync_await, mocks, rpc...) or private names."""
+    reached: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            reached += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            reached += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Attribute):
+            reached.append(_dotted(node))
+    return sorted({name for name in reached if _pulumi_runtime_internal(name)})
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _pulumi_runtime_internal(dotted: str) -> bool:
+    parts = dotted.split(".")
+    if parts[:2] != ["pulumi", "runtime"] or len(parts) < 3:
+        return False
+    return parts[2].startswith("_") or inspect.ismodule(getattr(pulumi.runtime, parts[2], None))
+
+
+def test_only_the_harness_reaches_into_pulumi_s_runtime():
+    paths = [
+        path for top in CHECKED_FOR_PULUMI_INTERNALS for path in (ROOT / top).rglob("*.py") if "venv" not in path.parts
+    ]
+    reached = {str(path.relative_to(ROOT)): pulumi_runtime_internals(path) for path in [*paths, ROOT / "__main__.py"]}
+    assert {path: names for path, names in reached.items() if names} == {}
+
+
+def test_a_reach_into_pulumi_s_runtime_is_caught(tmp_path):
+    leak = tmp_path / "leak.py"
+    leak.write_text(
+        "import pulumi\nfrom pulumi.runtime import settings\nfrom pulumi.runtime.sync_await import _sync_await\n"
+        "pulumi.runtime.stack.Stack\npulumi.runtime.set_mocks\npulumi.runtime.test\n"
+    )
+    assert pulumi_runtime_internals(leak) == [
+        "pulumi.runtime.settings",
+        "pulumi.runtime.stack",
+        "pulumi.runtime.stack.Stack",
+        "pulumi.runtime.sync_await",
+        "pulumi.runtime.sync_await._sync_await",
+    ]
+    assert pulumi_runtime_internals(ROOT / "harness" / "pulumi_program.py") != []

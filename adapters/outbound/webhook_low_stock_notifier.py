@@ -59,21 +59,23 @@ class WebhookLowStockNotifier:
             }
         ).encode()
         failure = "no attempt was made"
+        wait = 0.0
         for attempt in range(self._attempts):
             if attempt:
-                self._sleep(min(0.5 * 2**attempt, _LONGEST_RETRY_AFTER_SECONDS))
+                self._sleep(wait)
             self._before_attempt()
             accepted, failure, retry_after = self._post(body)
             if accepted:
                 return
             if retry_after is None:
                 break
-            if retry_after:
-                self._sleep(min(retry_after, _LONGEST_RETRY_AFTER_SECONDS))
+            # The webhook's Retry-After replaces the back-off: waiting both would leave it idle twice as long.
+            wait = min(retry_after or 0.5 * 2 ** (attempt + 1), _LONGEST_RETRY_AFTER_SECONDS)
         raise WebhookNotAccepted(f"the chat webhook did not accept the alert for {alert.stock_id}: {failure}")
 
     def _post(self, body: bytes) -> tuple[bool, str, float | None]:
-        """(accepted, why not, seconds to wait before posting again, or None if posting again is useless)."""
+        """(accepted, why not, seconds the webhook asked to wait before posting again (0 if it named none), or
+        None if posting again is useless)."""
         request = urllib.request.Request(
             self._url, data=body, method="POST", headers={"Content-Type": "application/json"}
         )

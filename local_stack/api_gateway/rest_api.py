@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local_stack.api_gateway.api_authorization import MISSING_TOKEN, Refused, SigV4Authorizer
+from local_stack.aws.embedded_aws import ACCOUNT_ID
 from local_stack.lambda_service.functions import Invocation
 from local_stack.local_cloud import DeclaredRoute
 
@@ -111,7 +112,7 @@ class LocalRestApi:
             "pathParameters": parameters or None,
             "stageVariables": None,
             "requestContext": {
-                "accountId": "123456789012",
+                "accountId": ACCOUNT_ID,
                 "apiId": "local",
                 "httpMethod": method,
                 "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},

@@ -25,18 +25,20 @@ _DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 
 
 class SerialisedDynamoDb:
-    """WSGI middleware: DynamoDB and DynamoDB Streams requests run one at a time; others pass straight on."""
+    """Request layer: DynamoDB's atomic item writes, by running DynamoDB and DynamoDB Streams requests one at a
+    time; others pass straight on."""
 
-    def __init__(self, app: WsgiApp) -> None:
-        self._app = app
+    def __init__(self) -> None:
         self._lock = threading.Lock()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
+    ) -> Iterable[bytes]:
         if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGETS):
-            return self._app(environ, start_response)
+            return forward(environ, start_response)
         with self._lock:
             # The body is produced inside the lock: moto answers with a list, so nothing runs after release.
-            return list(self._app(environ, start_response))
+            return list(forward(environ, start_response))
 
 
 def emit_one_insert_per_new_item() -> None:

@@ -1,14 +1,27 @@
-"""What the embedded AWS's layers read from a request: who signed it, for which service, calling what."""
+"""What the embedded AWS's request layers are, and what they read from a request: who signed it, for which
+service, calling what, on which S3 object."""
 
 from __future__ import annotations
 
 import io
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]  # what each layer wraps
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]  # moto's server, or the layers before it
+
+
+class RequestLayer(Protocol):
+    """One layer of the request path in front of moto (local_stack.aws.embedded_aws lists them in order)."""
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
+    ) -> Iterable[bytes]:
+        """Answer the request itself, or pass it on with `forward` (the next layers, then moto)."""
+        ...
+
+
 _SERVICE_IN_CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 _ACCESS_KEY_IN_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
@@ -40,3 +53,10 @@ def read_body(environ: dict[str, Any]) -> bytes:
     body: bytes = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
+
+
+def object_path(environ: dict[str, Any]) -> tuple[str, str, str]:
+    """(bucket, "/", key) of a path-style S3 request, as botocore addresses an endpoint given by IP address; WSGI
+    gives the decoded path as Latin-1, S3 keys are UTF-8."""
+    path = str(environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8", "replace").lstrip("/")
+    return path.partition("/")

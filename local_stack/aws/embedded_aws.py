@@ -1,16 +1,26 @@
-"""The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once.
+"""The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once, behind
+the request layers that add what moto's server lacks.
 
-Requests pass through a fault injector first (see local_stack.aws.faults), which does nothing until asked, then
-IAM (local_stack.aws.iam_enforcement: a function's requests are allowed only as its role allows), then the layer
-that announces S3's object-created events (local_stack.aws.s3_notifications), then the layer that makes DynamoDB
-writes atomic, as they are in AWS (local_stack.aws.atomic_dynamodb), and SQS's message move tasks, which moto
-does not serve (local_stack.aws.message_moves).
+`EmbeddedAws.layers` is the request path, in order, as LocalStack composes its handler chain in one list
+(localstack/aws/app.py); each layer answers a request itself or passes it on to the next, the last to moto:
+
+1. faults (local_stack.aws.faults): first, so that an injected error stands for a service that fails before it
+   does anything, as a throttled one does, and so that every request is counted, refused ones too;
+2. IAM (local_stack.aws.iam_enforcement): before anything acts, so that a call the role may not make creates no
+   object, announces no event, takes no lock and moves no message;
+3. S3's object-created events (local_stack.aws.s3_notifications): after IAM, so that only an allowed write that
+   succeeded is announced, as S3 announces it;
+4. DynamoDB's atomic item writes (local_stack.aws.atomic_dynamodb), around moto's DynamoDB alone;
+5. SQS's message move tasks (local_stack.aws.message_moves), which moto does not serve, and the ids of the
+   messages moto accepted.
+The last three act on different services, so their order among themselves changes nothing.
 """
 
 from __future__ import annotations
 
 import threading
 import urllib.request
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import boto3
@@ -18,6 +28,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.aws.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
+from local_stack.aws.aws_requests import RequestLayer, WsgiApp
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
 from local_stack.aws.message_moves import MessageMoves
@@ -35,13 +46,22 @@ class EmbeddedAws:
 
     def __init__(self, host: str, port: int, region: str = "eu-west-3") -> None:
         emit_one_insert_per_new_item()
-        self.message_moves = MessageMoves(DomainDispatcherApplication(create_backend_app))
-        self.s3_events = ObjectCreatedEvents(SerialisedDynamoDb(self.message_moves), region, ACCOUNT_ID)
-        self.iam = IamEnforcer(self.s3_events, region, ACCOUNT_ID)
-        self.faults = FaultInjector(self.iam)
+        self.faults = FaultInjector()
+        self.iam = IamEnforcer(region, ACCOUNT_ID)
+        self.s3_events = ObjectCreatedEvents(region, ACCOUNT_ID)
+        self.message_moves = MessageMoves()
+        # The request path, in the order the module's docstring explains.
+        self.layers: tuple[RequestLayer, ...] = (
+            self.faults,
+            self.iam,
+            self.s3_events,
+            SerialisedDynamoDb(),
+            self.message_moves,
+        )
+        application = chained(self.layers, DomainDispatcherApplication(create_backend_app))
         try:
             self._server: BaseWSGIServer = make_server(
-                host, port, self.faults, True, request_handler=MotoRequestHandler
+                host, port, application, True, request_handler=MotoRequestHandler
             )
         except SystemExit:  # werkzeug's answer to a port in use
             raise PortInUse(f"port {port} on {host} is in use; stop what holds it or choose another port") from None
@@ -61,6 +81,21 @@ class EmbeddedAws:
             self._server.shutdown()
             self._thread.join(timeout=10)
         self._server.server_close()
+
+
+def chained(layers: Sequence[RequestLayer], application: WsgiApp) -> WsgiApp:
+    """One WSGI application: the first layer gets each request, and each passes it on to the next, the last to
+    `application`."""
+    for layer in reversed(layers):
+        application = _passing_on(layer, application)
+    return application
+
+
+def _passing_on(layer: RequestLayer, forward: WsgiApp) -> WsgiApp:
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return layer(environ, start_response, forward)
+
+    return application
 
 
 def local_client(service: str, endpoint_url: str, region: str) -> Any:

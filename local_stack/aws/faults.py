@@ -39,10 +39,10 @@ class Fault:
 
 
 class FaultInjector:
-    """WSGI middleware in front of moto: matching requests get an AWS error response instead of an answer."""
+    """Request layer: a matching request gets the error a failing or throttled service answers (or waits, as
+    behind a slow one) instead of its answer; every request is counted."""
 
-    def __init__(self, app: WsgiApp, seed: int = 0) -> None:
-        self._app = app
+    def __init__(self, seed: int = 0) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._random = random.Random(seed)
@@ -50,17 +50,19 @@ class FaultInjector:
         self.injected: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()  # every request by service:operation, for the benchmarks
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
+    ) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CONTROL_PATH:
             return self._control(environ, start_response)
         with self._lock:
             self.requests[f"{service(environ)}:{operation(environ)}"] += 1
         fault = self._fault_for(environ) if self._faults else None
         if fault is None:
-            return self._app(environ, start_response)
+            return forward(environ, start_response)
         if fault.latency:
             self._released.wait(fault.latency)
-            return self._app(environ, start_response)
+            return forward(environ, start_response)
         return _error_response(environ, fault, start_response)
 
     def _fault_for(self, environ: dict[str, Any]) -> Fault | None:

@@ -22,9 +22,8 @@ from xml.sax.saxutils import escape
 from moto.s3.models import s3_backends
 
 from local_stack.aws import aws_requests
-from local_stack.aws.aws_requests import WsgiApp, access_key_id, operation, read_body
+from local_stack.aws.aws_requests import WsgiApp, access_key_id, object_path, operation, read_body
 from local_stack.aws.iam_policies import Identity, denial_message
-from local_stack.aws.s3_notifications import object_path
 
 logger = logging.getLogger("local_stack.iam")
 
@@ -52,10 +51,10 @@ class Refusal:
 
 
 class IamEnforcer:
-    """WSGI middleware: requests signed with a registered function's key are authorised against its role."""
+    """Request layer: IAM's authorisation of each call, for requests signed with a registered function's key,
+    against its role's policies; a refused call gets the service's own access-denied error."""
 
-    def __init__(self, app: WsgiApp, region: str, account: str) -> None:
-        self._app = app
+    def __init__(self, region: str, account: str) -> None:
         self._region = region
         self._account = account
         self._identities: dict[str, Identity] = {}
@@ -69,10 +68,12 @@ class IamEnforcer:
         """Publishing to this topic also needs the key's data-key grants."""
         self._topic_keys[topic_arn] = key_arn
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
+    ) -> Iterable[bytes]:
         identity = self._identities.get(access_key_id(environ))
         if identity is None:
-            return self._app(environ, start_response)
+            return forward(environ, start_response)
         for action, resource in self.requirements(environ):
             if not identity.allows(action, resource):
                 return self._refuse(environ, Refusal(identity, action, resource), start_response)
@@ -80,7 +81,7 @@ class IamEnforcer:
             return _s3_access_denied(
                 "AccessDenied: without s3:ListBucket, a missing object reads as denied", start_response
             )
-        return self._app(environ, start_response)
+        return forward(environ, start_response)
 
     def _hides_a_missing_object(self, environ: dict[str, Any], identity: Identity) -> bool:
         """S3 answers a read of a missing object with 403, not 404, to a caller without s3:ListBucket on the

@@ -35,21 +35,23 @@ class NoSourceQueue(ValueError):
 
 
 class MessageMoves:
-    """WSGI middleware that serves the message move operations with `sqs()`, a client of the same AWS."""
+    """Request layer: SQS's message move tasks (dead-letter queue redrive), served with `sqs()`, a client of the
+    same embedded AWS, set once it listens."""
 
-    def __init__(self, app: WsgiApp) -> None:
-        self._app = app
+    def __init__(self) -> None:
         self.sqs: SqsClient | None = None
         self._tasks: dict[str, list[dict[str, Any]]] = {}
         self._sent_directly: set[tuple[str, str]] = set()  # (queue name, message id)
         self._lock = threading.Lock()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
+    ) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET")
         if target in _SENDS:
-            return self._noting_sends(environ, start_response)
+            return self._noting_sends(environ, start_response, forward)
         if target not in _MOVES or self.sqs is None:
-            return self._app(environ, start_response)
+            return forward(environ, start_response)
         request = json.loads(read_body(environ) or b"{}")
         if target == "AmazonSQS.ListMessageMoveTasks":
             return _answer(start_response, "200 OK", {"Results": self._tasks.get(request.get("SourceArn", ""), [])})
@@ -59,9 +61,11 @@ class MessageMoves:
             error = {"__type": "com.amazonaws.sqs#UnsupportedOperation", "message": str(refused)}
             return _answer(start_response, "400 Bad Request", error)
 
-    def _noting_sends(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def _noting_sends(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
+    ) -> Iterable[bytes]:
         queue = _queue_name(json.loads(read_body(environ) or b"{}").get("QueueUrl", ""))
-        body = b"".join(self._app(environ, start_response))
+        body = b"".join(forward(environ, start_response))
         try:
             answer = json.loads(body or b"{}")
         except ValueError:

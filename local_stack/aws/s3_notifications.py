@@ -1,32 +1,46 @@
-"""S3's object-created events, which the local stack dispatches itself (moto would invoke Lambda in Docker).
+"""S3's event notifications to Lambda, which the local stack delivers itself (moto would invoke Lambda in Docker).
 
-A write that creates an object (PutObject, CopyObject, CompleteMultipartUpload) is answered first; then each
-listener gets the event record S3 would send (docs.aws.amazon.com/AmazonS3/latest/userguide/
-notification-content-structure.html): the key URL-encoded, the new ETag and size, and a sequencer that grows
-with each event. Requests are path-style, as botocore addresses an endpoint given by IP address.
+Saving: S3 accepts a bucket's notification configuration only if each function's resource policy lets
+s3.amazonaws.com invoke it for that bucket; PutBucketNotificationConfiguration fails otherwise
+(docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html). The configurations the
+program declared are checked so at start-up (`BucketNotifications`).
+
+Producing: a write that creates an object (PutObject, CopyObject, CompleteMultipartUpload) is answered first; then
+each listener gets the record S3 would send (docs.aws.amazon.com/AmazonS3/latest/userguide/
+notification-content-structure.html): the key URL-encoded, the new ETag and size, and a sequencer that grows with
+each event (`ObjectCreatedEvents`, a request layer of the embedded AWS).
+
+Delivering: a record goes to every function whose notification names its event type and whose key prefix and
+suffix filters its decoded key matches (docs.aws.amazon.com/AmazonS3/latest/userguide/
+notification-how-to-filtering.html), one record per event, as an asynchronous invocation
+(docs.aws.amazon.com/lambda/latest/dg/with-s3.html).
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, quote_plus
+from urllib.parse import parse_qs, quote_plus, unquote_plus
 
 from moto.s3.models import s3_backends
 
-from local_stack.aws.aws_requests import WsgiApp, service
+from local_stack.aws.aws_requests import WsgiApp, object_path, service
 
 ObjectCreatedListener = Callable[[dict[str, Any]], None]
+Deliver = Callable[[dict[str, Any]], None]  # hands one event to a function, as Lambda's asynchronous Invoke
+
+
+class NotificationRefused(RuntimeError):
+    """A bucket notification configuration S3 would not save."""
 
 
 class ObjectCreatedEvents:
-    """WSGI middleware: after a successful object-creating request, calls every listener with its S3 record."""
+    """Request layer: after a successful object-creating request, calls every listener with its S3 record."""
 
-    def __init__(self, app: WsgiApp, region: str, account: str) -> None:
-        self._app = app
+    def __init__(self, region: str, account: str) -> None:
         self._region = region
         self._account = account
         self._listeners: list[ObjectCreatedListener] = []
@@ -36,17 +50,19 @@ class ObjectCreatedEvents:
     def subscribe(self, listener: ObjectCreatedListener) -> None:
         self._listeners.append(listener)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
+    ) -> Iterable[bytes]:
         event_name = _object_created(environ) if service(environ) == "s3" else None
         if event_name is None:
-            return self._app(environ, start_response)
+            return forward(environ, start_response)
         status: list[str] = []
 
         def recording(code: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
             status.append(code)
             return start_response(code, headers, *rest)
 
-        body = list(self._app(environ, recording))  # the object is stored once the answer is made
+        body = list(forward(environ, recording))  # the object is stored once the answer is made
         if status and status[0].startswith("200"):
             bucket, _, key = object_path(environ)
             record = self._record(bucket, key, event_name)
@@ -102,7 +118,67 @@ def _object_created(environ: dict[str, Any]) -> str | None:
     return None
 
 
-def object_path(environ: dict[str, Any]) -> tuple[str, str, str]:
-    """(bucket, "/", key) of a path-style request; WSGI gives the decoded path as Latin-1, S3 keys are UTF-8."""
-    path = str(environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8", "replace").lstrip("/")
-    return path.partition("/")
+class BucketNotifications:
+    """The buckets' notification configurations, checked as S3 checks them when they are saved; called with each
+    object-created record, it delivers the record to every function whose notification matches it."""
+
+    def __init__(
+        self,
+        configurations: Mapping[str, Sequence[Mapping[str, Any]]],
+        function_names: Mapping[str, str],
+        permissions: Sequence[Mapping[str, Any]],
+        deliver_to: Callable[[str], Deliver],
+        announce: Callable[[str], None],
+    ) -> None:
+        """`configurations`: each bucket's Lambda notifications, as the program declared them; `function_names` by
+        ARN; `permissions`: the functions' resource-policy statements; `deliver_to(function_arn)`: what hands an
+        event to that function, asked once per function. Raises NotificationRefused as S3 would refuse."""
+        self._announce = announce
+        self._targets: list[tuple[str, Mapping[str, Any], Deliver]] = []
+        delivering: dict[str, Deliver] = {}
+        for bucket, notifications in configurations.items():
+            for notification in notifications:
+                arn = notification["lambdaFunctionArn"]
+                check_s3_may_invoke(bucket, function_names[arn], arn, permissions)
+                if arn not in delivering:
+                    delivering[arn] = deliver_to(arn)
+                self._targets.append((bucket, notification, delivering[arn]))
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        for bucket, notification, deliver in self._targets:
+            if bucket == record["s3"]["bucket"]["name"] and notifies(notification, record):
+                self._announce(f"file dropped: s3://{bucket}/{unquote_plus(record['s3']['object']['key'])}")
+                deliver({"Records": [record]})
+
+
+def check_s3_may_invoke(
+    bucket: str, function_name: str, function_arn: str, permissions: Sequence[Mapping[str, Any]]
+) -> None:
+    """Raise NotificationRefused unless a permission lets s3.amazonaws.com invoke the function for this bucket."""
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    for permission in permissions:
+        if (
+            permission.get("function") in (function_name, function_arn)
+            and permission.get("principal") == "s3.amazonaws.com"
+            and permission.get("action") == "lambda:InvokeFunction"
+            and permission.get("sourceArn") in (None, "", bucket_arn)
+        ):
+            return
+    raise NotificationRefused(
+        "InvalidArgument: Unable to validate the following destination configurations "
+        f"(bucket {bucket}: no permission lets s3.amazonaws.com invoke {function_name} for {bucket_arn})"
+    )
+
+
+def notifies(notification: Mapping[str, Any], record: dict[str, Any]) -> bool:
+    """Whether an S3 event record matches a notification's events and its key prefix and suffix filters."""
+    event = f"s3:{record['eventName']}"
+    if not any(
+        event == wanted or (wanted.endswith(":*") and event.startswith(wanted[:-1]))
+        for wanted in notification["events"]
+    ):
+        return False
+    key = unquote_plus(record["s3"]["object"]["key"])
+    return key.startswith(notification.get("filterPrefix") or "") and key.endswith(
+        notification.get("filterSuffix") or ""
+    )

@@ -1,5 +1,5 @@
-"""What Lambda and S3 refuse when event sources, bucket notifications and asynchronous destinations are set up,
-refused here at start-up.
+"""What Lambda refuses when event sources and asynchronous destinations are set up, refused here at start-up
+(S3's check of a bucket notification: local_stack.aws.s3_notifications).
 
 CreateEventSourceMapping fails with InvalidParameterValueException when a queue hides a message for less time
 than the function may run, when a standard queue's batch exceeds ten messages without a batching window, or when
@@ -11,9 +11,6 @@ words that may differ from AWS's.
 """
 
 from __future__ import annotations
-
-from typing import Any
-from urllib.parse import unquote_plus
 
 from local_stack.aws.iam_policies import Identity
 from local_stack.local_cloud import DeclaredEventSource, DeclaredFunction, LocalDeclarations
@@ -88,41 +85,7 @@ def _named(identity: Identity, missing: list[tuple[str, str]]) -> str:
     return f"role {identity.role_arn} may not {refused}"
 
 
-def check_s3_may_invoke(bucket: str, function_arn: str, declared: LocalDeclarations) -> None:
-    """S3 saves a notification configuration only if the function's resource policy lets S3 invoke it for this
-    bucket; otherwise PutBucketNotificationConfiguration fails (docs.aws.amazon.com/AmazonS3/latest/userguide/
-    grant-destinations-permissions-to-s3.html)."""
-    function = next(f for f in declared.functions.values() if f.arn == function_arn)
-    bucket_arn = f"arn:aws:s3:::{bucket}"
-    for permission in declared.permissions:
-        if (
-            permission.get("function") in (function.name, function.arn)
-            and permission.get("principal") == "s3.amazonaws.com"
-            and permission.get("action") == "lambda:InvokeFunction"
-            and permission.get("sourceArn") in (None, "", bucket_arn)
-        ):
-            return
-    raise EventSourceRefused(
-        "InvalidArgument: Unable to validate the following destination configurations "
-        f"(bucket {bucket}: no permission lets s3.amazonaws.com invoke {function.name} for {bucket_arn})"
-    )
-
-
 def check_async_destination(function: DeclaredFunction, destination_arn: str, declared: LocalDeclarations) -> None:
     """Lambda sends an on-failure record with the function's own role, and refuses a destination it cannot
     reach (docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)."""
     _require(identity_of(function, declared), "sqs:SendMessage", destination_arn, "call SendMessage on SQS")
-
-
-def notifies(notification: dict[str, Any], record: dict[str, Any]) -> bool:
-    """Whether an S3 event record matches a notification's events and its key prefix and suffix filters."""
-    event = f"s3:{record['eventName']}"
-    if not any(
-        event == wanted or (wanted.endswith(":*") and event.startswith(wanted[:-1]))
-        for wanted in notification["events"]
-    ):
-        return False
-    key = unquote_plus(record["s3"]["object"]["key"])
-    return key.startswith(notification.get("filterPrefix") or "") and key.endswith(
-        notification.get("filterSuffix") or ""
-    )

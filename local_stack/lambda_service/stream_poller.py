@@ -2,7 +2,10 @@
 
 A partial failure (`batchItemFailures`) resumes from the named record; a function error halves the batch when
 bisect is on; a batch that exhausts its retries or its record age is described on the on-failure queue and
-skipped, as Lambda does, so one bad record never blocks the shard for good.
+skipped, as Lambda does, so one bad record never blocks the shard for good. The shard's position moves past a
+batch only once it is handled or described there: a batch the poller could not finish (the invocation raised,
+the on-failure queue refused) is read again, never skipped without a record
+(docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html).
 """
 
 from __future__ import annotations
@@ -66,11 +69,12 @@ class StreamPoller(Poller):
         read_any = False
         for shard_id, iterator in list(self._iterators.items()):
             page = self._streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
-            self._iterators[shard_id] = page["NextShardIterator"]
             records = [self._record(r) for r in page["Records"]]
             wanted = [r for r in records if not self.filters or any(matches(f, r) for f in self.filters)]
-            if wanted:
-                self._process(shard_id, wanted)
+            # The position moves only past a batch that is done with: if processing raises, the same records are
+            # read again on the next poll (an iterator stays valid for 15 minutes in AWS, for good in moto).
+            if not wanted or self._process(shard_id, wanted):
+                self._iterators[shard_id] = page["NextShardIterator"]
             read_any = read_any or bool(records)
         if not read_any:
             self._stopped.wait(_IDLE_WAIT_SECONDS)
@@ -84,7 +88,9 @@ class StreamPoller(Poller):
             for shard in shards
         }
 
-    def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+    def _process(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
+        """Deliver the records in order; True once each is handled or described on the on-failure queue (False
+        if the poller was stopped first)."""
         pending = [records]
         attempts = 0
         while pending and not self._stopped.is_set():
@@ -94,8 +100,9 @@ class StreamPoller(Poller):
             if not retry:
                 continue
             attempts += 1
-            if self._exhausted(attempts, retry):
-                self._give_up(shard_id, retry, attempts, outcome)
+            condition = self._give_up_condition(attempts, retry)
+            if condition:
+                self._give_up(shard_id, retry, attempts, outcome, condition)
                 continue
             if outcome.failed and self.bisect and len(retry) > 1:
                 middle = len(retry) // 2
@@ -103,6 +110,7 @@ class StreamPoller(Poller):
             else:
                 pending.insert(0, retry)
             self._stopped.wait(min(0.1 * 2**attempts, 2.0))
+        return not pending
 
     def _to_retry(self, outcome: Invocation, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The records still to deliver: none, those from the first reported failure on, or all."""
@@ -116,21 +124,32 @@ class StreamPoller(Poller):
         first = str(failures[0].get("itemIdentifier"))
         return batch[sequence_numbers.index(first) :] if first in sequence_numbers else batch
 
-    def _exhausted(self, attempts: int, batch: list[dict[str, Any]]) -> bool:
-        too_many = 0 <= self.max_retries < attempts
-        oldest = batch[0]["dynamodb"]["ApproximateCreationDateTime"]
-        too_old = 0 <= self.max_age_seconds < time.time() - oldest
-        return too_many or too_old
+    def _give_up_condition(self, attempts: int, batch: list[dict[str, Any]]) -> str | None:
+        """Why Lambda would stop retrying this batch now, as its on-failure record names it, or None to retry.
 
-    def _give_up(self, shard_id: str, batch: list[dict[str, Any]], attempts: int, outcome: Invocation) -> None:
-        logger.error("giving up on %d stream record(s) after %d attempt(s)", len(batch), attempts)
+        The record's `condition` is `RetryAttemptsExhausted` (the example record on
+        docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html) or, for records past
+        `MaximumRecordAgeInSeconds`, `RecordAgeExceeded` (the AWS page shows no example of that one; the name is
+        LocalStack's, localstack-core/localstack/services/lambda_/event_source_mapping/pollers/stream_poller.py).
+        When both hold, the retry count that this failure used up is named."""
+        if 0 <= self.max_retries < attempts:
+            return "RetryAttemptsExhausted"
+        oldest = batch[0]["dynamodb"]["ApproximateCreationDateTime"]
+        if 0 <= self.max_age_seconds < time.time() - oldest:
+            return "RecordAgeExceeded"
+        return None
+
+    def _give_up(
+        self, shard_id: str, batch: list[dict[str, Any]], attempts: int, outcome: Invocation, condition: str
+    ) -> None:
+        logger.error("giving up on %d stream record(s) after %d attempt(s): %s", len(batch), attempts, condition)
         if self._failure_queue_url is None:
             return
         first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
         description = {
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(),
-            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+            "requestContext": {"condition": condition, "approximateInvokeCount": attempts},
             "responseContext": {"functionError": "Unhandled" if outcome.failed else None},
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,

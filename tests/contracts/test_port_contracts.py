@@ -1,5 +1,5 @@
 """Every port's promises, asked of each of its adapters in the same words: an adapter that passes may replace
-another without the domain noticing. The fakes of tests/fakes.py are held to the same contracts, since the
+another without the domain noticing. The fakes of harness/port_fakes.py are held to the same contracts, since the
 domain's own tests rely on them."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from domain import ports
 from domain.low_stock import LowStockAlert
 from domain.ports import RejectedInput
 from domain.stock import StockLevel
+from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
 from local_stack.chat_webhook import ChatWebhook
-from tests.fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 

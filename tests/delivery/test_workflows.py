@@ -35,7 +35,7 @@ def validate(paths):
 
 
 def test_every_workflow_matches_the_github_workflow_schema():
-    assert len(WORKFLOWS) == 4
+    assert len(WORKFLOWS) == 5
     result = validate(WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -197,7 +197,7 @@ def pinned_pulumi_sdk(requirements):
     return version
 
 
-@pytest.mark.parametrize("workflow", [w.name for w in WORKFLOWS])
+@pytest.mark.parametrize("workflow", [w.name for w in WORKFLOWS if w.name != "mutation.yml"])  # no Pulumi there
 def test_every_pulumi_step_installs_the_cli_of_the_pinned_sdk(workflow):
     """`make lock` re-pins the SDK in requirements-dev.txt; this fails until the pack and the workflows follow."""
     version = pinned_pulumi_sdk("requirements-dev.txt")
@@ -260,3 +260,19 @@ def test_the_scenarios_clean_up_what_a_timed_out_or_cancelled_run_left_behind():
     own_minutes = (limits.up + limits.scenarios + limits.destroy + limits.cancel_grace) / 60
     assert own_minutes < timeout
     assert timeout + steps[cleanup]["timeout-minutes"] < job["timeout-minutes"]
+
+
+def test_mutation_testing_runs_nightly_after_the_tests_and_is_not_part_of_make_test():
+    document = load("mutation.yml")
+    assert set(document["on"]) == {"workflow_dispatch", "schedule"}
+    assert document["permissions"] == {"contents": "read"}
+    jobs = document["jobs"]
+    assert "test" in needed_jobs(jobs, "mutate")
+    steps = jobs["mutate"]["steps"]
+    run = step_running(steps, "make mutate")
+    [summary] = [step for step in steps if "GITHUB_STEP_SUMMARY" in str(step.get("run", ""))]
+    assert steps.index(summary) > run
+    assert summary["if"] == "always()"
+    make_test = subprocess.run(["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert make_test.returncode == 0, make_test.stderr
+    assert "mutmut" not in make_test.stdout

@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,6 +23,7 @@ def test_valid_ids_are_kept_as_given(stock_id):
         ("A\x00", "control"),
         ("A\x7f", "control"),
         ("A\u200b", "control"),
+        ("A\ud800", "control"),  # a lone surrogate, as bytes that are not UTF-8 decode with surrogateescape
         (12, "string"),
         (None, "string"),
     ],
@@ -31,7 +33,10 @@ def test_invalid_ids_are_refused_with_a_reason(stock_id, complaint):
         validate_stock_id(stock_id)
 
 
-@pytest.mark.parametrize(("raw", "level"), [(0, 0), (7, 7), ("12", 12), (" 3 ", 3), ("007", 7), (MAX_LEVEL, MAX_LEVEL)])
+@pytest.mark.parametrize(
+    ("raw", "level"),
+    [(0, 0), (7, 7), ("12", 12), (" 3 ", 3), ("007", 7), (MAX_LEVEL, MAX_LEVEL), (str(MAX_LEVEL), MAX_LEVEL)],
+)
 def test_levels_are_whole_numbers_given_as_ints_or_digit_strings(raw, level):
     assert validate_level(raw) == level
 
@@ -84,3 +89,37 @@ def test_an_update_validates_itself_on_construction():
         StockUpdate("A1", -1)
     with pytest.raises(InvalidStockInput, match="time zone"):
         StockUpdate("A1", 1, datetime(2024, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("refused", "message"),
+    [
+        (lambda: validate_stock_id(12), "stock_id must be a string"),
+        (lambda: parse_as_of(1714564800), "as_of must be an ISO-8601 time string such as 2024-05-01T12:00:00Z"),
+        (lambda: StockUpdate("A1", 1, datetime(2024, 1, 1)), "as_of must carry a time zone"),
+    ],
+)
+def test_a_refusal_says_exactly_what_to_send_instead(refused, message):
+    with pytest.raises(InvalidStockInput) as caught:
+        refused()
+    assert str(caught.value) == message
+
+
+@pytest.fixture
+def local_time_far_from_utc(monkeypatch):
+    """A machine whose local time is UTC+14: Lambda's clock is in UTC, a laptop's or a CI runner's may not be."""
+    monkeypatch.setenv("TZ", "KIR-14")  # POSIX form, no time zone database needed
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_far_from_utc")
+def test_times_are_read_written_and_stamped_in_utc_whatever_the_local_time_zone():
+    without_offset = parse_as_of("2024-05-01T12:00:00")
+    assert (without_offset, without_offset.utcoffset()) == (datetime(2024, 5, 1, 12, tzinfo=UTC), timedelta(0))
+    assert parse_as_of("2024-05-01T14:00:00+02:00").utcoffset() == timedelta(0)
+    assert format_as_of(datetime(2024, 5, 1, 12, tzinfo=UTC)) == "2024-05-01T12:00:00.000000Z"
+    received = datetime(2024, 5, 1, 12, tzinfo=timezone(timedelta(hours=2)))
+    assert StockUpdate("A1", 3).stamped(received).as_of.utcoffset() == timedelta(0)

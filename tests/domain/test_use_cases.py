@@ -6,7 +6,7 @@ from domain.errors import InvalidStockInput
 from domain.low_stock import LevelChange, LowStockAlert
 from domain.stock import StockLevel, StockUpdate
 from domain.use_cases import get_stock_level, react_to_level_change, set_stock_level, set_stock_levels
-from tests.fakes import FakeNotifier, FakeSentAlerts, FakeStockRepository
+from harness.port_fakes import FakeNotifier, FakeSentAlerts, FakeStockRepository
 
 NOON = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -110,3 +110,10 @@ def test_a_change_another_attempt_holds_is_left_for_the_retry(mocker):
     with pytest.raises(RuntimeError, match="another attempt"):
         react_to_level_change(LevelChange("A1", 3, 1), "change-1", 1, notifier, FakeSentAlerts(frozenset({"change-1"})))
     notifier.send.assert_not_called()
+
+
+def test_the_alert_is_judged_against_the_threshold_given_not_the_default():
+    notifier, sent_alerts = FakeNotifier(), FakeSentAlerts()
+    alert = react_to_level_change(LevelChange("A1", 9, 4), "change-1", 5, notifier, sent_alerts)
+    assert alert == LowStockAlert("A1", 4, 5)
+    assert notifier.sent == [LowStockAlert("A1", 4, 5)]

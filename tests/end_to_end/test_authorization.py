@@ -4,6 +4,7 @@ Each permission test runs a copy of the program with one grant removed and check
 refused, with its action and resource named, and that the call beside it still works.
 """
 
+import functools
 import json
 import re
 import shutil
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from local_stack.api_gateway.api_authorization import BAD_SIGNATURE, MISSING_TOKEN, signed_headers
-from tests.running_stack import RunningStack, eventually, local_stack_command, project_copy, start_stack, stop_stack
+from local_stack.project_copy import project_copy
+from tests.running_stack import RunningStack, eventually, local_stack_command, start_stack, stop_stack
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 
@@ -35,6 +37,10 @@ def refusals(stack: RunningStack) -> list[str]:
     """What the local stack's console reported as refused: 'function action resource'."""
     log = (stack.work_dir / "stderr.log").read_text()
     return [" ".join(found) for found in re.findall(r"refused: (\S+) may not (\S+) on (\S+)", log)]
+
+
+def reported(stack: RunningStack, error: str) -> bool:
+    return error in function_errors(stack)
 
 
 def function_errors(stack: RunningStack) -> str:
@@ -135,7 +141,9 @@ def test_the_notifier_needs_its_publish_grant_and_the_key_grant_behind_it(tmp_pa
         assert (function, action) == ("low-stock-notifier-function", refused)
         expected = "sns" if refused == "sns:Publish" else "kms"
         assert resource.startswith(f"arn:aws:{expected}:{ACCOUNT_REGION}:")
-        assert ("AuthorizationError" if expected == "sns" else "KMSAccessDenied") in function_errors(stack)
+        # The refusal is logged as the request is refused; the function's own error a moment later.
+        error = "AuthorizationError" if expected == "sns" else "KMSAccessDenied"
+        eventually(functools.partial(reported, stack, error), timeout=60)
 
 
 def test_a_role_that_cannot_read_its_stream_is_refused_at_start_up_as_lambda_refuses_the_mapping(tmp_path):

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.running_stack import RunningStack, eventually, project_copy, start_stack, stop_stack
+from local_stack.project_copy import project_copy
+from tests.running_stack import RunningStack, eventually, start_stack, stop_stack
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 

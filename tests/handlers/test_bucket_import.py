@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from handlers import bucket_import, queue_import
-from tests.events import s3_event, sqs_event
+from harness.lambda_events import s3_event, sqs_event
 
 KEY = "incoming/monday delivery.txt"
 REPORT = "reports/monday delivery.txt.report.json"

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from handlers.http_api import handler
-from tests.events import api_event
+from harness.lambda_events import api_event
 
 
 def call(event):

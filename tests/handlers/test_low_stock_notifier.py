@@ -5,8 +5,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from handlers.low_stock_notifier import handler
+from harness.lambda_events import load, stream_event
 from local_stack.chat_webhook import ChatWebhook
-from tests.events import load, stream_event
 
 
 def alerts(account):

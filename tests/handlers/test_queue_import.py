@@ -1,7 +1,7 @@
 import logging
 
 from handlers.queue_import import handler
-from tests.events import load, sqs_event
+from harness.lambda_events import load, sqs_event
 
 
 def test_every_line_of_every_message_is_applied(deployed):

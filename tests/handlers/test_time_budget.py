@@ -10,7 +10,7 @@ from handlers.time_budget import (
     refuse_attempts_that_cannot_finish,
     start_invocation,
 )
-from tests.events import api_event, sqs_event, stream_event
+from harness.lambda_events import api_event, sqs_event, stream_event
 
 
 class Context:

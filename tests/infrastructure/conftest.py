@@ -11,8 +11,8 @@ import pytest
 
 from components.code_archive import CodeArchive
 from components.lambda_function import LambdaFunctionArgs
-from local_stack.pulumi_program import ProgramRun
-from tests.infrastructure.fake_cloud import FakeCloud, configured_stack
+from harness.declared_resources import ProgramRun
+from harness.fake_cloud import FakeCloud, configured_stack
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from local_stack.pulumi_program import ProgramRun
-from tests.infrastructure.fake_cloud import configured_stack
+from harness.declared_resources import ProgramRun
+from harness.fake_cloud import configured_stack
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 STACKS = ("dev", "prod")

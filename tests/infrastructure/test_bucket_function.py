@@ -6,8 +6,8 @@ import pulumi
 import pytest
 
 from components.bucket_function import BucketFunction, BucketFunctionArgs
+from harness.fake_cloud import ACCOUNT, configured_stack
 from tests.infrastructure.conftest import function_args, statements_of
-from tests.infrastructure.fake_cloud import ACCOUNT, configured_stack
 
 BUCKET_ARN = "arn:aws:s3:::stock-drop-bucket-0a1b2c3"
 

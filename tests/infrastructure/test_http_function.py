@@ -9,8 +9,8 @@ from tests.infrastructure.conftest import function_args
 ROUTES = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
 
 
-def http(**changes):
-    return HttpFunction("shop", HttpFunctionArgs(function=function_args(), routes=ROUTES, **changes))
+def http(name="shop", function=None, **changes):
+    return HttpFunction(name, HttpFunctionArgs(function=function or function_args(), routes=ROUTES, **changes))
 
 
 @pulumi.runtime.test
@@ -35,10 +35,21 @@ def test_each_route_and_method_is_a_proxy_integration_of_the_function():
 
 @pulumi.runtime.test
 def test_authorization_can_be_turned_off_by_the_stack():
-    api = http(authorization="NONE")
-    return pulumi.Output.all(*[m.authorization for m in api.methods]).apply(
-        lambda values: _assert(values == ["NONE"] * 3, values)
-    )
+    """Off takes effect only in a new deployment: a stage serves the snapshot of methods, authorization included,
+    of the deployment it points at (docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.html),
+    so every method is NONE and the deployment's trigger differs from that of the same API signed."""
+    opened, signed = http("opened", authorization="NONE"), http("signed")
+
+    def check(values):
+        authorizations, opened_trigger, signed_trigger = values
+        assert authorizations == ["NONE"] * 3
+        assert opened_trigger["routes"] != signed_trigger["routes"]
+
+    return pulumi.Output.all(
+        pulumi.Output.all(*[m.authorization for m in opened.methods]),
+        opened.deployment.triggers,
+        signed.deployment.triggers,
+    ).apply(check)
 
 
 def test_an_unknown_authorization_is_refused():
@@ -81,6 +92,13 @@ def test_the_stage_is_throttled_and_access_logged_and_gives_the_url():
     return pulumi.Output.all(
         s.settings, s.method_path, api.stage.access_log_settings, api.access_logs.arn, api.url
     ).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_access_logs_are_kept_as_long_as_the_function_s_logs():
+    """The access-log group's retention is not given to the component: it follows its function's."""
+    api = http(function=function_args(log_retention_days=30))
+    return api.access_logs.retention_in_days.apply(lambda days: _assert(days == 30, days))
 
 
 @pulumi.runtime.test

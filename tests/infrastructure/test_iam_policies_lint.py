@@ -10,7 +10,7 @@ import pytest
 from parliament import analyze_policy_string  # type: ignore[import-untyped]  # ships no type hints
 
 from components.stream_function import STREAM_READ_ACTIONS
-from tests.infrastructure.fake_cloud import configured_stack
+from harness.fake_cloud import configured_stack
 from tests.infrastructure.snapshot import STACKS
 
 # A real stream ARN ends in a timestamp label with colons (table/T/stream/2024-05-01T00:00:00.000), and
@@ -70,7 +70,7 @@ def unexpected_findings(kind, document):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_policy_document_passes_the_iam_linter(stack):
     documents = list(policy_documents(configured_stack(stack)))
-    assert len(documents) >= 8  # 4 roles, 3 role policies, the key policy
+    assert len(documents) == 10  # 5 roles (4 functions', API Gateway's logging), 4 role policies, the key policy
     assert {name: unexpected_findings(kind, document) for name, kind, document in documents} == {
         name: [] for name, _, _ in documents
     }

@@ -71,9 +71,16 @@ def test_the_function_runs_on_arm64_with_the_newest_python_and_json_logs_to_its_
 
 @pulumi.runtime.test
 def test_logs_are_kept_for_the_configured_retention():
+    """Kept only by the group the function writes to: a function whose logging config names no group writes to
+    /aws/lambda/<function name>, which Lambda creates with no retention
+    (docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html)."""
     function = LambdaFunction("orders", function_args(log_retention_days=30))
-    return function.log_group.retention_in_days.apply(lambda days: _equal(days, 30))
 
+    def check(values):
+        days, group, logging = values
+        assert days == 30
+        assert logging.get("log_group") == group, logging
 
-def _equal(actual, expected):
-    assert actual == expected
+    return pulumi.Output.all(
+        function.log_group.retention_in_days, function.log_group.name, function.function.logging_config
+    ).apply(check)

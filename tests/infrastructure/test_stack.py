@@ -1,13 +1,14 @@
 import ast
 import json
+import zipfile
 from pathlib import Path
 
 import pulumi
 import pytest
 
-from local_stack.pulumi_program import run_program
+from harness.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud, configured_stack
+from harness.pulumi_program import run_program
 from tests.infrastructure.conftest import statements_of
-from tests.infrastructure.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud, configured_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stock-levels-0a1b2c3"
@@ -141,6 +142,19 @@ def test_every_log_group_keeps_the_stacks_retention(request, stack_fixture, days
     groups = run.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert len(groups) == 5
     assert {group.inputs["retentionInDays"] for group in groups} == {days}
+    # ... and every log the stack writes goes to one of them: a function that named no group would write to one
+    # Lambda creates, kept forever (docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html).
+    functions, stages = run.of_type("aws:lambda/function:Function"), run.of_type("aws:apigateway/stage:Stage")
+    assert {f.inputs["loggingConfig"].get("logGroup") for f in functions} <= {g.outputs["name"] for g in groups}
+    assert {s.inputs["accessLogSettings"]["destinationArn"] for s in stages} <= {g.outputs["arn"] for g in groups}
+    assert len(functions) + len(stages) == len(groups)
+
+
+def test_the_lambda_code_archive_holds_the_runtime_packages_alone(dev_stack):
+    """The functions' code is domain/, adapters/ and handlers/: never the harness, the tests or the local stack."""
+    [archive] = {f.inputs["code"].path for f in dev_stack.of_type("aws:lambda/function:Function")}
+    with zipfile.ZipFile(archive) as packaged:
+        assert {name.split("/")[0] for name in packaged.namelist()} == {"domain", "adapters", "handlers"}
 
 
 def subscriptions(run, protocol):

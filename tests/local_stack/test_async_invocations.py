@@ -54,8 +54,13 @@ def started():
 
 def test_a_failed_invocation_is_retried_and_nothing_is_recorded_once_it_succeeds(started):
     recorder = Recorder(failures=2)
-    started(recorder).submit({"Records": []})
-    eventually(lambda: recorder.attempts == 3, timeout=10)
+    invoker = started(recorder)
+    invoker.submit({"Records": []})
+    eventually(lambda: recorder.attempts == 3, timeout=60)
+    # Stopping lets each worker finish the event it holds, then ends it: after that no record can still come.
+    invoker.stop()
+    eventually(lambda: not [t for t in threading.enumerate() if t.name.startswith(f"async-{ARN}-")], timeout=60)
+    assert recorder.attempts == 3
     assert recorder.failure_records == []
 
 
@@ -63,7 +68,7 @@ def test_an_event_that_fails_every_attempt_is_recorded_on_the_failure_queue_with
     recorder = Recorder(failures=99)
     event = {"Records": [{"s3": {"object": {"key": "incoming/a.txt"}}}]}
     started(recorder).submit(event)
-    [(url, record)] = eventually(lambda: recorder.failure_records, timeout=10)
+    [(url, record)] = eventually(lambda: recorder.failure_records, timeout=60)
     assert url == "http://failures"
     assert recorder.attempts == 3  # the first attempt and two retries
     assert record["requestContext"]["condition"] == "RetriesExhausted"
@@ -75,5 +80,5 @@ def test_an_event_that_fails_every_attempt_is_recorded_on_the_failure_queue_with
 def test_no_retry_is_made_when_the_function_is_configured_without_retries(started):
     recorder = Recorder(failures=99)
     started(recorder, maximum_retry_attempts=0).submit({})
-    eventually(lambda: recorder.failure_records, timeout=10)
+    eventually(lambda: recorder.failure_records, timeout=60)
     assert recorder.attempts == 1

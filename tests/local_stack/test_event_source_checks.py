@@ -5,12 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.lambda_service.event_source_checks import (
-    EventSourceRefused,
-    check_event_source,
-    check_s3_may_invoke,
-    notifies,
-)
+from local_stack.lambda_service.event_source_checks import EventSourceRefused, check_event_source
 from local_stack.local_cloud import DeclaredEventSource, DeclaredFunction, LocalDeclarations
 
 QUEUE = "arn:aws:sqs:eu-west-3:123456789012:imports"
@@ -56,30 +51,3 @@ def test_a_role_that_cannot_receive_from_its_queue_is_refused_with_the_action_an
     with pytest.raises(EventSourceRefused, match=f"ReceiveMessage on SQS .* may not sqs:ReceiveMessage on {QUEUE}"):
         check_event_source(source(), declared(actions=READS[1:]))
     check_event_source(source(), declared(actions=READS[1:]), check_iam=False)  # --no-auth
-
-
-def test_s3_notifies_a_function_only_once_a_permission_lets_it_invoke_it_for_that_bucket():
-    with pytest.raises(EventSourceRefused, match="Unable to validate the following destination configurations"):
-        check_s3_may_invoke("drops", FUNCTION, declared())
-    other_bucket = {"function": "importer", "action": "lambda:InvokeFunction", "principal": "s3.amazonaws.com"}
-    allowed = declared()
-    allowed.permissions.append({**other_bucket, "sourceArn": "arn:aws:s3:::other"})
-    with pytest.raises(EventSourceRefused):
-        check_s3_may_invoke("drops", FUNCTION, allowed)
-    allowed.permissions.append({**other_bucket, "sourceArn": "arn:aws:s3:::drops"})
-    check_s3_may_invoke("drops", FUNCTION, allowed)
-
-
-def s3_record(key, event_name="ObjectCreated:Put"):
-    return {"eventName": event_name, "s3": {"object": {"key": key}}}
-
-
-def test_a_notification_matches_its_event_types_and_the_decoded_key_against_its_filters():
-    notification = {"events": ["s3:ObjectCreated:*"], "filterPrefix": "incoming/", "filterSuffix": ".txt"}
-    assert notifies(notification, s3_record("incoming/monday+file.txt"))
-    assert notifies(notification, s3_record("incoming/a.txt", "ObjectCreated:CompleteMultipartUpload"))
-    assert not notifies(notification, s3_record("reports/a.txt"))
-    assert not notifies(notification, s3_record("incoming/a.csv"))
-    assert not notifies(notification, s3_record("incoming/a.txt", "ObjectRemoved:Delete"))
-    assert notifies({"events": ["s3:ObjectCreated:Put"]}, s3_record("x"))
-    assert not notifies({"events": ["s3:ObjectCreated:Put"]}, s3_record("x", "ObjectCreated:Copy"))

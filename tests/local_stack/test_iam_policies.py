@@ -108,6 +108,6 @@ def s3_environ(method, path, **headers):
     ],
 )
 def test_each_request_is_checked_for_its_action_on_the_resource_it_names(request_environ, expected):
-    enforcer = IamEnforcer(lambda environ, start_response: [], "eu-west-3", "123456789012")
+    enforcer = IamEnforcer("eu-west-3", "123456789012")
     enforcer.encrypt_topic("arn:aws:sns:eu-west-3:123456789012:alerts", "arn:aws:kms:eu-west-3:123456789012:key/k")
     assert enforcer.requirements(request_environ) == expected

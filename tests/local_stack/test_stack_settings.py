@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from local_stack.pulumi_program import encrypted_settings, stack_config
+from harness.stack_settings import encrypted_settings, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 REHEARSAL = ROOT / "tests" / "tools" / "stacks" / "Pulumi.rehearsal.yaml"

@@ -30,7 +30,25 @@ class ScriptedFunction:
         return answer if isinstance(answer, Invocation) else Invocation(result=answer)
 
 
-def poller(function, mocker, **mapping):
+class Shard:
+    """A stream of one shard, read as GetRecords reads it: an iterator is the position of the next record."""
+
+    def __init__(self, *records):
+        self.records = list(records)
+
+    def describe_stream(self, StreamArn):
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType):
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator, Limit):
+        start = int(ShardIterator)
+        page = self.records[start : start + Limit]
+        return {"Records": page, "NextShardIterator": str(start + len(page))}
+
+
+def poller(function, mocker, streams=None, **mapping):
     settings = {
         "batchSize": 10,
         "bisectBatchOnFunctionError": True,
@@ -42,7 +60,7 @@ def poller(function, mocker, **mapping):
     }
     sqs = mocker.Mock()
     subject = StreamPoller(
-        mocker.Mock(), sqs, STREAM, "eu-west-3", settings, function, {FAILURES: "https://q/failures"}
+        streams or mocker.Mock(), sqs, STREAM, "eu-west-3", settings, function, {FAILURES: "https://q/failures"}
     )
     mocker.patch.object(subject._stopped, "wait", return_value=False)  # no back-off sleeps in tests
     return subject, sqs
@@ -78,8 +96,10 @@ def test_a_batch_that_exhausts_its_retries_is_described_on_the_failure_queue_and
     subject._process("shard", [record(7)])
     assert len(function.calls) == 3  # the first try and two retries
     [call] = sqs.send_message.call_args_list
-    info = json.loads(call.kwargs["MessageBody"])["DDBStreamBatchInfo"]
+    description = json.loads(call.kwargs["MessageBody"])
+    info = description["DDBStreamBatchInfo"]
     assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == ("7", "7", 1)
+    assert description["requestContext"] == {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3}
     assert call.kwargs["QueueUrl"] == "https://q/failures"
 
 
@@ -88,7 +108,44 @@ def test_records_older_than_the_maximum_age_are_given_up_after_a_failure(mocker)
     subject, sqs = poller(function, mocker, maximumRecordAgeInSeconds=60)
     subject._process("shard", [record(1, age_seconds=120)])
     assert function.calls == [["1"]]
-    sqs.send_message.assert_called_once()
+    [call] = sqs.send_message.call_args_list
+    assert json.loads(call.kwargs["MessageBody"])["requestContext"]["condition"] == "RecordAgeExceeded"
+
+
+def test_a_handled_batch_is_not_read_again(mocker):
+    function = ScriptedFunction()
+    subject, _ = poller(function, mocker, streams=Shard(record(1), record(2)))
+    subject.poll_once()
+    subject.poll_once()
+    assert function.calls == [["1", "2"]]
+
+
+def test_records_whose_invocation_raised_are_read_again_not_skipped(mocker):
+    def function(event):
+        calls.append([r["dynamodb"]["SequenceNumber"] for r in event["Records"]])
+        if len(calls) == 1:
+            raise OSError("the execution environment could not be started")
+        return Invocation(result={"batchItemFailures": []})
+
+    calls: list[list[str]] = []
+    subject, _ = poller(function, mocker, streams=Shard(record(1), record(2)))
+    with pytest.raises(OSError, match="could not be started"):
+        subject.poll_once()
+    subject.poll_once()
+    subject.poll_once()
+    assert calls == [["1", "2"], ["1", "2"]]
+
+
+def test_a_batch_the_failure_queue_refused_to_take_is_read_again(mocker):
+    function = ScriptedFunction(CRASH, CRASH)
+    subject, sqs = poller(function, mocker, streams=Shard(record(1)), maximumRetryAttempts=0)
+    sqs.send_message.side_effect = [OSError("the failure queue is unavailable"), {"MessageId": "m-1"}]
+    with pytest.raises(OSError, match="unavailable"):
+        subject.poll_once()
+    subject.poll_once()
+    subject.poll_once()
+    assert function.calls == [["1"], ["1"]]
+    assert sqs.send_message.call_count == 2  # described once it could be, then left behind
 
 
 def test_a_failure_naming_an_unknown_record_retries_the_whole_batch(mocker):

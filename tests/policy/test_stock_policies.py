@@ -13,9 +13,10 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from local_stack.pulumi_program import ProgramRun, run_program
+from harness.declared_resources import ProgramRun
+from harness.fake_cloud import FakeCloud, configured_stack
+from harness.pulumi_program import run_program
 from policy.stock_policies import POLICIES
-from tests.infrastructure.fake_cloud import FakeCloud, configured_stack
 
 BY_NAME: dict[str, Any] = {policy.name: policy for policy in POLICIES}
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])

@@ -12,7 +12,7 @@ from adapters.inbound.api_gateway import ApiError, GetLevelRequest, SetLevelRequ
 from adapters.inbound.stock_lines import parse_stock_line, parse_stock_lines
 from domain.errors import InvalidStockInput
 from domain.stock import MAX_LEVEL, StockUpdate, format_as_of, parse_as_of, validate_level, validate_stock_id
-from tests.events import api_event
+from harness.lambda_events import api_event
 
 ID_CHARACTERS = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"), blacklist_characters=";")
 valid_ids = st.text(ID_CHARACTERS, min_size=1, max_size=128).filter(lambda s: not any(c.isspace() for c in s))

@@ -27,7 +27,7 @@ def test_the_final_table_is_the_latest_of_every_item_and_every_bad_line_is_kept(
     for body in bodies + redelivered:
         sqs.send_message(QueueUrl=stack.outputs["queue_url"], MessageBody=body)
 
-    eventually(lambda: stored_levels(stack, "RQ-") == workload.expected, timeout=180)
+    eventually(lambda: stored_levels(stack, "RQ-") == workload.expected, timeout=180, interval=1)
     expected_rejects = sorted(INVALID_LINES[i % len(INVALID_LINES)] for i in range(len(bodies))) + sorted(
         INVALID_LINES[i % len(INVALID_LINES)] for i in range(3)
     )

@@ -2,8 +2,8 @@
 
 import pytest
 
+from harness.fake_cloud import configured_stack
 from tests.infrastructure.conftest import statements_of
-from tests.infrastructure.fake_cloud import configured_stack
 
 STACKS = {name: configured_stack(name) for name in ("dev", "prod")}
 _KEY_ADMINISTRATION = "AccountAdministersTheKey"  # AWS's default key statement: delegates the key to IAM

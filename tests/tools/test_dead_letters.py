@@ -1,6 +1,6 @@
 import json
 
-from tests.events import s3_event
+from harness.lambda_events import s3_event
 from tools.dead_letters import Waiting, describe, redrive
 
 

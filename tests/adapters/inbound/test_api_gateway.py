@@ -1,3 +1,4 @@
+import base64
 import json
 from datetime import UTC, datetime
 
@@ -12,10 +13,11 @@ from adapters.inbound.api_gateway import (
     level_response,
     parse_request,
     saved_response,
+    unavailable_response,
 )
 from domain.ports import SaveOutcome
 from domain.stock import StockLevel, StockUpdate
-from tests.events import api_event, load
+from harness.lambda_events import api_event, load
 
 REQUEST_TIME = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -150,3 +152,108 @@ def test_a_stale_update_is_a_409_showing_the_stored_level():
     assert response["statusCode"] == 409
     assert "stale" in document["message"]
     assert document["stock_level"] == 8
+
+
+def marked_base64(body):
+    return api_event("POST", "/stocks", body, base64_body=False) | {"isBase64Encoded": True}
+
+
+@pytest.mark.parametrize(
+    ("event", "status", "message"),
+    [
+        (
+            api_event("GET", "/stocks/A000") | {"httpMethod": None},
+            405,
+            "method (none) is not allowed here; use GET, PUT",
+        ),
+        (
+            api_event("GET", "/stocks/A000") | {"path": None},
+            404,
+            "no such resource: (empty path); use /stocks or /stocks/{stock_id}",
+        ),
+        (api_event("POST", "/stocks", " \n"), 400, "the request body is empty; send a JSON object"),
+        (api_event("POST", "/stocks", b"\xff"), 400, "the request body is not UTF-8 text"),
+        # A lone surrogate: what the runtime's JSON decoder makes of "\ud800" in the event document.
+        (api_event("POST", "/stocks", '{"stock_id": "A\ud800"}'), 400, "the request body is not UTF-8 text"),
+        (api_event("POST", "/stocks", "[]"), 400, "the request body must be a JSON object"),
+        (api_event("POST", "/stocks", "NaN"), 400, "the request body is not valid JSON: NaN is not a JSON number"),
+        (api_event("POST", "/stocks") | {"body": {"stock_level": 1}}, 400, "the request body must be text"),
+        (marked_base64("!not base64!"), 400, "the request body is marked base64 but is not valid base64"),
+        (
+            api_event("POST", "/stocks", {"colour": "red", "size": 1}),
+            400,
+            "unknown field(s) colour, size; allowed: stock_id, stock_level, as_of",
+        ),
+        (api_event("POST", "/stocks", {}), 400, "missing field(s) stock_id, stock_level"),
+    ],
+)
+def test_a_refusal_says_exactly_what_is_wrong(event, status, message):
+    error = refusal(event)
+    assert (error.status, error.message) == (status, message)
+
+
+def test_the_id_api_gateway_matched_in_the_path_parameters_is_the_one_used():
+    event = api_event("GET", "/stocks/A000")
+    event["pathParameters"] = {"stock_id": "B%2F2"}
+    assert parse_request(event) == GetLevelRequest("B/2")
+
+
+@pytest.mark.parametrize("parameters", [{}, {"stock_id": None}, ["B2"]])
+def test_without_a_usable_path_parameter_the_id_is_read_from_the_path(parameters):
+    event = api_event("GET", "/stocks/A000")
+    event["pathParameters"] = parameters
+    assert parse_request(event) == GetLevelRequest("A000")
+
+
+def test_a_body_of_exactly_the_size_limit_is_read():
+    body = json.dumps({"stock_id": "A000", "stock_level": 1}).ljust(MAX_BODY_BYTES)
+    assert parse_request(api_event("POST", "/stocks", body)) == SetLevelRequest(StockUpdate("A000", 1), REQUEST_TIME)
+
+
+@pytest.mark.parametrize(("length", "status"), [(2 * MAX_BODY_BYTES, 400), (2 * MAX_BODY_BYTES + 1, 413)])
+def test_a_body_no_encoding_could_bring_within_the_limit_is_refused_before_it_is_decoded(length, status):
+    assert refusal(marked_base64("!" * length)).status == status
+
+
+def test_a_base64_body_with_a_character_outside_the_alphabet_is_refused_not_read_without_it():
+    encoded = base64.b64encode(b'{"stock_id": "A000", "stock_level": 2}').decode()
+    assert refusal(marked_base64(encoded[:8] + "*" + encoded[8:])).status == 400
+
+
+def test_without_a_request_time_the_update_is_received_now_in_utc():
+    event = api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": 1})
+    del event["requestContext"]["requestTimeEpoch"]
+    before = datetime.now(UTC)
+    request = parse_request(event)
+    assert isinstance(request, SetLevelRequest)
+    assert before <= request.received_at <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        (
+            StockLevel("A000", 8, REQUEST_TIME),
+            "stale update ignored: a level as of 2024-05-01T12:00:00.000000Z is already stored for A000, "
+            "and this update is as of 2020-01-01T00:00:00.000000Z",
+        ),
+        (
+            None,
+            "stale update ignored: a level as of ? is already stored for A000, "
+            "and this update is as of 2020-01-01T00:00:00.000000Z",
+        ),
+    ],
+)
+def test_a_stale_update_names_the_stored_time_when_it_is_known(stored, message):
+    request = SetLevelRequest(StockUpdate("A000", 1, datetime(2020, 1, 1, tzinfo=UTC)), REQUEST_TIME)
+    response = saved_response(request, SaveOutcome(applied=False, previous=stored))
+    assert (response["statusCode"], json.loads(response["body"])["message"]) == (409, message)
+
+
+def test_an_unavailable_store_is_a_503_the_client_may_retry_a_second_later():
+    assert unavailable_response() == {
+        "statusCode": 503,
+        "headers": {"Content-Type": "application/json", "Retry-After": "1"},
+        "body": json.dumps({"message": "the stock store is unavailable; retry later"}),
+        "isBase64Encoded": False,
+    }

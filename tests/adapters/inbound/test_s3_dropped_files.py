@@ -1,8 +1,9 @@
+import copy
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from adapters.inbound.s3_dropped_files import (
     DroppedFile,
@@ -11,8 +12,9 @@ from adapters.inbound.s3_dropped_files import (
     parse_dropped_files,
     read_dropped_file,
 )
+from harness.lambda_events import load
 
-EVENT = json.loads((Path(__file__).parents[2] / "events" / "s3_object_created.json").read_text())
+EVENT = load("s3_object_created.json")
 
 
 def test_the_key_s3_url_encodes_in_its_event_is_decoded():
@@ -58,3 +60,28 @@ def test_a_file_deleted_before_it_is_read_is_unreadable_not_retried(account):
     account.s3.delete_object(Bucket=account.bucket, Key="incoming/a.txt")
     with pytest.raises(FileUnreadable, match="deleted before it could be read"):
         read_dropped_file(account.s3, dropped)
+
+
+def test_an_etag_in_quotes_as_s3_headers_give_it_is_unquoted():
+    quoted = copy.deepcopy(EVENT)
+    quoted["Records"][0]["s3"]["object"]["eTag"] = '"b21b84d653bb07b05b1e6b33684dc11b"'
+    [dropped] = parse_dropped_files(quoted)
+    assert dropped.etag == "b21b84d653bb07b05b1e6b33684dc11b"
+
+
+def test_a_record_without_etag_size_or_sequencer_has_empty_ones():
+    bare = copy.deepcopy(EVENT)
+    for name in ("eTag", "size", "sequencer"):
+        del bare["Records"][0]["s3"]["object"][name]
+    [dropped] = parse_dropped_files(bare)
+    assert (dropped.etag, dropped.size, dropped.sequencer) == ("", 0, "")
+
+
+@pytest.mark.parametrize("code", ["PreconditionFailed", "412"])  # 412 alone when the answer has no body
+def test_a_failed_etag_condition_names_the_file_replaced(mocker, code):
+    client = mocker.Mock()
+    client.get_object.side_effect = ClientError({"Error": {"Code": code}}, "GetObject")
+    dropped = DroppedFile("stock-drops", "incoming/a.txt", "abc", 5, datetime.now(UTC), "0A")
+    with pytest.raises(FileReplaced) as replaced:
+        read_dropped_file(client, dropped)
+    assert str(replaced.value) == "s3://stock-drops/incoming/a.txt was replaced since this event"

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
 from adapters.inbound.sqs_batch import QueueMessage, parse_queue_messages, partial_batch_response
-from tests.events import load
+from harness.lambda_events import load
 
 
 def test_documented_batch_becomes_messages_with_their_sent_time():
@@ -19,3 +19,10 @@ def test_documented_batch_becomes_messages_with_their_sent_time():
 def test_partial_batch_response_names_only_failed_messages():
     assert partial_batch_response(["m2"]) == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     assert partial_batch_response([]) == {"batchItemFailures": []}
+
+
+def test_a_record_without_attributes_or_body_is_an_empty_message_sent_now():
+    before = datetime.now(UTC)
+    [message] = parse_queue_messages({"Records": [{"messageId": "m1"}]})
+    assert (message.message_id, message.body) == ("m1", "")
+    assert before <= message.sent_at <= datetime.now(UTC)

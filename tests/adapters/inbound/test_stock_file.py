@@ -39,3 +39,33 @@ def test_a_file_without_line_breaks_is_never_held_whole():
 
 def test_an_overlong_line_in_the_middle_does_not_swallow_the_next():
     assert [number for number, _, reason in lines_of(b"A1;1\n" + b"y" * 5000 + b"\nB1;1") if reason == "ok"] == [1, 3]
+
+
+def test_a_rejected_line_is_kept_without_its_carriage_return():
+    assert lines_of(b"A1;x\r\nB1;1\r\n") == [
+        (1, "A1;x", "line 1: stock_level must be a whole number from 0 to 1000000000, not 'x'"),
+        (2, "B1;1", "ok"),
+    ]
+
+
+def test_an_overlong_line_that_is_not_utf8_is_rejected_with_its_number():
+    assert lines_of(b"A1;1\n" + b"\xff" * 5000 + b"\nB1;1") == [
+        (1, "A1;1", "ok"),
+        (2, "\ufffd" * MAX_LINE_BYTES, f"line 2: longer than {MAX_LINE_BYTES} bytes"),
+        (3, "B1;1", "ok"),
+    ]
+
+
+def test_a_line_ending_right_after_its_cut_off_is_still_overlong():
+    assert lines_of(b"y" * 5000, b"\nB1;1") == [
+        (1, "y" * MAX_LINE_BYTES, f"line 1: longer than {MAX_LINE_BYTES} bytes"),
+        (2, "B1;1", "ok"),
+    ]
+
+
+def test_a_line_of_exactly_the_limit_is_read_even_when_its_end_comes_in_the_next_chunk():
+    assert lines_of(b"A1;1".ljust(MAX_LINE_BYTES), b"\n") == [(1, "A1;1", "ok")]
+
+
+def test_a_line_spread_over_several_chunks_is_read_whole():
+    assert lines_of(b"A", b"1;", b"1\n") == [(1, "A1;1", "ok")]

@@ -48,3 +48,19 @@ def test_a_released_claim_can_be_claimed_again_but_a_sent_mark_is_never_released
     record.mark_sent("change-1")
     record.release("change-1")
     assert stored(account, "change-1")["status"] == {"S": "SENT"}
+
+
+def test_a_claim_holds_the_alert_for_the_hold_time_and_is_kept_for_the_keep_time(account):
+    now = time.time()
+    sent_alerts(account, hold_seconds=30).claim("change-1")
+    item = stored(account, "change-1")
+    assert item["status"] == {"S": "SENDING"}
+    assert float(item["held_until"]["N"]) == pytest.approx(now + 30, abs=5)
+    assert int(item["expires_at"]["N"]) == pytest.approx(now + 48 * 3600, abs=5)
+
+
+def test_a_refused_claim_names_the_change_held_elsewhere(account):
+    sent_alerts(account).claim("change-1")
+    with pytest.raises(AlertHeldElsewhere) as held:
+        sent_alerts(account).claim("change-1")
+    assert str(held.value) == "the alert of change change-1 is held by another attempt"

@@ -1,3 +1,5 @@
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,3 +81,50 @@ def test_a_newer_save_of_the_same_level_reports_the_previous_level(repository):
     repository.save_if_newer(StockLevel("A1", 4, NOON))
     outcome = repository.save_if_newer(StockLevel("A1", 4, NOON + timedelta(seconds=1)))
     assert outcome == SaveOutcome(applied=True, previous=StockLevel("A1", 4, NOON))
+
+
+class SaveRecorder:
+    """Stands in for one save: records the threads that ran saves and the most saves in flight at once."""
+
+    def __init__(self, pause):
+        self.pause = pause
+        self.threads = set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, level):
+        with self.lock:
+            self.threads.add(threading.current_thread())
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(self.pause)
+        with self.lock:
+            self.in_flight -= 1
+        return SaveOutcome(applied=True, previous=None)
+
+
+@pytest.mark.parametrize(("concurrency", "count"), [(None, 3), (8, 1)])  # None: the default
+def test_saves_with_nothing_to_overlap_run_one_by_one_on_the_callers_thread(account, mocker, concurrency, count):
+    options = {} if concurrency is None else {"concurrency": concurrency}
+    repository = DynamoDbStockRepository(account.dynamodb, account.table_name, **options)
+    recorder = SaveRecorder(pause=0)
+    mocker.patch.object(repository, "save_if_newer", side_effect=recorder)
+    repository.save_all_if_newer([StockLevel(f"B{i}", i, NOON) for i in range(count)])
+    assert recorder.threads == {threading.current_thread()}
+
+
+@pytest.mark.parametrize("count", [2, 6])
+def test_saves_overlap_up_to_the_concurrency_and_no_further(account, mocker, count):
+    repository = DynamoDbStockRepository(account.dynamodb, account.table_name, concurrency=2)
+    recorder = SaveRecorder(pause=0.05)
+    mocker.patch.object(repository, "save_if_newer", side_effect=recorder)
+    outcomes = repository.save_all_if_newer([StockLevel(f"B{i}", i, NOON) for i in range(count)])
+    assert outcomes == [SaveOutcome(applied=True, previous=None)] * count
+    assert recorder.most_in_flight == 2
+
+
+def test_a_read_is_strongly_consistent_so_it_sees_every_write_before_it(repository, account, mocker):
+    get_item = mocker.spy(account.dynamodb, "get_item")
+    repository.get("A1")
+    assert get_item.call_args.kwargs["ConsistentRead"] is True

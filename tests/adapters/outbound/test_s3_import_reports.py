@@ -1,4 +1,5 @@
 import json
+from dataclasses import asdict
 
 from adapters.outbound.s3_import_reports import MAX_LISTED_REJECTIONS, ImportReport, S3ImportReports, report_key_of
 
@@ -24,3 +25,16 @@ def test_rejections_past_the_listed_ones_are_counted():
     for number in range(MAX_LISTED_REJECTIONS + 5):
         report.reject(number, "x", "bad")
     assert (report.lines_rejected, len(report.rejected)) == (MAX_LISTED_REJECTIONS + 5, MAX_LISTED_REJECTIONS)
+
+
+def test_a_report_is_indented_json_served_as_json(account):
+    report = ImportReport("s3://stock-drops/incoming/a.txt", "abc", "0055AED6DCD90281E5", lines_sent=3)
+    S3ImportReports(account.s3, account.bucket).write("reports/a.txt.report.json", report)
+    stored = account.s3.get_object(Bucket=account.bucket, Key="reports/a.txt.report.json")
+    assert stored["ContentType"] == "application/json"
+    assert stored["Body"].read().decode() == json.dumps(asdict(report), indent=2)  # for a person to read
+
+
+def test_a_report_that_names_no_event_counts_as_no_report(account):
+    account.s3.put_object(Bucket=account.bucket, Key="reports/a.txt.report.json", Body=b"{}")
+    assert S3ImportReports(account.s3, account.bucket).reported_event("reports/a.txt.report.json") is None

@@ -29,3 +29,16 @@ def test_entries_the_queue_refuses_raise_instead_of_being_dropped(mocker):
     }
     with pytest.raises(RuntimeError, match="refused 1"):
         SqsRejectedInputStore(client, "https://queue").keep([RejectedInput("msg-1:1", "bad", "line 1: wrong")])
+
+
+def test_characters_sqs_refuses_are_replaced_an_empty_line_is_named_and_a_long_reason_cut(account):
+    long_reason = "line 2: " + "x" * 2000
+    rejected = [RejectedInput("f:1", "A\x00;\x01", "line 1: bad"), RejectedInput("f:2", "", long_reason)]
+    SqsRejectedInputStore(account.sqs, account.dead_letter_queue_url).keep(rejected)
+    kept = sorted(
+        account.drain(account.dead_letter_queue_url), key=lambda m: m["MessageAttributes"]["source"]["StringValue"]
+    )
+    assert [(m["Body"], m["MessageAttributes"]["reason"]["StringValue"]) for m in kept] == [
+        ("A\ufffd;\ufffd", "line 1: bad"),
+        ("(empty)", long_reason[:1024]),
+    ]

@@ -88,3 +88,37 @@ def test_lines_reach_a_real_queue_packed_in_order(account):
     received = [line for message in account.drain(url) for line in message["Body"].split("\n")]
     assert sorted(received) == lines
     assert sent.messages == len(list(pack(lines, 1024)))
+
+
+def test_messages_and_batches_are_filled_up_to_their_limits():
+    # A line costs its bytes and a line break: two 4-byte lines fill a 10-byte message.
+    assert list(pack(["abcd"] * 6, max_bytes=10)) == ["abcd\nabcd"] * 3
+    assert list(batches(["abcde"] * 4, max_bytes=10)) == [["abcde"] * 2] * 2
+
+
+def test_progress_is_told_the_lines_sent_so_far_after_each_batch(mocker):
+    sqs = sqs_refusing(mocker, refusals=0)
+    sqs.get_queue_attributes.return_value = {"Attributes": {"MaximumMessageSize": "1024"}}
+    told: list[int] = []
+    SqsStockLineQueue(sqs, "https://q").send((f"ITEM{i:04d};{i}" for i in range(1000)), progress=told.append)
+    assert len(told) == sqs.send_message_batch.call_count > 1
+    assert told == sorted(told)
+    assert told[-1] == 1000
+
+
+@pytest.mark.parametrize(
+    ("attempts", "pauses"), [(MAX_ATTEMPTS, [0.4, 0.8, 1.6, 3.2]), (8, [0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0])]
+)
+def test_refused_entries_are_sent_again_after_pauses_that_double_up_to_five_seconds(mocker, attempts, pauses):
+    slept: list[float] = []
+    queue = SqsStockLineQueue(sqs_refusing(mocker, refusals=99), "https://q", sleep=slept.append, attempts=attempts)
+    queue.send(["A1;1"])
+    assert slept == pytest.approx(pauses)
+
+
+def test_an_answer_without_a_list_of_successes_is_all_failures(mocker):
+    sqs = sqs_refusing(mocker, refusals=0)
+    answers = iter([{"Failed": [{"Id": "0", "SenderFault": False, "Code": "Internal"}]}, {"Successful": [{"Id": "0"}]}])
+    sqs.send_message_batch.side_effect = lambda QueueUrl, Entries: next(answers)
+    sent = SqsStockLineQueue(sqs, "https://q", sleep=lambda _: None).send(["A1;1"])
+    assert (sent.lines, sent.requests, sent.retried, sent.unsent) == (1, 2, 1, [])

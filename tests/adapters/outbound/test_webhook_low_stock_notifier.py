@@ -2,6 +2,8 @@
 
 import logging
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -42,12 +44,55 @@ def test_a_webhook_that_fails_for_a_moment_gets_the_alert_on_a_later_attempt(cha
     assert (chat.refused, len(chat.posts)) == (2, 1)
 
 
-def test_a_webhook_that_says_slow_down_is_left_the_time_it_asks_for(chat):
-    chat.fail(429, count=1)
+@pytest.fixture
+def scripted():
+    """A webhook that gives the answers it is handed, one per post, then 200: `(status, headers)` pairs."""
+    answers: list[tuple[int, dict[str, str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            status, headers = answers.pop(0) if answers else (200, {})
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": "2"}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", answers
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_webhook_that_says_slow_down_is_left_the_time_it_asks_for_and_no_more(scripted):
+    url, answers = scripted
+    answers += [(429, {"Retry-After": "3"}), (429, {"Retry-After": "4"})]
     sleeps: list[float] = []
-    notifier(chat.url, sleeps).send(ALERT)
-    assert 1.0 in sleeps  # the receiver's Retry-After
-    assert len(chat.posts) == 1
+    notifier(url, sleeps).send(ALERT)
+    assert sleeps == [3.0, 4.0]  # its Retry-After in place of the back-off (1 s, then 2 s), not as well
+    assert answers == []
+
+
+def test_a_webhook_that_fails_without_naming_a_wait_is_left_a_growing_back_off(scripted):
+    url, answers = scripted
+    answers += [(503, {}), (429, {})]
+    sleeps: list[float] = []
+    notifier(url, sleeps).send(ALERT)
+    assert sleeps == [1.0, 2.0]
+
+
+def test_a_wait_longer_than_the_notifier_can_give_is_cut_short(scripted):
+    url, answers = scripted
+    answers += [(429, {"Retry-After": "120"})]
+    sleeps: list[float] = []
+    notifier(url, sleeps).send(ALERT)
+    assert sleeps == [5.0]  # the notifier's own time-out is short; the stream retries the alert later
 
 
 def test_a_webhook_that_keeps_failing_raises_so_the_stream_retries_later(chat):

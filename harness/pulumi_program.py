@@ -1,72 +1,34 @@
 """Run `__main__.py` in-process under `pulumi.runtime` mocks, recording every resource and the stack outputs.
 
 The Pulumi CLI would read the project's config declarations and the stack's config file, then run the
-program; this module does the same, so tests and the local stack see exactly what `pulumi up` would build.
+program; this module does the same, so tests, benchmarks and the local stack see exactly what `pulumi up` would
+build. It is the one module that calls Pulumi's private runtime functions (pulumi 3.x, sdk/python/lib/pulumi/
+runtime/): `mocks.MockMonitor`, `rpc.deserialize_properties`, `settings`, `stack.run_pulumi_func` and
+`sync_await._sync_await`, which `pulumi.runtime.test` itself uses to run a test's program to its end.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import runpy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class RegisteredResource:
-    """One resource the program declared: what it is, where it sits, what it was given, what came back."""
-
-    urn: str
-    type: str
-    name: str
-    parent_urn: str
-    custom: bool
-    protect: bool
-    retain_on_delete: bool
-    inputs: dict[str, Any]
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    dependencies: list[str] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ProgramRun:
-    """Everything one run of the program produced."""
-
-    project: str
-    stack: str
-    resources: list[RegisteredResource]
-    outputs: dict[str, Any]
-
-    def of_type(self, type_token: str) -> list[RegisteredResource]:
-        """The resources of one type, in the order the program declared them."""
-        return [resource for resource in self.resources if resource.type == type_token]
-
-    def named(self, name: str) -> RegisteredResource:
-        """The one resource with this logical name."""
-        [resource] = [resource for resource in self.resources if resource.name == name]
-        return resource
-
-    def by_urn(self, urn: str) -> RegisteredResource | None:
-        """The resource with this URN, if the program declared it."""
-        return next((resource for resource in self.resources if resource.urn == urn), None)
+from harness.declared_resources import ProgramRun, RegisteredResource
+from harness.stack_settings import PROJECT_ROOT, project_name, stack_config
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock resource monitor, also keeping each resource's parent, which the mocks are not told."""
+    """The mock resource monitor, also keeping what `Mocks.new_resource` is not told: each resource's parent,
+    dependencies and options (`MockResourceArgs` carries no parent, dependency, protect or retainOnDelete)."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
@@ -92,63 +54,6 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
-def project_name(project_dir: Path = PROJECT_ROOT) -> str:
-    """The project's name from Pulumi.yaml."""
-    return str(_read_yaml(project_dir / "Pulumi.yaml")["name"])
-
-
-def stack_config(
-    stack: str,
-    project_dir: Path = PROJECT_ROOT,
-    overrides: Mapping[str, Any] | None = None,
-    stack_file: Path | None = None,
-) -> dict[str, str]:
-    """Config as the engine passes it: the project's declared defaults, then the stack file (`Pulumi.<stack>.yaml`
-    unless another is given, as `pulumi --config-file` takes one), then overrides."""
-    project = _read_yaml(project_dir / "Pulumi.yaml")
-    name = project["name"]
-    values: dict[str, Any] = {
-        f"{name}:{key}": declaration["default"]
-        for key, declaration in (project.get("config") or {}).items()
-        if isinstance(declaration, dict) and "default" in declaration
-    }
-    values.update(_plain(_stack_settings(stack, project_dir, stack_file), []))
-    for key, value in (overrides or {}).items():
-        values[key if ":" in key else f"{name}:{key}"] = value
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-
-
-def encrypted_settings(stack: str, project_dir: Path = PROJECT_ROOT, stack_file: Path | None = None) -> list[str]:
-    """The settings of the stack file stored with `pulumi config set --secret`, by path: only the engine, with
-    the stack's secrets provider, can decrypt them, so a run here leaves them out (a secret in a list, one
-    `pulumi config set --secret --path 'list[0]'` wrote, is left out of its list)."""
-    left_out: list[str] = []
-    _plain(_stack_settings(stack, project_dir, stack_file), left_out)
-    return left_out
-
-
-def _stack_settings(stack: str, project_dir: Path, stack_file: Path | None) -> dict[str, Any]:
-    stack_file = stack_file or project_dir / f"Pulumi.{stack}.yaml"
-    return (_read_yaml(stack_file).get("config") or {}) if stack_file.exists() else {}
-
-
-def _plain(value: Any, left_out: list[str], path: str = "") -> Any:
-    """`value` without its `{secure: ...}` parts, whose paths are added to `left_out`."""
-    if isinstance(value, dict):
-        entries = [(key, f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
-    elif isinstance(value, list):
-        entries = [(index, f"{path}[{index}]", item) for index, item in enumerate(value)]
-    else:
-        return value
-    left_out += [where for _, where, item in entries if _secure(item)]
-    kept = [(key, _plain(item, left_out, where)) for key, where, item in entries if not _secure(item)]
-    return dict(kept) if isinstance(value, dict) else [item for _, item in kept]
-
-
-def _secure(value: Any) -> bool:
-    return isinstance(value, dict) and "secure" in value
-
-
 def run_program(
     mocks: pulumi.runtime.Mocks,
     stack: str = "dev",
@@ -161,7 +66,8 @@ def run_program(
     """Run the program once under `mocks` and return what it declared, with every output resolved.
 
     `secret_keys` names the settings stored as secrets (`pulumi config set --secret`), as the engine tells the
-    program in PULUMI_CONFIG_SECRET_KEYS; those of an earlier run are forgotten."""
+    program in PULUMI_CONFIG_SECRET_KEYS; those of an earlier run are forgotten. Each run gets a stack of its own:
+    `set_mocks` makes a root Stack resource only when the runtime has none, so the previous run's is dropped."""
     project = project_name(project_dir)
     secrets = [key if ":" in key else f"{project}:{key}" for key in secret_keys]
     pulumi.runtime.set_all_config(stack_config(stack, project_dir, overrides, stack_file), secrets)
@@ -216,10 +122,3 @@ def _resources(monitor: _RecordingMonitor) -> list[RegisteredResource]:
             )
         )
     return resources
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    document = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(document, dict):
-        raise ValueError(f"{path.name} is not a YAML mapping")
-    return document

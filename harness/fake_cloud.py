@@ -7,7 +7,8 @@ from typing import Any
 
 import pulumi
 
-from local_stack.pulumi_program import ProgramRun, run_program
+from harness.declared_resources import ProgramRun
+from harness.pulumi_program import run_program
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-3"
