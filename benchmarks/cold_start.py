@@ -1,7 +1,9 @@
-"""Cold start: a fresh interpreter importing a handler and doing its first-invocation setup, no network."""
+"""Cold start: a fresh interpreter importing a handler and doing its first-invocation setup, no network; beside
+it the boto3 baseline, and two of our functions written with Powertools for AWS Lambda instead."""
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
 import sys
@@ -11,10 +13,16 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.checks import BenchmarkFailed
 from components.code_archive import build_code_archive
 
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE = "import boto3; boto3.client('dynamodb')"
+BASELINE = "baseline: import boto3 + one client"
+BOTOCORE = "botocore only: one client from a botocore session"
+REFERENCES = {
+    BASELINE: "import boto3; boto3.client('dynamodb')",
+    BOTOCORE: "import botocore.session; botocore.session.get_session().create_client('dynamodb')",
+}
 # What each handler's first invocation sets up before it makes its first AWS call.
 FIRST_INVOCATION = {
     "handlers.http_api": "import handlers.http_api as h; h._repository()",
@@ -25,6 +33,18 @@ FIRST_INVOCATION = {
     ),
     # Its first AWS call reads the file's report from S3; the SQS clients come once lines are to be sent.
     "handlers.bucket_import": "import handlers.bucket_import as h; h.aws.s3()",
+}
+# benchmarks/with_powertools, copied beside the unpacked package: the same setup, and what it replaces ours with.
+POWERTOOLS_PACKAGE = "with_powertools"
+WITH_POWERTOOLS = {
+    "handlers.queue_import": (
+        "queue import with Powertools: Logger, BatchProcessor",
+        f"import {POWERTOOLS_PACKAGE}.queue_import as h; h._repository()",
+    ),
+    "handlers.low_stock_notifier": (
+        "notifier with Powertools: Logger, BatchProcessor, idempotency",
+        f"import {POWERTOOLS_PACKAGE}.low_stock_notifier as h; h._notifier(); h._threshold()",
+    ),
 }
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "eu-west-3",
@@ -41,51 +61,104 @@ ENVIRONMENT = {
 
 @dataclass(frozen=True)
 class ColdStart:
+    """One process's median cold start, and its ratio to the baseline's median in the same run."""
+
     name: str
     median_ms: float
     ratio: float
 
 
-def _time_once(code: str, code_dir: Path) -> float:
+@dataclass(frozen=True)
+class ColdStarts:
+    """Every process measured, interleaved in one run."""
+
+    runs: int
+    by_name: dict[str, ColdStart]
+
+    @property
+    def baseline(self) -> ColdStart:
+        return self.by_name[BASELINE]
+
+    @property
+    def botocore(self) -> ColdStart:
+        return self.by_name[BOTOCORE]
+
+    def ours(self) -> list[ColdStart]:
+        return [self.by_name[name] for name in FIRST_INVOCATION]
+
+    def before(self) -> list[ColdStart]:
+        return [self.by_name[before_name(name)] for name in FIRST_INVOCATION]
+
+    def with_powertools(self) -> list[tuple[ColdStart, ColdStart]]:
+        """Each function written with Powertools, beside ours."""
+        return [(self.by_name[name], self.by_name[variant]) for name, (variant, _) in WITH_POWERTOOLS.items()]
+
+
+def before_name(handler: str) -> str:
+    return f"{handler} (before: via boto3)"
+
+
+def _time_once(name: str, code: str, code_dir: Path) -> float:
+    """Milliseconds from starting the process to its exit; a process that fails stops the benchmark."""
     started = time.perf_counter()
-    subprocess.run(
+    completed = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(code_dir)!r}); {code}"],
-        check=True,
         env=ENVIRONMENT,
         cwd=code_dir,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return (time.perf_counter() - started) * 1000
+    elapsed = (time.perf_counter() - started) * 1000
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
+        raise BenchmarkFailed(f"cold start of {name} failed (exit {completed.returncode}): {last}")
+    return elapsed
 
 
 def unpacked_package(work: Path) -> Path:
-    """The deployed package unpacked in `work`: nothing else is importable from it."""
+    """The deployed package unpacked in `work`, with the Powertools variants beside it: nothing else is
+    importable from it."""
     archive = build_code_archive(ROOT, ["domain", "adapters", "handlers"], work / "lambda.zip")
     code_dir = work / "code"
     with zipfile.ZipFile(archive.path) as packaged:
         packaged.extractall(code_dir)
+    shutil.copytree(
+        Path(__file__).with_name(POWERTOOLS_PACKAGE),
+        code_dir / POWERTOOLS_PACKAGE,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     return code_dir
 
 
-def measure(runs: int = 21) -> list[ColdStart]:
-    """Median wall time of each handler's cold start and of the baseline, interleaved so noise hits all alike."""
+def programs() -> dict[str, str]:
+    """Every process measured, by name: references, our handlers, ours before botocore, the Powertools ones."""
+    # "before": the same setup with `import boto3` first, as the handlers did until they used botocore.
+    before = {before_name(name): f"import boto3; {code}" for name, code in FIRST_INVOCATION.items()}
+    return {**REFERENCES, **FIRST_INVOCATION, **before, **dict(WITH_POWERTOOLS.values())}
+
+
+def measure(runs: int = 21) -> ColdStarts:
+    """Median wall time of each process, interleaved so that noise hits all alike."""
+    measured = programs()
     with tempfile.TemporaryDirectory() as work:
         code_dir = unpacked_package(Path(work))
-        # "before": the same setup with `import boto3` first, as the handlers did until they used botocore.
-        before = {f"{name} (before: via boto3)": f"import boto3; {code}" for name, code in FIRST_INVOCATION.items()}
-        programs = {"baseline: import boto3 + one client": BASELINE, **FIRST_INVOCATION, **before}
-        samples: dict[str, list[float]] = {name: [] for name in programs}
-        for code in programs.values():
-            _time_once(code, code_dir)  # warm the OS file cache once
+        samples: dict[str, list[float]] = {name: [] for name in measured}
+        for name, code in measured.items():
+            _time_once(name, code, code_dir)  # warm the OS file cache once, and check every process runs
         for _ in range(runs):
-            for name, code in programs.items():
-                samples[name].append(_time_once(code, code_dir))
-    baseline = statistics.median(samples["baseline: import boto3 + one client"])
-    return [
-        ColdStart(name, statistics.median(times), statistics.median(times) / baseline)
-        for name, times in samples.items()
-    ]
+            for name, code in measured.items():
+                samples[name].append(_time_once(name, code, code_dir))
+    baseline = statistics.median(samples[BASELINE])
+    return ColdStarts(
+        runs,
+        {
+            name: ColdStart(name, statistics.median(times), statistics.median(times) / baseline)
+            for name, times in samples.items()
+        },
+    )
 
 
 if __name__ == "__main__":
-    for result in measure(runs=int(sys.argv[1]) if len(sys.argv) > 1 else 21):
-        print(f"{result.name:<40} {result.median_ms:8.1f} ms  {result.ratio:5.2f}x")
+    for result in measure(runs=int(sys.argv[1]) if len(sys.argv) > 1 else 21).by_name.values():
+        print(f"{result.name:<64} {result.median_ms:8.1f} ms  {result.ratio:5.2f}x")

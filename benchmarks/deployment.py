@@ -1,34 +1,105 @@
-"""What a deployment moves and how long the program takes to describe it."""
+"""What a deployment moves and how long the program takes to describe it; and what the program declares that
+the other benchmarks need (thresholds, batch sizes, time-outs), read from the program rather than restated."""
 
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from components.code_archive import build_code_archive
-from local_stack.pulumi_program import run_program
-from tests.infrastructure.fake_cloud import FakeCloud
+from benchmarks.checks import check
+from harness.declared_resources import ProgramRun
+from harness.fake_cloud import FakeCloud
+from harness.pulumi_program import run_program
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def package_size() -> tuple[int, int, int]:
-    """Bytes of the zip every function deploys, bytes unpacked, and its file count."""
-    with tempfile.TemporaryDirectory() as work:
-        archive = build_code_archive(ROOT, ["domain", "adapters", "handlers"], Path(work) / "lambda.zip")
-        with zipfile.ZipFile(archive.path) as packaged:
-            infos = packaged.infolist()
-            return archive.path.stat().st_size, sum(info.file_size for info in infos), len(infos)
+_FUNCTION = "aws:lambda/function:Function"
+_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 
 
-def program_seconds(runs: int = 7) -> tuple[float, int]:
-    """Median time for the Pulumi program to build its resource graph under mocks, and its resource count."""
-    timings, count = [], 0
+@dataclass(frozen=True)
+class DeclaredFunction:
+    """One Lambda function as the dev stack declares it."""
+
+    name: str
+    handler: str
+    timeout_seconds: float
+    environment: dict[str, str]
+    archive: Path
+    batch_size: int | None  # of its event source mapping, if it has one
+
+
+@dataclass(frozen=True)
+class Program:
+    """The program's graph, timed under mocks, and the functions it declares, by handler module."""
+
+    median_seconds: float
+    runs: int
+    resources: int
+    functions: dict[str, DeclaredFunction]
+
+    def function(self, module: str) -> DeclaredFunction:
+        return self.functions[module]
+
+    @property
+    def threshold(self) -> int:
+        return int(self.function("handlers.low_stock_notifier").environment["LOW_STOCK_THRESHOLD"])
+
+
+@dataclass(frozen=True)
+class Package:
+    """The code archive the functions deploy."""
+
+    zip_bytes: int
+    unpacked_bytes: int
+    files: int
+    folders: list[str]
+    stored: bool  # every file stored, not deflated
+    functions: list[str]  # the declared functions that deploy it
+
+
+def program(runs: int) -> Program:
+    """Median time for the Pulumi program to build its resource graph under mocks, and what it declared."""
+    timings, declared = [], None
     for _ in range(runs):
         started = time.perf_counter()
-        count = len(run_program(FakeCloud(), "dev").resources)
+        declared = run_program(FakeCloud(), "dev")
         timings.append(time.perf_counter() - started)
-    return statistics.median(timings), count
+    assert declared is not None
+    return Program(statistics.median(timings), runs, len(declared.resources), _functions(declared))
+
+
+def _functions(declared: ProgramRun) -> dict[str, DeclaredFunction]:
+    batch_sizes = {m.inputs["functionName"]: m.inputs.get("batchSize") for m in declared.of_type(_MAPPING)}
+    functions = {}
+    for resource in declared.of_type(_FUNCTION):
+        inputs: dict[str, Any] = resource.inputs
+        batch_size = batch_sizes.get(resource.outputs["arn"])
+        functions[inputs["handler"].rsplit(".", 1)[0]] = DeclaredFunction(
+            resource.name,
+            inputs["handler"],
+            float(inputs["timeout"]),
+            dict((inputs.get("environment") or {}).get("variables") or {}),
+            Path(inputs["code"].path),
+            int(batch_size) if batch_size is not None else None,
+        )
+    return functions
+
+
+def package(declared: Program) -> Package:
+    """Bytes of the zip the functions deploy, bytes unpacked, its files, and which functions share it."""
+    archives = {function.archive for function in declared.functions.values()}
+    check(len(archives) == 1, f"deployment: the functions deploy {len(archives)} archives, not one")
+    [archive] = archives
+    with zipfile.ZipFile(archive) as packaged:
+        infos = [info for info in packaged.infolist() if not info.is_dir()]
+    return Package(
+        archive.stat().st_size,
+        sum(info.file_size for info in infos),
+        len(infos),
+        sorted({info.filename.split("/")[0] for info in infos}),
+        all(info.compress_type == zipfile.ZIP_STORED for info in infos),
+        sorted(function.name for function in declared.functions.values()),
+    )

@@ -19,35 +19,41 @@ import time
 from pathlib import Path
 from typing import Any
 
+from adapters.outbound.s3_import_reports import report_key_of
+from benchmarks.checks import check
 from local_stack.aws.embedded_aws import EmbeddedAws, local_client
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "eu-west-3"
+BUCKET, INPUT_PREFIX, OUTPUT_PREFIX = "drops", "incoming/", "reports/"
 _CHILD = """
 import json, sys, time
 from handlers import bucket_import
 event = json.loads(sys.argv[1])
 started = time.perf_counter()
 if sys.argv[2] == "stream":
-    bucket_import.handler(event, None)
+    lines = None
+    result = bucket_import.handler(event, None)
 else:
     from handlers import aws
     record = event["Records"][0]["s3"]
     body = aws.s3().get_object(Bucket=record["bucket"]["name"], Key=record["object"]["key"])["Body"].read()
-    lines = body.decode().splitlines()
+    lines = len(body.decode().splitlines())
+    result = None
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
 peak_kib = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(json.dumps({"peak_kib": peak_kib, "seconds": time.perf_counter() - started}))
+print(json.dumps({"peak_kib": peak_kib, "seconds": time.perf_counter() - started, "lines": lines, "result": result}))
 """
 
 
-def measure(sizes: tuple[int, ...] = (0, 100_000, 1_000_000), runs: int = 3) -> dict[str, Any]:
-    """Median peak (MiB) and seconds per file size, for the streaming handler and the whole-file reader."""
+def measure(sizes: tuple[int, ...], runs: int) -> dict[str, dict[str, float]]:
+    """Median peak (MiB) and seconds per file size, for the streaming handler and the whole-file reader, each
+    run checked: the handler sent every line (its report says so) and logged nothing; the reader read them all."""
     aws = EmbeddedAws("127.0.0.1", 0, REGION)
     aws.start()
     try:
         s3, sqs = local_client("s3", aws.url, REGION), local_client("sqs", aws.url, REGION)
-        s3.create_bucket(Bucket="drops", CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         environment = {
             **os.environ,
             "AWS_ENDPOINT_URL": aws.url,
@@ -57,15 +63,15 @@ def measure(sizes: tuple[int, ...] = (0, 100_000, 1_000_000), runs: int = 3) -> 
             "AWS_DEFAULT_REGION": REGION,
             "IMPORT_QUEUE_URL": sqs.create_queue(QueueName="import")["QueueUrl"],
             "DEAD_LETTER_QUEUE_URL": sqs.create_queue(QueueName="dead-letters")["QueueUrl"],
-            "INPUT_PREFIX": "incoming/",
-            "OUTPUT_PREFIX": "reports/",
+            "INPUT_PREFIX": INPUT_PREFIX,
+            "OUTPUT_PREFIX": OUTPUT_PREFIX,
             "PYTHONPATH": str(ROOT),
         }
-        results: dict[str, Any] = {}
+        results: dict[str, dict[str, float]] = {}
         for size in sizes:
             event = _dropped(s3, size)
             for reader in ("stream", "whole"):
-                samples = [_run_child(event, reader, environment) for _ in range(runs)]
+                samples = [_checked(s3, size, reader, _run_child(event, reader, environment)) for _ in range(runs)]
                 results[f"{reader}-{size}"] = {
                     "peak_mib": statistics.median(s["peak_kib"] for s in samples) / 1024,
                     "seconds": statistics.median(s["seconds"] for s in samples),
@@ -80,10 +86,10 @@ def _dropped(s3: Any, size: int) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         for number in range(size):
             handle.write(f"ITEM{number:07d};{number % 50}\n")
-    key = f"incoming/bench-{size}.txt"
-    s3.upload_file(handle.name, "drops", key)
+    key = f"{INPUT_PREFIX}bench-{size}.txt"
+    s3.upload_file(handle.name, BUCKET, key)
     Path(handle.name).unlink()
-    head = s3.head_object(Bucket="drops", Key=key)
+    head = s3.head_object(Bucket=BUCKET, Key=key)
     return {
         "Records": [
             {
@@ -91,7 +97,7 @@ def _dropped(s3: Any, size: int) -> dict[str, Any]:
                 "eventName": "ObjectCreated:Put",
                 "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
                 "s3": {
-                    "bucket": {"name": "drops"},
+                    "bucket": {"name": BUCKET},
                     "object": {
                         "key": key,
                         "size": head["ContentLength"],
@@ -104,7 +110,20 @@ def _dropped(s3: Any, size: int) -> dict[str, Any]:
     }
 
 
-def _run_child(event: dict[str, Any], reader: str, environment: dict[str, str]) -> dict[str, float]:
+def _checked(s3: Any, size: int, reader: str, sample: dict[str, Any]) -> dict[str, Any]:
+    """The sample, once the work it measured is seen done."""
+    if reader == "whole":
+        check(sample["lines"] == size, f"drop memory: the whole-file reader read {sample['lines']} of {size} lines")
+        return sample
+    check(sample["result"] == {"files": 1}, f"drop memory: the handler answered {sample['result']}")
+    key = report_key_of(f"{INPUT_PREFIX}bench-{size}.txt", INPUT_PREFIX, OUTPUT_PREFIX)
+    report = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    sent = (report.get("status"), report.get("lines_sent"))
+    check(sent == ("sent", size), f"drop memory: the report of {size} lines says {sent}")
+    return sample
+
+
+def _run_child(event: dict[str, Any], reader: str, environment: dict[str, str]) -> dict[str, Any]:
     # Each run is a new event for the handler: a report of an earlier run would make it skip the file.
     event = json.loads(json.dumps(event))
     event["Records"][0]["s3"]["object"]["sequencer"] += f"{time.monotonic_ns():X}"
@@ -113,7 +132,12 @@ def _run_child(event: dict[str, Any], reader: str, environment: dict[str, str]) 
         env=environment,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         timeout=900,
+    )
+    # Nothing on stderr: the handler logs its warnings and errors there (Python's last-resort handler).
+    check(
+        completed.returncode == 0 and not completed.stderr.strip(),
+        f"drop memory: the {reader} process exited {completed.returncode}: {completed.stderr.strip()[-500:]}",
     )
     return dict(json.loads(completed.stdout.strip().splitlines()[-1]))

@@ -1,4 +1,8 @@
-"""Our code's own cost per unit of work: each handler with in-memory fakes behind the ports, no AWS at all."""
+"""Our code's own cost per unit of work: each handler with in-memory fakes behind the ports, no AWS at all.
+
+Every round starts from fresh fakes, so each repeat does the same work (new items, alerts not yet sent), and is
+checked: every API answer a 200, no batch failure, every line stored, every alert due sent, nothing logged at
+WARNING or above. Only the handler call is timed."""
 
 from __future__ import annotations
 
@@ -9,48 +13,104 @@ from contextlib import ExitStack
 from typing import Any
 from unittest.mock import patch
 
+from benchmarks.checks import LoggedProblems, check
+from benchmarks.sizes import Sizes
 from handlers import http_api, low_stock_notifier, queue_import
-from tests.events import api_event, sqs_event, stream_event
-from tests.fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
+from harness.lambda_events import api_event, sqs_event, stream_event
+from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
+
+UNITS = ("API request", "queue line", "stream record")
 
 
-def _median_seconds(action: Callable[[], Any], repeats: int = 7) -> float:
+class _Fakes:
+    """The ports behind the handlers, replaced with fresh ones before each round."""
+
+    def __init__(self) -> None:
+        self.fresh()
+
+    def fresh(self) -> None:
+        self.repository = FakeStockRepository()
+        self.rejected = FakeRejectedInputStore()
+        self.notifier = FakeNotifier()
+        self.sent_alerts = FakeSentAlerts()
+
+
+def _median_micros(
+    rounds: int, units: int, fakes: _Fakes, call: Callable[[], Any], checked: Callable[[Any], None]
+) -> float:
+    """Median microseconds per unit over `rounds` timed calls, each on fresh fakes and checked after."""
     timings = []
-    for _ in range(repeats):
+    for _ in range(rounds):
+        fakes.fresh()
         started = time.perf_counter()
-        action()
+        result = call()
         timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        checked(result)
+    return 1e6 * statistics.median(timings) / units
 
 
-def measure() -> dict[str, float]:
+def measure(sizes: Sizes) -> dict[str, float]:
     """Microseconds per API request, per queue line and per stream record."""
-    repository, notifier = FakeStockRepository(), FakeNotifier()
-    with ExitStack() as fakes:
-        fakes.enter_context(patch.object(http_api, "_repository", lambda: repository))
-        fakes.enter_context(patch.object(queue_import, "_repository", lambda: repository))
-        fakes.enter_context(patch.object(queue_import, "_rejected_input_store", FakeRejectedInputStore))
-        fakes.enter_context(patch.object(low_stock_notifier, "_notifier", lambda: notifier))
-        fakes.enter_context(patch.object(low_stock_notifier, "_sent_alerts", FakeSentAlerts))  # a new record each time
-        return _measure_with_fakes()
+    fakes = _Fakes()
+    with ExitStack() as replaced:
+        for module in (http_api, queue_import):
+            replaced.enter_context(patch.object(module, "_repository", lambda: fakes.repository))
+        replaced.enter_context(patch.object(queue_import, "_rejected_input_store", lambda: fakes.rejected))
+        replaced.enter_context(patch.object(low_stock_notifier, "_notifier", lambda channel: fakes.notifier))
+        replaced.enter_context(patch.object(low_stock_notifier, "_sent_alerts", lambda channel: fakes.sent_alerts))
+        with LoggedProblems("handler overhead", "handlers", "adapters", "domain"):
+            return {
+                "API request": _api_requests(sizes, fakes),
+                "queue line": _queue_lines(sizes, fakes),
+                "stream record": _stream_records(sizes, fakes),
+            }
 
 
-def _measure_with_fakes() -> dict[str, float]:
-
+def _api_requests(sizes: Sizes, fakes: _Fakes) -> float:
     requests = [
         api_event("PUT", f"/stocks/ITEM{n}", {"stock_level": n % 9}, request_time_ms=1714564800000 + n)
-        for n in range(2000)
+        for n in range(sizes.api_requests)
     ]
-    lines = "\n".join(f"ITEM{n};{n % 9}" for n in range(100))
-    batch = sqs_event(*[lines] * 10)
-    records = stream_event(*[(f"ITEM{n}", 5, n % 3) for n in range(100)])
 
-    def api_requests() -> None:
-        for event in requests:
-            http_api.handler(event, None)
+    def call() -> list[int]:
+        return [http_api.handler(event, None)["statusCode"] for event in requests]
 
-    return {
-        "API request": 1e6 * _median_seconds(api_requests) / len(requests),
-        "queue line": 1e6 * _median_seconds(lambda: queue_import.handler(batch, None)) / 1000,
-        "stream record": 1e6 * _median_seconds(lambda: low_stock_notifier.handler(records, None)) / 100,
-    }
+    def checked(statuses: list[int]) -> None:
+        wrong = [status for status in statuses if status != 200]
+        check(not wrong, f"handler overhead: {len(wrong)} of {len(statuses)} API requests answered {wrong[:1]}")
+        check(len(fakes.repository.levels) == len(requests), "handler overhead: not every API update was stored")
+
+    return _median_micros(sizes.repeats, len(requests), fakes, call, checked)
+
+
+def _queue_lines(sizes: Sizes, fakes: _Fakes) -> float:
+    per_message = sizes.lines_per_message
+    bodies = [
+        "\n".join(f"ITEM{m * per_message + n};{n % 9}" for n in range(per_message)) for m in range(sizes.queue_messages)
+    ]
+    batch, lines = sqs_event(*bodies), per_message * sizes.queue_messages
+
+    def checked(result: dict[str, Any]) -> None:
+        check(not result["batchItemFailures"], f"handler overhead: queue batch failures {result['batchItemFailures']}")
+        check(not fakes.rejected.kept, f"handler overhead: lines rejected: {fakes.rejected.kept[:1]}")
+        stored = len(fakes.repository.levels)
+        check(stored == lines, f"handler overhead: {stored} of {lines} queue lines stored")
+
+    return _median_micros(sizes.repeats, lines, fakes, lambda: queue_import.handler(batch, None), checked)
+
+
+def _stream_records(sizes: Sizes, fakes: _Fakes) -> float:
+    changes = [(f"ITEM{n}", 5, n % 3) for n in range(sizes.stream_records)]
+    records = stream_event(*changes)
+    threshold = low_stock_notifier._threshold()
+    due = sum(new <= threshold < old for _, old, new in changes)
+    check(due > 0, "handler overhead: the stream records carry no alert to send")
+
+    def checked(result: dict[str, Any]) -> None:
+        check(not result["batchItemFailures"], f"handler overhead: stream batch failures {result['batchItemFailures']}")
+        sent = len(fakes.notifier.sent)
+        check(sent == due, f"handler overhead: {sent} of the {due} alerts due were sent")
+
+    return _median_micros(
+        sizes.repeats, len(changes), fakes, lambda: low_stock_notifier.handler(records, None), checked
+    )

@@ -1,12 +1,20 @@
-"""Published AWS list prices used to turn request counts into money, with where each comes from.
+"""Published AWS list prices used to turn request counts into money, with where each comes from; and the cost of
+a run's measured requests at those prices.
 
-Region us-east-1, as published on each service's pricing page in 2025. eu-west-3 (Paris) lists the same
-services somewhat higher; every figure scales alike, so the ratios between configurations hold.
+Region us-east-1, as published on each service's pricing page in 2025. The stacks run in eu-west-3 (Paris),
+whose list prices differ: the costs here are us-east-1's.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+from benchmarks.end_to_end import CLAIM, PUBLISH, Run, invocations
+
+REGION = "us-east-1"
+PUBLISHED = "2025"
+CHUNK = 64 * 1024  # SQS and SNS bill each 64 KB of a request's payload as one request
 
 
 @dataclass(frozen=True)
@@ -19,8 +27,38 @@ class Price:
 DYNAMODB_WRITE = Price(
     "DynamoDB on-demand write request unit", 0.625, "https://aws.amazon.com/dynamodb/pricing/on-demand/"
 )
-SQS_REQUEST = Price("SQS standard request (per 64 KB chunk)", 0.40, "https://aws.amazon.com/sqs/pricing/")
+SQS_REQUEST = Price(f"SQS standard request (per {CHUNK // 1024} KB chunk)", 0.40, "https://aws.amazon.com/sqs/pricing/")
 LAMBDA_REQUEST = Price("Lambda request", 0.20, "https://aws.amazon.com/lambda/pricing/")
-SNS_PUBLISH = Price("SNS publish (per 64 KB chunk)", 0.50, "https://aws.amazon.com/sns/pricing/")
+SNS_PUBLISH = Price(f"SNS publish (per {CHUNK // 1024} KB chunk)", 0.50, "https://aws.amazon.com/sns/pricing/")
 API_REQUEST = Price("API Gateway REST API request", 3.50, "https://aws.amazon.com/api-gateway/pricing/")
 ALL = (DYNAMODB_WRITE, SQS_REQUEST, LAMBDA_REQUEST, SNS_PUBLISH, API_REQUEST)
+ITEMS = ("DynamoDB", "SQS", "Lambda requests", "SNS", "API Gateway")
+
+
+def cost_per_million(
+    run: Run, *, through_api: bool = False, original: bool = False, left_out_functions: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """USD per million updates from the run's measured requests (Lambda duration left out: not measured here).
+
+    The original is billed as it ran: a Publish for every update at or below the threshold, no alert records, and
+    no invocations of `left_out_functions` (it had no notifier function)."""
+    batches = run.requests.get("sqs:SendMessageBatch", 0)
+    # A batch is billed per 64 KB chunk of its payload: at least once per request, and for every chunk sent.
+    batch_chunks = max(batches, math.ceil(run.batch_bytes / CHUNK)) if batches else 0
+    sqs = run.requests.get("sqs:SendMessage", 0) + batch_chunks
+    sqs += sum(
+        run.requests.get(op, 0)
+        for op in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:DeleteMessageBatch", "sqs:GetQueueAttributes")
+    )
+    alerts = run.requests.get(PUBLISH, 0)
+    writes = run.requests.get("dynamodb:UpdateItem", 0) + run.requests.get(CLAIM, 0)
+    if original:  # each alert's claim and sent mark are ours; the original kept no record of alerts
+        writes -= 2 * alerts
+    requests = {
+        "DynamoDB": writes * DYNAMODB_WRITE.usd_per_million,
+        "SQS": sqs * SQS_REQUEST.usd_per_million,
+        "Lambda requests": invocations(run, left_out_functions) * LAMBDA_REQUEST.usd_per_million,
+        "SNS": (run.alerts_due_original_rule if original else alerts) * SNS_PUBLISH.usd_per_million,
+        "API Gateway": (run.updates if through_api else 0) * API_REQUEST.usd_per_million,
+    }
+    return {item: value / run.updates for item, value in requests.items()}

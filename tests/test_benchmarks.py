@@ -1,23 +1,152 @@
-"""`make bench` is not part of `make test`, so what it runs is tried here once, cheaply, to keep it runnable."""
+"""`make bench` is not part of `make test`: here every benchmark runs once at a tiny size, with the same checks
+(alerts sent, no batch failures, nothing logged), and a handler that fails is shown to stop it."""
 
-import subprocess
+from __future__ import annotations
 
-from benchmarks import cold_start
-from benchmarks.drop_file_memory import measure as drop_file_memory
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from benchmarks import cold_start, handler_overhead
+from benchmarks.__main__ import measure_all
+from benchmarks.checks import BenchmarkFailed
+from benchmarks.end_to_end import PUBLISH
+from benchmarks.report import COUNTED_ROW, Results, render
+from benchmarks.sizes import TINY, sizes_from
+from handlers import low_stock_notifier, queue_import
+from harness.lambda_events import sqs_event, stream_event
+from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeStockRepository
+
+pytestmark = pytest.mark.local_stack  # starts local stacks and the embedded AWS: not in `make check`
+
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 
 
-def test_every_handlers_first_invocation_runs_from_the_deployment_package(tmp_path):
-    code_dir = cold_start.unpacked_package(tmp_path)
-    failed = {}
-    for name, code in cold_start.FIRST_INVOCATION.items():
-        try:
-            cold_start._time_once(code, code_dir)
-        except subprocess.CalledProcessError as error:
-            failed[name] = error.returncode
-    assert failed == {}
+@pytest.fixture(scope="module")
+def tiny_run() -> Results:
+    return measure_all(TINY)
 
 
-def test_the_drop_function_memory_is_measured_against_an_embedded_aws():
-    measured = drop_file_memory(sizes=(0, 1000), runs=1)
-    assert set(measured) == {"stream-0", "whole-0", "stream-1000", "whole-1000"}
-    assert all(sample["peak_mib"] > 10 for sample in measured.values())
+def test_every_benchmark_runs_at_a_tiny_size_and_the_page_renders(tiny_run):
+    page = render(tiny_run)
+    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 10)]
+    assert set(tiny_run.overhead) == set(handler_overhead.UNITS)
+    assert set(tiny_run.drop_memory) == {f"{r}-{n}" for n in TINY.drop_file_lines for r in ("stream", "whole")}
+
+
+def test_each_end_to_end_run_published_the_alerts_its_updates_called_for(tiny_run):
+    runs = (tiny_run.ours_large, tiny_run.ours, tiny_run.original, tiny_run.api)
+    assert all(run.alerts_due > 0 for run in runs)  # the tiny files do carry alerts
+    assert [run.requests[PUBLISH] for run in runs] == [run.alerts_due for run in runs]
+
+
+def test_no_message_of_the_original_was_left_for_retry(tiny_run):
+    original = tiny_run.original
+    assert original.requests["sqs:DeleteMessageBatch"] == original.updates  # one message per line, each deleted
+
+
+def test_every_target_is_printed_met_or_not_beside_its_figure(tiny_run):
+    page = render(tiny_run)
+    for _, target, value in tiny_run.targets():
+        assert f"{target.bound()}: {target.outcome(value)}" in page
+
+
+def test_the_requests_per_update_on_the_page_are_what_its_table_gives(tiny_run):
+    assert_counted_figures_follow_the_table(render(tiny_run))
+
+
+def test_the_published_page_gives_the_requests_per_update_its_table_gives():
+    assert_counted_figures_follow_the_table(PAGE.read_text())
+
+
+def assert_counted_figures_follow_the_table(page: str) -> None:
+    """Recompute each column's requests per update from the table's own rows, by the rule its `counted` column
+    states: the rows marked yes, less one UpdateItem per Publish, per 1,000 updates."""
+    lines = page.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| operation | counted |"))
+    header = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    published = rows.pop(COUNTED_ROW)
+    for column, name in enumerate(header[2:], start=1):
+        kept = sum(float(cells[column]) for cells in rows.values() if cells[0].startswith("yes"))
+        recomputed = (kept - float(rows[PUBLISH][column])) / 1000
+        # Each row is shown to a tenth per 1,000, the figure to a thousandth.
+        assert float(published[column]) == pytest.approx(recomputed, abs=0.0005 + len(rows) * 0.00005), name
+    prose = " ".join(page.split())
+    stated = re.search(r"ours \*\*([\d.]+)\*\* \(.*?\); the original ([\d.]+), \*\*([\d.]+)x\*\* ours", prose)
+    assert stated is not None
+    ours, original, ratio = (float(figure) for figure in stated.groups())
+    assert (ours, original) == (float(published[1]), float(published[2]))
+    assert ratio == pytest.approx(original / ours, abs=0.051)  # the figures are rounded before the ratio is
+
+
+def test_a_notifier_that_fails_stops_the_handler_overhead_benchmark(monkeypatch):
+    # The mistake the published figure once hid: the notifier called with the wrong arguments.
+    monkeypatch.setattr(low_stock_notifier, "react_to_level_change", lambda *args: args[99])
+    with pytest.raises(BenchmarkFailed, match="handler overhead"):
+        handler_overhead.measure(TINY)
+
+
+def test_a_queue_batch_failure_stops_the_handler_overhead_benchmark(monkeypatch):
+    def unavailable(*args):
+        raise ConnectionError("table unavailable")
+
+    monkeypatch.setattr(queue_import, "set_stock_levels", unavailable)
+    with pytest.raises(BenchmarkFailed, match="handler overhead"):
+        handler_overhead.measure(TINY)
+
+
+def test_a_cold_start_that_fails_stops_the_benchmark_with_its_error(monkeypatch):
+    monkeypatch.setitem(cold_start.FIRST_INVOCATION, "handlers.http_api", "import handlers.no_such_handler")
+    with pytest.raises(BenchmarkFailed, match="ModuleNotFoundError"):
+        cold_start.measure(runs=1)
+
+
+def test_every_size_can_be_set_from_the_environment():
+    sizes = sizes_from({"BENCH_SIZE": "tiny", "BENCH_LINES": "1_000", "BENCH_DROP_FILE_LINES": "0,10"})
+    assert (sizes.lines, sizes.drop_file_lines, sizes.api_updates) == (1000, (0, 10), TINY.api_updates)
+
+
+def test_the_powertools_import_function_applies_a_batch_as_ours_does(monkeypatch):
+    from benchmarks.with_powertools import queue_import as with_powertools
+
+    repository = FakeStockRepository()
+    monkeypatch.setattr(with_powertools, "_repository", lambda: repository)
+    monkeypatch.setattr(with_powertools, "_rejected_input_store", FakeRejectedInputStore)
+    answer = with_powertools.handler(sqs_event("A1;4\nA2;0", "B1;7"), None)
+    assert answer["batchItemFailures"] == []
+    assert {stock_id: level.level for stock_id, level in repository.levels.items()} == {"A1": 4, "A2": 0, "B1": 7}
+
+
+class _Context:
+    """What Powertools' idempotency reads of the Lambda context: the time left."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def test_the_powertools_notifier_sends_each_alert_once_however_often_it_is_delivered(monkeypatch):
+    monkeypatch.setenv("SENT_ALERTS_TABLE", "alerts-sent")
+    with mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName="alerts-sent",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        from benchmarks.with_powertools import low_stock_notifier as with_powertools
+
+        notifier = FakeNotifier()
+        monkeypatch.setattr(with_powertools, "_notifier", lambda: notifier)
+        event = stream_event(("A1", 5, 1), ("A2", 5, 3), ("A3", None, 0))
+        answers = [with_powertools.handler(event, _Context()) for _ in range(2)]
+    assert [answer["batchItemFailures"] for answer in answers] == [[], []]
+    assert sorted(alert.stock_id for alert in notifier.sent) == ["A1", "A3"]

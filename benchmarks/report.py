@@ -1,0 +1,443 @@
+"""docs/PERFORMANCE.md from one run's measured results. Every number on the page comes from the results, from the
+program's declarations or from a named constant of the code it describes; none is typed here."""
+
+from __future__ import annotations
+
+import os
+import platform
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+from adapters.inbound.s3_dropped_files import CHUNK_BYTES
+from benchmarks import prices
+from benchmarks.checks import COLD_START, FEWER_REQUESTS_THAN_ORIGINAL, REQUESTS_PER_UPDATE, Target
+from benchmarks.cold_start import ColdStarts
+from benchmarks.deployment import Package, Program
+from benchmarks.end_to_end import (
+    CLAIM,
+    FREE_READS,
+    INVOCATIONS,
+    ORIGINAL_BATCH_SIZE,
+    PUBLISH,
+    Run,
+    counted_per_update,
+    table_column,
+)
+from benchmarks.sizes import Sizes
+from handlers.aws import WRITE_CONCURRENCY
+
+COUNTED_ROW = "requests per update, counted"
+_UPDATE_ITEM = "dynamodb:UpdateItem"
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything one run of `make bench` measured, each part already checked."""
+
+    sizes: Sizes
+    started: datetime
+    minutes: float
+    load_before: float  # 1-minute load average
+    load_after: float
+    program: Program
+    package: Package
+    cold_starts: ColdStarts
+    overhead: dict[str, float]  # microseconds per unit
+    ours_large: Run
+    ours: Run
+    original: Run
+    api: Run
+    reload: dict[str, float]
+    drop_memory: dict[str, dict[str, float]]
+
+    @property
+    def notifier(self) -> str:
+        return self.program.function("handlers.low_stock_notifier").name
+
+    def columns(self) -> dict[str, dict[str, float]]:
+        """The request table's columns, per 1,000 updates; the original's invocations leave out the notifier."""
+        return {
+            "queue path (ours)": table_column(self.ours),
+            "queue path (original)": table_column(self.original, (self.notifier,)),
+            "API path (ours)": table_column(self.api),
+        }
+
+    def targets(self) -> list[tuple[str, Target, float]]:
+        """Every target with its measured figure."""
+        counted = {name: counted_per_update(column) for name, column in self.columns().items()}
+        ours, original = counted["queue path (ours)"], counted["queue path (original)"]
+        return [
+            *[(f"cold start of {s.name}", COLD_START, s.ratio) for s in self.cold_starts.ours()],
+            ("requests per update, queue path", REQUESTS_PER_UPDATE, ours),
+            ("fewer requests per update than the original", FEWER_REQUESTS_THAN_ORIGINAL, original / ours),
+        ]
+
+
+def machine() -> str:
+    """Cores, CPU model, Python and system of this machine, as it reports them."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.machine())
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+def render(results: Results) -> str:
+    sections: list[Callable[[Results], list[str]]] = [
+        _header,
+        _cold_starts,
+        _overhead,
+        _requests,
+        _costs,
+        _wall_time,
+        _deployment,
+        _reload,
+        _drop_memory,
+        _powertools,
+    ]
+    return "\n".join(line for section in sections for line in section(results))
+
+
+def _paragraph(*sentences: str, indent: str = "") -> list[str]:
+    """Prose wrapped for reading the page as text, then a blank line."""
+    text = " ".join(sentence for sentence in sentences if sentence)
+    return [*textwrap.wrap(text, 115, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False), ""]
+
+
+def _count(number: int, noun: str, plural: str = "") -> str:
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _verdict_cell(target: Target, value: float) -> str:
+    return f"{target.bound()}: {target.outcome(value)}"
+
+
+def _header(r: Results) -> list[str]:
+    s = r.sizes
+    smaller = ["**Not `make bench`'s own sizes: this run shows that the benchmarks run, not how fast.**", ""]
+    return [
+        "# Performance",
+        "",
+        *_paragraph(
+            f"Measured by `make bench` on {r.started:%Y-%m-%d}, on {machine()}, in {r.minutes:.1f} minutes; the",
+            f"load average (one minute) was {r.load_before:.1f} when it started and {r.load_after:.1f} when it",
+            "ended. Every median and ratio below was measured side by side in this one run; the machine is shared",
+            "and noisy, so read the ratios rather than the absolute times. Every measured call was checked as it",
+            "ran (answers, batch failures, alerts sent, errors logged); a failed check stops `make bench` before",
+            f"this page is written. Sizes: {s.lines:,} and {s.compared_lines:,} lines through the queue,",
+            f"{s.api_updates:,} API updates, {_count(s.cold_start_runs, 'cold start')} of each process; each size",
+            "can be set (`benchmarks/sizes.py`), and `make bench BENCH_SIZE=tiny` is a quick smoke run.",
+        ),
+        *(smaller if s != Sizes() else []),
+    ]
+
+
+def _cold_starts(r: Results) -> list[str]:
+    starts = r.cold_starts
+    base, botocore = starts.baseline, starts.botocore
+    boto3_own = base.median_ms - botocore.median_ms
+    boto3_sentence = (
+        f"In this run boto3's own import (s3transfer among it), on top of botocore's, took {boto3_own:.0f} ms,"
+        f" {boto3_own / base.median_ms:.0%} of the baseline: the two reference rows."
+        if boto3_own > 0
+        else "In this run boto3's import cost no more than botocore's alone: the two reference rows."
+    )
+    return [
+        "## 1. Cold start per handler",
+        "",
+        *_paragraph(
+            "A fresh interpreter (`python -I`) imports the handler from the unpacked deployment package and does",
+            "what its first invocation does before its first AWS call (builds its clients), with no network; a",
+            "process that fails stops the run. Baseline: a process that only imports boto3 and creates one client.",
+            f"Median of {_count(starts.runs, 'run')} each, interleaved. Target for each handler: {COLD_START.bound()}.",
+        ),
+        "| process | median | ratio to baseline | target |",
+        "| --- | ---: | ---: | --- |",
+        *[f"| {s.name} | {s.median_ms:.0f} ms | {s.ratio:.2f}x | |" for s in (base, botocore)],
+        *[
+            f"| {s.name} | {s.median_ms:.0f} ms | {s.ratio:.2f}x | {_verdict_cell(COLD_START, s.ratio)} |"
+            for s in [*starts.ours(), *starts.before()]
+        ],
+        "",
+        *_paragraph(
+            "The handlers build their clients from a botocore session, as boto3 does underneath, rather than import",
+            f'boto3. {boto3_sentence} The rows marked "before" run the same setup with `import boto3` first, as the',
+            "handlers did before. Powertools for AWS Lambda, measured in the same run: section 9.",
+        ),
+    ]
+
+
+def _overhead(r: Results) -> list[str]:
+    s = r.sizes
+    per_repeat = {
+        "API request": _count(s.api_requests, "request"),
+        "queue line": f"{_count(s.queue_messages, 'message')} of {_count(s.lines_per_message, 'line')}",
+        "stream record": _count(s.stream_records, "record"),
+    }
+    return [
+        "## 2. Handler overhead per unit of work",
+        "",
+        *_paragraph(
+            f"Each handler with in-memory fakes behind the ports (no AWS), median of {_count(s.repeats, 'repeat')},",
+            "each on fresh fakes and checked (every answer a 200, no batch failure, every line stored, every alert",
+            "due sent, nothing logged at WARNING or above): what our own code costs. Log records below WARNING are",
+            "not written here; in Lambda, at the INFO level the functions run at, they are.",
+        ),
+        "| unit | each repeat | microseconds per unit |",
+        "| --- | --- | ---: |",
+        *[f"| {unit} | {per_repeat[unit]} | {micros:.1f} |" for unit, micros in r.overhead.items()],
+        "",
+    ]
+
+
+def counted_cell(row: str) -> str:
+    """How a row of the request table counts in the requests per update (the page's `counted` column)."""
+    if row in FREE_READS:
+        return "no: Lambda's stream reads are free"
+    if row == PUBLISH:
+        return "no: the alert"
+    if row == CLAIM:
+        return "no: claims the alert"
+    if row == _UPDATE_ITEM:
+        return "yes, less one per alert (marks it sent)"
+    return "yes"
+
+
+def _requests(r: Results) -> list[str]:
+    columns = r.columns()
+    names = list(columns)
+    rows = [*sorted({row for column in columns.values() for row in column} - {INVOCATIONS}), INVOCATIONS]
+    counted = {name: counted_per_update(column) for name, column in columns.items()}
+    ours, original, api = (counted[name] for name in names)
+    import_function = r.program.function("handlers.queue_import")
+    return [
+        f"## 3. AWS requests per 1,000 stock updates (end to end, {r.sizes.compared_lines:,} lines each)",
+        "",
+        *_paragraph(
+            "File -> loader -> queue -> function -> table -> stream -> notifier on the local stack, counted where",
+            "every request lands: a WSGI layer in front of the embedded AWS that sees the loader's, the pollers'",
+            "and the functions' requests alike. Ours: the loader packs lines into messages, batch size",
+            f"{import_function.batch_size}. The original configuration: one `SendMessage` per line, batch size",
+            f"{ORIGINAL_BATCH_SIZE}, on the same local stack with the same function code. Each run is checked:",
+            "every line stored, one `Publish` and one claim per crossing of the threshold in the file, nothing",
+            "logged at WARNING or above by the functions or the stack. `ReceiveMessage` includes the pollers' empty",
+            "long polls during the run.",
+        ),
+        f"| operation | counted | {' | '.join(names)} |",
+        f"| --- | --- | {' | '.join('---:' for _ in names)} |",
+        *[
+            f"| {row} | {counted_cell(row)} | {' | '.join(f'{columns[n].get(row, 0.0):.1f}' for n in names)} |"
+            for row in rows
+        ],
+        f"| **{COUNTED_ROW}** | | {' | '.join(f'**{counted[n]:.3f}**' for n in names)} |",
+        "",
+        *_paragraph(
+            "Requests per update to move and store it, counted as the `counted` column says (the rows marked yes,",
+            f"less one `UpdateItem` per `Publish`, per 1,000): ours **{ours:.3f}**",
+            f"({REQUESTS_PER_UPDATE.verdict(ours)}); the original {original:.3f}, **{original / ours:.1f}x** ours",
+            f"({FEWER_REQUESTS_THAN_ORIGINAL.verdict(original / ours)}); the API path {api:.3f}, plus the API",
+            "Gateway request itself. Both queue columns ran our notifier on the same stack, so the alerts'",
+            "requests appear in both and are left out of both alike; the original's invocations row counts its",
+            f"import function (`{import_function.name}`) alone, as it published inline and had no notifier function.",
+        ),
+        *_paragraph(
+            f"Alerts add one `Publish` per crossing of the threshold ({r.program.threshold}):",
+            f"{r.ours.per_thousand(PUBLISH):.0f} per 1,000 in this file, where every item is new, so each one at or",
+            "below the threshold is a crossing; and two small writes that record it (claimed, then sent: the",
+            "`PutItem` and as many `UpdateItem`s above), so that a retried batch never sends it twice. The",
+            "original published for every update at or below the threshold:",
+            f"{1000 * r.original.alerts_due_original_rule / r.original.updates:.0f} per 1,000 here, and again on",
+            "every later update of an item already low.",
+        ),
+    ]
+
+
+def _costs(r: Results) -> list[str]:
+    costs: dict[str, Mapping[str, float]] = {
+        "queue path (ours)": prices.cost_per_million(r.ours),
+        "queue path (original configuration)": prices.cost_per_million(
+            r.original, original=True, left_out_functions=(r.notifier,)
+        ),
+        "API path (ours)": prices.cost_per_million(r.api, through_api=True),
+        "floor: one DynamoDB write per update": {"DynamoDB": prices.DYNAMODB_WRITE.usd_per_million},
+    }
+    return [
+        "## 4. Cost per million updates",
+        "",
+        *_paragraph(
+            "From the counts above and AWS list prices (Lambda duration left out: it was not measured here). SQS",
+            f"bills each `SendMessage` once and each `SendMessageBatch` per {prices.CHUNK // 1024} KB chunk of what",
+            "it sent; the API path sends none. The original is billed as it ran: a `Publish` for every update at",
+            "or below the threshold, no record of alerts, no notifier function.",
+        ),
+        "| price | USD per million | source |",
+        "| --- | ---: | --- |",
+        *[f"| {p.item} | {p.usd_per_million:.3f} | {p.source} |" for p in prices.ALL],
+        "",
+        *_paragraph(
+            f"All prices: region {prices.REGION}, as published in {prices.PUBLISHED}. The stacks run in eu-west-3",
+            "(Paris), whose list prices differ: these are not its costs.",
+        ),
+        f"| configuration | {' | '.join(prices.ITEMS)} | total |",
+        f"| --- | {' | '.join('---:' for _ in prices.ITEMS)} | ---: |",
+        *[
+            f"| {name} | {' | '.join(f'{cost.get(item, 0.0):.3f}' for item in prices.ITEMS)} | "
+            f"**{sum(cost.values()):.3f}** |"
+            for name, cost in costs.items()
+        ],
+        "",
+    ]
+
+
+def _rate(run: Run) -> str:
+    return f"{run.updates / run.seconds:,.0f}"
+
+
+def _wall_time(r: Results) -> list[str]:
+    ours, original, large = r.ours, r.original, r.ours_large
+    batch = r.program.function("handlers.queue_import").batch_size
+    busy = {run.name: run.cpu_seconds / run.seconds for run in (large, ours, original)}
+    busiest = max(busy.values())
+    not_run = (
+        f"The original was not run on {large.updates:,} lines: at its measured rate that would take about "
+        f"{large.updates * original.seconds / original.updates / 60:.0f} minutes here."
+        if large.updates > original.updates
+        else ""
+    )
+    pace = (
+        f"so at {busiest:.0%} that process, not the functions, set the pace."
+        if busiest >= 0.8
+        else f"at most {busiest:.0%} here, so it did not set the pace alone."
+    )
+    return [
+        "## 5. Import wall time on the local stack",
+        "",
+        *_paragraph("From the first line sent (for ours, the start of `make send`'s loader) to the last one stored."),
+        "| configuration | lines | wall time | lines per second | this process busy |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| ours (loader packs lines, batch size {batch}, up to {WRITE_CONCURRENCY} saves at once) | "
+        f"{large.updates:,} | {large.seconds:.1f} s | {_rate(large)} | {busy[large.name]:.0%} |",
+        f"| ours | {ours.updates:,} | {ours.seconds:.1f} s | {_rate(ours)} | {busy[ours.name]:.0%} |",
+        f"| original (one message per line, batch size {ORIGINAL_BATCH_SIZE}) | {original.updates:,} | "
+        f"{original.seconds:.1f} s | {_rate(original)} | {busy[original.name]:.0%} |",
+        "",
+        *_paragraph(
+            f"Side by side on {r.sizes.compared_lines:,} lines, ours is **{original.seconds / ours.seconds:.1f}x**",
+            f"faster. {not_run}",
+            '"This process busy" is the CPU time of the process that holds the embedded AWS, the pollers and the',
+            "API, over the wall time; Python runs one thread of a process at a time, on one of this machine's",
+            f"{os.cpu_count()} cores, {pace}",
+        ),
+    ]
+
+
+def _deployment(r: Results) -> list[str]:
+    package, program = r.package, r.program
+    stored = (
+        "stored (not deflated) files, so its hash does not depend on the zlib that built it"
+        if package.stored
+        else "files, some deflated"
+    )
+    folders = ", ".join(f"`{folder}/`" for folder in package.folders)
+    functions = ", ".join(f"`{name}`" for name in package.functions)
+    return [
+        "## 6. Deployment",
+        "",
+        *_paragraph(
+            f"- Deployment package: **{package.zip_bytes:,} bytes**, a zip of {package.files} {stored};",
+            f"{package.unpacked_bytes:,} bytes unpacked: {folders} only. The {len(package.functions)} functions",
+            f"({functions}) share it. boto3 comes with the Lambda runtime.",
+            indent="  ",
+        )[:-1],
+        *_paragraph(
+            f"- The Pulumi program builds its graph of {program.resources} resources under mocks in a median of",
+            f"**{program.median_seconds * 1000:.0f} ms** ({_count(program.runs, 'run')}): the part of",
+            "`pulumi preview` the program controls.",
+            indent="  ",
+        ),
+    ]
+
+
+def _reload(r: Results) -> list[str]:
+    reload = r.reload
+    return [
+        "## 7. Code reload in `make run`",
+        "",
+        *_paragraph(
+            "From saving a rule in `domain/stock.py` to the first API request that follows it, on a running local",
+            f"stack: median **{reload['median'] * 1000:.0f} ms**, longest {reload['longest'] * 1000:.0f} ms",
+            f"({_count(int(reload['rounds']), 'save')}, alternating two rules). That is the file watcher's",
+            "debounce, the rebuild of the code archive, and the cold start of a new execution environment on the",
+            "new code; the table, queues and their messages stay as they are.",
+        ),
+    ]
+
+
+def _drop_memory(r: Results) -> list[str]:
+    memory = r.drop_memory
+    sizes = sorted({int(key.split("-")[1]) for key in memory})
+    smallest, largest = sizes[0], sizes[-1]
+    rows = [
+        f"| {size:,} | {memory[f'stream-{size}']['peak_mib']:.1f} MiB | {memory[f'whole-{size}']['peak_mib']:.1f} MiB"
+        f" | {memory[f'stream-{size}']['seconds']:.1f} s |"
+        for size in sizes
+    ]
+    growth = memory[f"stream-{largest}"]["peak_mib"] - memory[f"stream-{smallest}"]["peak_mib"]
+    whole_growth = memory[f"whole-{largest}"]["peak_mib"] - memory[f"whole-{smallest}"]["peak_mib"]
+    timeout = r.program.function("handlers.bucket_import").timeout_seconds
+    seconds = memory[f"stream-{largest}"]["seconds"]
+    # Two significant digits: a rate measured once or thrice says no more.
+    fits = f"At this rate about {float(f'{largest * timeout / seconds:.2g}'):,.0f} lines fit in one." if largest else ""
+    return [
+        "## 8. Memory of the drop bucket's function",
+        "",
+        *_paragraph(
+            "Peak resident memory (Linux's VmHWM, median of",
+            f"{_count(r.sizes.drop_runs, 'fresh process', 'fresh processes')})",
+            "of the function handling one dropped file of valid lines against the embedded AWS, checked by the",
+            "report it writes (every line sent), beside a process that reads the same object whole and splits it",
+            "into lines, as a function written without streaming would. The function reads",
+            f"{CHUNK_BYTES // 1024} KiB at a time and holds at most one SendMessageBatch request of packed lines.",
+        ),
+        "| lines in the file | drop function (streams) | whole-file reader | drop function's time |",
+        "| ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+        *_paragraph(
+            f"From {smallest:,} to {largest:,} lines the function's peak grows by {growth:.1f} MiB; the whole-file",
+            f"reader's by {whole_growth:.1f} MiB. The time is the function's own (parse, stamp, pack, send to the",
+            f"embedded SQS): it bounds the file one invocation can take within its time-out of {timeout:.0f} s.",
+            fits,
+        ),
+    ]
+
+
+def _powertools(r: Results) -> list[str]:
+    starts = r.cold_starts
+    version = metadata.version("aws-lambda-powertools")
+    rows = [
+        f"| {ours.name} | {ours.median_ms:.0f} ms | {variant.name} | {variant.median_ms:.0f} ms | "
+        f"{variant.median_ms - ours.median_ms:+.0f} ms | {ours.ratio:.2f}x | {variant.ratio:.2f}x | "
+        f"{_verdict_cell(COLD_START, variant.ratio)} |"
+        for ours, variant in starts.with_powertools()
+    ]
+    return [
+        "## 9. Powertools for AWS Lambda, side by side",
+        "",
+        *_paragraph(
+            f"Two of our functions as most Python teams would write them with Powertools for AWS Lambda {version}",
+            "(`benchmarks/with_powertools/`, for this benchmark only; not deployed): the import function with its",
+            "Logger and BatchProcessor in place of our SQS batch adapter and the standard library's logging, and",
+            "the notifier with those and its idempotency utility (a DynamoDB persistence layer) in place of our",
+            "sent-alerts claim. Cold starts as in section 1, in the same run and interleaved with it: medians of",
+            f"{_count(starts.runs, 'run')}, ratios to the same baseline ({starts.baseline.median_ms:.0f} ms here).",
+        ),
+        "| ours | median | with Powertools | median | added | ours to baseline | Powertools' to baseline | "
+        "Powertools' target |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |",
+        *rows,
+        "",
+    ]

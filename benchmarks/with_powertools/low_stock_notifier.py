@@ -1,0 +1,72 @@
+"""The notifier function (SNS only) with Powertools' Logger, BatchProcessor and idempotency in place of our
+stream adapter's partial batch response (adapters/inbound/dynamodb_stream.py) and our sent-alerts claim
+(adapters/outbound/dynamodb_sent_alerts.py). The persistence layer is built when the module is imported, as
+Powertools' documentation shows it: the decorator needs it."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from adapters.inbound.dynamodb_stream import parse_stream_records
+from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
+from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert, low_stock_alert, parse_threshold
+from handlers import aws
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ["SENT_ALERTS_TABLE"])
+# An alert is sent once per change: the change's id is the idempotency key.
+once_per_change = IdempotencyConfig(event_key_jmespath="change_id", expires_after_seconds=48 * 3600)
+
+
+@functools.cache
+def _notifier() -> SnsLowStockNotifier:
+    return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
+
+
+@functools.cache
+def _threshold() -> int:
+    return parse_threshold(aws.setting("LOW_STOCK_THRESHOLD", str(DEFAULT_THRESHOLD)))
+
+
+def _send(alert: dict[str, Any]) -> None:
+    _notifier().send(LowStockAlert(alert["stock_id"], alert["level"], alert["threshold"]))
+    logger.info("low-stock alert sent", stock_id=alert["stock_id"], stock_level=alert["level"])
+
+
+# What `@idempotent_function(...)` above `_send` would do; applied by hand, as the decorator is untyped.
+send_once: Callable[..., None] = idempotent_function(
+    _send, data_keyword_argument="alert", persistence_store=persistence, config=once_per_change
+)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    """Send the alert of one change if it crosses the threshold; raising makes BatchProcessor report the record."""
+    [parsed] = parse_stream_records({"Records": [record.raw_event]})
+    alert = low_stock_alert(parsed.change, _threshold()) if parsed.change is not None else None
+    if alert is not None:
+        send_once(
+            alert={
+                "change_id": parsed.event_id,
+                "stock_id": alert.stock_id,
+                "level": alert.level,
+                "threshold": alert.threshold,
+            }
+        )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    once_per_change.register_lambda_context(context)  # a claim in progress expires with the invocation
+    return dict(process_partial_response(event, record_handler, processor, context))
