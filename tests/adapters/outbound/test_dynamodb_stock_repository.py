@@ -86,18 +86,21 @@ def test_a_newer_save_of_the_same_level_reports_the_previous_level(repository):
 class SaveRecorder:
     """Stands in for one save: records the threads that ran saves and the most saves in flight at once."""
 
-    def __init__(self, pause):
+    def __init__(self, pause, meet=1):
         self.pause = pause
+        self.meet = meet  # saves that must be in flight together before any ends: a slow machine cannot hide overlap
         self.threads = set()
         self.in_flight = 0
         self.most_in_flight = 0
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
 
     def __call__(self, level):
         with self.lock:
             self.threads.add(threading.current_thread())
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.lock.notify_all()
+            self.lock.wait_for(lambda: self.most_in_flight >= self.meet, timeout=10)
         time.sleep(self.pause)
         with self.lock:
             self.in_flight -= 1
@@ -117,7 +120,7 @@ def test_saves_with_nothing_to_overlap_run_one_by_one_on_the_callers_thread(acco
 @pytest.mark.parametrize("count", [2, 6])
 def test_saves_overlap_up_to_the_concurrency_and_no_further(account, mocker, count):
     repository = DynamoDbStockRepository(account.dynamodb, account.table_name, concurrency=2)
-    recorder = SaveRecorder(pause=0.05)
+    recorder = SaveRecorder(pause=0.05, meet=2)
     mocker.patch.object(repository, "save_if_newer", side_effect=recorder)
     outcomes = repository.save_all_if_newer([StockLevel(f"B{i}", i, NOON) for i in range(count)])
     assert outcomes == [SaveOutcome(applied=True, previous=None)] * count
