@@ -1,4 +1,4 @@
-"""The stock-level service: a table, its alerts topic, and four trigger-plus-Lambda pairings."""
+"""The stock-level service: a table, its alerts topic, and the trigger-plus-Lambda pairings around them."""
 
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from components.subscriptions import (
     email_subscriptions,
     sms_subscriptions,
 )
+from components.topic_dead_letters import TopicDeadLetters
+from components.topic_queue_function import TopicQueueFunction, TopicQueueFunctionArgs
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 config = pulumi.Config()
@@ -93,11 +95,41 @@ notification_key = aws.kms.Key(
     ),
 )
 alerts_topic = aws.sns.Topic("low-stock-alerts", kms_master_key_id=notification_key.arn)
-sms_subscriptions("low-stock-sms", alerts_topic.arn, config.get_object("notificationPhoneNumbers") or [])
-email_subscriptions(
-    "low-stock-email",
-    alerts_topic.arn,
-    checked_email_addresses("notificationEmails", config.get_object("notificationEmails") or []),
+# Queues that SNS writes to, for the topic's subscribers, are encrypted with a key of their own whose policy names
+# the topic: one key for both would have to name the topic that it encrypts.
+alert_queues_key = aws.kms.Key(
+    "alert-queues-key",
+    description="Encrypts the queues that the low-stock alerts topic delivers to.",
+    enable_key_rotation=True,
+    deletion_window_in_days=30,
+    policy=pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": pulumi.Output.format("arn:{0}:iam::{1}:root", partition, account_id)},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    # SNS writes to an encrypted queue only with these two grants on a customer managed key
+                    # (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
+                    # "Configure KMS permissions for AWS services"), here for the alerts topic alone.
+                    "Sid": "AlertsTopicDelivers",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnEquals": {"aws:SourceArn": alerts_topic.arn},
+                    },
+                },
+            ],
+        }
+    ),
 )
 alarms_topic = aws.sns.Topic("operations-alarms", kms_master_key_id=notification_key.arn)
 email_subscriptions(
@@ -182,34 +214,29 @@ stock_import = QueueFunction(
     ),
 )
 
-# --- Alerts go to the topic (SMS, email), to a chat channel's webhook, or to both, as the stack chooses.
+# --- Alerts: the stream function detects each crossing and publishes it once to the topic; each channel the stack
+# chose gets it from there on a path of its own (SMS and email subscribers; a queue and function per other channel),
+# with its own retries, dead letters and alarm, so that a broken channel never holds back another.
 alert_channels = checked_alert_channels("alertChannels", config.get_object("alertChannels") or [], ("sns", "webhook"))
-notifier_statements = [
-    allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts.arn]),
-]
-notifier_environment: dict[str, pulumi.Input[str]] = {
-    "ALERT_CHANNELS": ",".join(alert_channels),
-    "SENT_ALERTS_TABLE": sent_alerts.name,
-    "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
-}
-notifier_needs: list[pulumi.Resource] = []
+alert_dead_letter_queues: dict[str, pulumi.Output[str]] = {}
 if "sns" in alert_channels:
-    notifier_statements += [
-        allow(["sns:Publish"], [alerts_topic.arn]),
-        allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
-    ]
-    notifier_environment["TOPIC_ARN"] = alerts_topic.arn
-if "webhook" in alert_channels:
-    refuse_plaintext(config, "alertWebhookUrl")
-    webhook_url = stored_secret(
-        "alert-webhook-url",
-        checked_webhook_url("alertWebhookUrl", config.require_secret("alertWebhookUrl")),
-        "The incoming-webhook URL of the chat channel that gets low-stock alerts.",
+    subscriber_dead_letters = TopicDeadLetters(
+        "low-stock-subscriber-dlq", alerts_topic.arn, alert_queues_key.arn, alarm_actions=[alarms_topic.arn]
     )
-    notifier_statements.append(allow(["secretsmanager:GetSecretValue"], [webhook_url.secret.arn]))
-    notifier_environment["ALERT_WEBHOOK_SECRET_ARN"] = webhook_url.secret.arn
-    # Not before the URL is stored: an alert sent earlier would find no value, fail and wait for the stream's retry.
-    notifier_needs.append(webhook_url.version)
+    sms_subscriptions(
+        "low-stock-sms",
+        alerts_topic.arn,
+        config.get_object("notificationPhoneNumbers") or [],
+        redrive_policy=subscriber_dead_letters.redrive_policy(),
+    )
+    email_subscriptions(
+        "low-stock-email",
+        alerts_topic.arn,
+        checked_email_addresses("notificationEmails", config.get_object("notificationEmails") or []),
+        redrive_policy=subscriber_dead_letters.redrive_policy(),
+    )
+    alert_dead_letter_queues["sns"] = subscriber_dead_letters.queue.url
+sent_alerts_writes = allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts.arn])
 
 low_stock_notifier = StreamFunction(
     "low-stock-notifier",
@@ -217,10 +244,17 @@ low_stock_notifier = StreamFunction(
         function=LambdaFunctionArgs(
             handler="handlers.low_stock_notifier.handler",
             code=code,
-            description="Sends a low-stock alert for each crossing of the threshold.",
-            statements=notifier_statements,
-            environment=notifier_environment,
-            depends_on=notifier_needs,
+            description="Publishes a low-stock alert for each crossing of the threshold.",
+            statements=[
+                sent_alerts_writes,
+                allow(["sns:Publish"], [alerts_topic.arn]),
+                allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
+            ],
+            environment={
+                "TOPIC_ARN": alerts_topic.arn,
+                "SENT_ALERTS_TABLE": sent_alerts.name,
+                "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
+            },
             # Each publish starts only if an attempt can end in time (handlers.time_budget): 30 s leaves room
             # for many per batch where the default 10 s would leave room for a few.
             timeout_seconds=config.require_int("notifierFunctionTimeoutSeconds"),
@@ -232,6 +266,48 @@ low_stock_notifier = StreamFunction(
         alarm_actions=[alarms_topic.arn],
     ),
 )
+
+# A chat post is tried WEBHOOK_DELIVERY_ATTEMPTS times, 5 s apart and doubling up to 15 minutes
+# (handlers.webhook_alerts): about 36 minutes of a chat outage before an alert waits in the dead letters.
+WEBHOOK_DELIVERY_ATTEMPTS = 10
+alert_webhook: TopicQueueFunction | None = None
+if "webhook" in alert_channels:
+    refuse_plaintext(config, "alertWebhookUrl")
+    webhook_url = stored_secret(
+        "alert-webhook-url",
+        checked_webhook_url("alertWebhookUrl", config.require_secret("alertWebhookUrl")),
+        "The incoming-webhook URL of the chat channel that gets low-stock alerts.",
+    )
+    alert_webhook = TopicQueueFunction(
+        "alert-webhook",
+        TopicQueueFunctionArgs(
+            function=QueueFunctionArgs(
+                function=LambdaFunctionArgs(
+                    handler="handlers.webhook_alerts.handler",
+                    code=code,
+                    description="Posts each low-stock alert to the chat channel's webhook, once.",
+                    statements=[sent_alerts_writes, allow(["secretsmanager:GetSecretValue"], [webhook_url.secret.arn])],
+                    environment={
+                        "SENT_ALERTS_TABLE": sent_alerts.name,
+                        "ALERT_WEBHOOK_SECRET_ARN": webhook_url.secret.arn,
+                        "DELIVERY_ATTEMPTS": str(WEBHOOK_DELIVERY_ATTEMPTS),
+                    },
+                    # Not before the URL is stored: an alert sent earlier would find no value and wait a retry.
+                    depends_on=[webhook_url.version],
+                    timeout_seconds=config.require_int("notifierFunctionTimeoutSeconds"),
+                    log_retention_days=log_retention_days,
+                ),
+                # SQS moves a message itself only past the handler's last attempt: a function that crashed on it.
+                max_receive_count=WEBHOOK_DELIVERY_ATTEMPTS + 2,
+                handler_sends_dead_letters=True,
+                handler_delays_retries=True,
+                alarm_actions=[alarms_topic.arn],
+            ),
+            topic_arn=alerts_topic.arn,
+            kms_key_arn=alert_queues_key.arn,
+        ),
+    )
+    alert_dead_letter_queues["webhook"] = alert_webhook.consumer.dead_letter_queue.url
 
 # --- Files dropped in a bucket feed the same import queue, so its retries and dead letters serve them too.
 stock_drop: BucketFunction | None = None
@@ -276,3 +352,4 @@ if stock_drop is not None:
     pulumi.export("drop_failure_queue_url", stock_drop.failure_queue.url)
 pulumi.export("table_name", table.name)
 pulumi.export("topic_arn", alerts_topic.arn)
+pulumi.export("alert_dead_letter_queue_urls", alert_dead_letter_queues)

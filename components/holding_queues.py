@@ -33,12 +33,43 @@ def queue_not_empty_alarm(
     )
 
 
-def holding_queue(name: str, retention_seconds: int, parent: pulumi.Resource) -> aws.sqs.Queue:
-    """An encrypted queue that keeps what could not be processed until a person deals with it."""
+def holding_queue(
+    name: str, retention_seconds: int, parent: pulumi.Resource, kms_key_arn: pulumi.Input[str] | None = None
+) -> aws.sqs.Queue:
+    """An encrypted queue that keeps what could not be processed until a person deals with it: with SQS's own
+    keys, or with `kms_key_arn` where another AWS service writes to it."""
     return aws.sqs.Queue(
         name,
-        sqs_managed_sse_enabled=True,
+        sqs_managed_sse_enabled=None if kms_key_arn else True,
+        kms_master_key_id=kms_key_arn,
         message_retention_seconds=retention_seconds,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def topic_may_send(
+    name: str, queue: aws.sqs.Queue, topic_arn: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.sqs.QueuePolicy:
+    """The queue's policy: SNS may send to it on behalf of this one topic and no other (the confused-deputy
+    guard of docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html)."""
+    return aws.sqs.QueuePolicy(
+        name,
+        queue_url=queue.url,
+        policy=pulumi.Output.json_dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TopicSends",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sns.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": queue.arn,
+                        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                    }
+                ],
+            }
+        ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

@@ -15,6 +15,7 @@ from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 # Lambda's advice: a visibility timeout of at least six times the function timeout, plus the batching window.
 VISIBILITY_TIMEOUT_FACTOR = 6
 DEAD_LETTER_QUEUE_URL_VARIABLE = "DEAD_LETTER_QUEUE_URL"
+QUEUE_URL_VARIABLE = "QUEUE_URL"
 
 
 @dataclass
@@ -29,6 +30,12 @@ class QueueFunctionArgs:
     message_retention_seconds: int = 4 * 24 * 3600
     dead_letter_retention_seconds: int = 14 * 24 * 3600
     handler_sends_dead_letters: bool = False
+    # The handler sets when a failed message comes back (ChangeMessageVisibility), so it needs the queue's URL.
+    handler_delays_retries: bool = False
+    # A customer managed key to encrypt the queue with, in place of SQS's own keys (SSE-SQS): what a queue needs
+    # when another AWS service writes to it, SNS for one (docs.aws.amazon.com/AWSSimpleQueueService/latest/
+    # SQSDeveloperGuide/sqs-key-management.html, "Configure KMS permissions for AWS services").
+    kms_key_arn: pulumi.Input[str] | None = None
     alarm_actions: Sequence[pulumi.Input[str]] = ()
 
     def __post_init__(self) -> None:
@@ -54,7 +61,8 @@ class QueueFunction(pulumi.ComponentResource):
         self.dead_letter_queue = holding_queue(f"{name}-dlq", args.dead_letter_retention_seconds, parent=self)
         self.queue = aws.sqs.Queue(
             f"{name}-queue",
-            sqs_managed_sse_enabled=True,
+            sqs_managed_sse_enabled=None if args.kms_key_arn else True,
+            kms_master_key_id=args.kms_key_arn,
             message_retention_seconds=args.message_retention_seconds,
             visibility_timeout_seconds=visibility_timeout(args),
             redrive_policy=pulumi.Output.json_dumps(
@@ -89,6 +97,13 @@ class QueueFunction(pulumi.ComponentResource):
         if args.handler_sends_dead_letters:
             statements.append(allow(["sqs:SendMessage"], [self.dead_letter_queue.arn]))
             environment[DEAD_LETTER_QUEUE_URL_VARIABLE] = self.dead_letter_queue.url
+        if args.handler_delays_retries:
+            statements.append(allow(["sqs:ChangeMessageVisibility"], [self.queue.arn]))
+            environment[QUEUE_URL_VARIABLE] = self.queue.url
+        if args.kms_key_arn is not None:
+            # Lambda reads an encrypted queue with the function's role (docs.aws.amazon.com/lambda/latest/dg/
+            # with-sqs.html, "Execution role permissions").
+            statements.append(allow(["kms:Decrypt"], [args.kms_key_arn]))
         return replace(args.function, statements=statements, environment=environment)
 
 

@@ -53,25 +53,42 @@ def _is_reserved(domain: str) -> bool:
 
 
 def email_subscriptions(
-    name: str, topic: pulumi.Input[str], addresses: Sequence[str]
+    name: str,
+    topic: pulumi.Input[str],
+    addresses: Sequence[str],
+    redrive_policy: pulumi.Input[str] | None = None,
 ) -> list[aws.sns.TopicSubscription]:
     """One subscription per address, named by a digest of the address: removing one leaves the others in place
-    (a subscription recreated would send its owner a new confirmation request)."""
+    (a subscription recreated would send its owner a new confirmation request). `redrive_policy` names where
+    SNS keeps what it could not deliver."""
     return [
-        aws.sns.TopicSubscription(f"{name}-{_digest(address)}", topic=topic, protocol="email", endpoint=address)
+        aws.sns.TopicSubscription(
+            f"{name}-{_digest(address)}",
+            topic=topic,
+            protocol="email",
+            endpoint=address,
+            redrive_policy=redrive_policy,
+        )
         for address in addresses
     ]
 
 
 def sms_subscriptions(
-    name: str, topic: pulumi.Input[str], phone_numbers: Sequence[object]
+    name: str,
+    topic: pulumi.Input[str],
+    phone_numbers: Sequence[object],
+    redrive_policy: pulumi.Input[str] | None = None,
 ) -> list[aws.sns.TopicSubscription]:
     """One subscription per phone number, the number kept secret in state. These are named by position, not by
     a digest: a digest of a phone number in a resource name could be reversed by trying every number, and an
     SMS subscription needs no confirmation, so recreating one costs its owner nothing."""
     return [
         aws.sns.TopicSubscription(
-            f"{name}-{index}", topic=topic, protocol="sms", endpoint=pulumi.Output.secret(str(number))
+            f"{name}-{index}",
+            topic=topic,
+            protocol="sms",
+            endpoint=pulumi.Output.secret(str(number)),
+            redrive_policy=redrive_policy,
         )
         for index, number in enumerate(phone_numbers)
     ]

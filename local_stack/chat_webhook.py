@@ -3,7 +3,8 @@ told to fail for a while, as a chat service sometimes does (429 or 5xx).
 
     POST /hook              an alert, as Slack or Teams would take it: 200 "ok", or the failure set below
     GET  /posts             every alert accepted so far, as a JSON list
-    POST /failures          {"status": 503, "seconds": 10} or {"status": 503, "count": 3}; {} ends the failure
+    POST /failures          {"status": 503, "seconds": 10} or {"status": 503, "count": 3}; {} ends the failure;
+                            "retry_after": 3 adds that Retry-After header to each failure
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ class ChatWebhook:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, announce: Callable[[str], None] = print) -> None:
         self.posts: list[dict[str, Any]] = []
+        self.attempts: list[tuple[float, dict[str, Any]]] = []  # (time.monotonic(), payload) of every post
         self.refused = 0
         self._announce = announce
         self._failure: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler())
-        self.url = f"http://{host}:{self._server.server_address[1]}/hook"
+        self.path = "/hook"
+        self.url = f"http://{host}:{self._server.server_address[1]}{self.path}"
         # Polled every 50 ms for shutdown (http.server's default, 0.5 s, would make every stop wait that long).
         self._thread = threading.Thread(
             target=lambda: self._server.serve_forever(poll_interval=0.05), name="chat-webhook", daemon=True
@@ -39,13 +42,17 @@ class ChatWebhook:
         self._server.shutdown()
         self._server.server_close()
 
-    def fail(self, status: int, seconds: float | None = None, count: int | None = None) -> None:
-        """Answer `status` to every post for `seconds`, or to the next `count` posts."""
+    def fail(
+        self, status: int, seconds: float | None = None, count: int | None = None, retry_after: int | None = None
+    ) -> None:
+        """Answer `status` to every post for `seconds`, or to the next `count` posts, or for ever if neither is
+        given; with `Retry-After: retry_after` if that is given."""
         with self._lock:
             self._failure = {
                 "status": status,
                 "until": time.monotonic() + seconds if seconds is not None else None,
                 "count": count,
+                "retry_after": retry_after,
             }
 
     def recover(self) -> None:
@@ -53,8 +60,10 @@ class ChatWebhook:
         with self._lock:
             self._failure = {}
 
-    def _take(self, payload: dict[str, Any]) -> int:
+    def _take(self, payload: dict[str, Any]) -> tuple[int, dict[str, str]]:
+        """The answer to one post: its status and headers."""
         with self._lock:
+            self.attempts.append((time.monotonic(), payload))
             failure = self._failure
             if failure and (failure["until"] is None or time.monotonic() < failure["until"]):
                 if failure["count"] is not None:
@@ -62,11 +71,12 @@ class ChatWebhook:
                     if failure["count"] <= 0:
                         self._failure = {}
                 self.refused += 1
-                return int(failure["status"])
+                retry_after = failure["retry_after"]
+                return int(failure["status"]), {"Retry-After": str(retry_after)} if retry_after is not None else {}
             self._failure = {}
             self.posts.append(payload)
         self._announce(f"chat webhook: {payload.get('text', payload)}")
-        return 200
+        return 200, {}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         webhook = self
@@ -81,15 +91,17 @@ class ChatWebhook:
                     return
                 if self.path == "/failures":
                     if payload:
-                        webhook.fail(int(payload["status"]), payload.get("seconds"), payload.get("count"))
+                        how_long = payload.get("seconds"), payload.get("count"), payload.get("retry_after")
+                        webhook.fail(int(payload["status"]), *how_long)
                     else:
                         webhook.recover()
                     self._answer(200, b"ok")
-                elif self.path == "/hook" and isinstance(payload, dict) and payload.get("text"):
-                    status = webhook._take(payload)
-                    self._answer(status, b"ok" if status == 200 else b"unavailable")
+                elif self.path == webhook.path and isinstance(payload, dict) and payload.get("text"):
+                    status, headers = webhook._take(payload)
+                    self._answer(status, b"ok" if status == 200 else b"unavailable", headers=headers)
                 else:
-                    self._answer(400 if self.path == "/hook" else 404, b"no_text" if self.path == "/hook" else b"")
+                    at_hook = self.path == webhook.path
+                    self._answer(400 if at_hook else 404, b"no_text" if at_hook else b"")
 
             def do_GET(self) -> None:
                 if self.path == "/posts":
@@ -98,12 +110,14 @@ class ChatWebhook:
                 else:
                     self._answer(404, b"")
 
-            def _answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+            def _answer(
+                self, status: int, body: bytes, content_type: str = "text/plain", headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
-                if status == 429:
-                    self.send_header("Retry-After", "1")
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -1,4 +1,5 @@
-"""The low-stock notifier on an SNS topic, whose subscribers get SMS or email."""
+"""The low-stock notifier on the alerts topic: SMS and email subscribers read its text, and each other channel's
+queue reads the alert from its message attributes."""
 
 from __future__ import annotations
 
@@ -9,22 +10,39 @@ from domain.low_stock import LowStockAlert
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
+
+# The attributes that carry an alert to a channel's queue. SNS passes a message's attributes on to an SQS
+# subscription with raw message delivery as the SQS message's own attributes, ten at the most
+# (docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html).
+ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD = "alert_id", "stock_id", "stock_level", "threshold"
 
 
 class SnsLowStockNotifier:
-    """Implements LowStockNotifier: one Publish per alert; an SNS error propagates so the alert is retried."""
+    """Implements LowStockNotifier: one Publish per alert; an SNS error propagates so the alert is retried.
 
-    def __init__(self, client: SNSClient, topic_arn: str) -> None:
+    `alert_id` names the change the alert is for, so that each channel sends it once however often it arrives."""
+
+    def __init__(self, client: SNSClient, topic_arn: str, alert_id: str = "") -> None:
         self._client = client
         self._topic_arn = topic_arn
+        self._alert_id = alert_id
+
+    def for_change(self, alert_id: str) -> SnsLowStockNotifier:
+        """The same notifier, naming the alerts it sends after this change."""
+        return SnsLowStockNotifier(self._client, self._topic_arn, alert_id)
 
     def send(self, alert: LowStockAlert) -> None:
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
+            STOCK_ID: {"DataType": "String", "StringValue": alert.stock_id},
+            STOCK_LEVEL: {"DataType": "Number", "StringValue": str(alert.level)},
+            THRESHOLD: {"DataType": "Number", "StringValue": str(alert.threshold)},
+        }
+        if self._alert_id:
+            attributes[ALERT_ID] = {"DataType": "String", "StringValue": self._alert_id}
         self._client.publish(
             TopicArn=self._topic_arn,
             Subject=f"Low stock: {alert.stock_id}"[:100],
             Message=alert_text(alert),
-            MessageAttributes={
-                "stock_id": {"DataType": "String", "StringValue": alert.stock_id},
-                "stock_level": {"DataType": "Number", "StringValue": str(alert.level)},
-            },
+            MessageAttributes=attributes,
         )

@@ -2,35 +2,45 @@
 
 Both take a JSON body with a `text` field and answer 2xx once the message is accepted
 (docs.slack.dev/messaging/sending-messages-using-incoming-webhooks; learn.microsoft.com/microsoftteams/platform/
-webhooks-and-connectors/how-to/connectors-using). An alert is posted again only when the webhook said it was not
-accepted: a 429 or a 5xx, or no answer at all. A 2xx ends the send, and any other 4xx (a revoked or mistyped
-URL, an archived channel) cannot be cured by posting again. The URL is a credential: it appears in no error.
+webhooks-and-connectors/how-to/connectors-using). Each send is one attempt: the caller's queue retries, so that a
+wait costs no running function. A failure says whether a later attempt can succeed: a 429, a 408, a 5xx or no
+answer can; any other 4xx (a revoked or mistyped URL, an archived channel) never will (RFC 9110, sections 15.5
+and 15.6). The URL is a credential: it appears in no error.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from adapters.outbound.alert_wording import alert_text
 from domain.low_stock import LowStockAlert
 
-ATTEMPTS = 3
-_LONGEST_RETRY_AFTER_SECONDS = 5.0
+_ANSWER_SHOWN = 200  # characters of the webhook's answer kept in the reason
+_RETRYABLE_4XX = (408, 429)  # Request Timeout and Too Many Requests: the same request may succeed later
 
 
 class WebhookNotAccepted(RuntimeError):
-    """The webhook did not accept the alert; the caller retries it later."""
+    """The webhook did not accept the alert. `permanent`: posting it again cannot help; `status`: the HTTP status
+    (None if no answer came); `retry_after`: the seconds the webhook asked for before the next attempt, if any."""
+
+    def __init__(self, reason: str, status: int | None, permanent: bool, retry_after: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.permanent = permanent
+        self.retry_after = retry_after
 
 
 class WebhookLowStockNotifier:
-    """Implements LowStockNotifier: posts the alert; raises WebhookNotAccepted unless the webhook accepted it.
+    """Implements LowStockNotifier: posts the alert once; raises WebhookNotAccepted unless the webhook accepted it.
 
-    `before_attempt()` runs before each POST and raises if the attempt might outlive the caller's time.
+    `before_attempt()` runs before the POST and raises if the attempt might outlive the caller's time.
     """
 
     def __init__(
@@ -38,64 +48,52 @@ class WebhookLowStockNotifier:
         url: str,
         timeout_seconds: float,
         before_attempt: Callable[[], None] = lambda: None,
-        sleep: Callable[[float], None] | None = None,
-        attempts: int = ATTEMPTS,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
             raise ValueError("the chat webhook URL must be an https:// URL")  # the URL itself is not repeated
         self._url = url
         self._timeout = timeout_seconds
         self._before_attempt = before_attempt
-        self._sleep = sleep or time.sleep
-        self._attempts = attempts
+        self._now = now
 
     def send(self, alert: LowStockAlert) -> None:
-        body = json.dumps(
-            {
-                "text": alert_text(alert),
-                "stock_id": alert.stock_id,
-                "stock_level": alert.level,
-                "threshold": alert.threshold,
-            }
-        ).encode()
-        failure = "no attempt was made"
-        wait = 0.0
-        for attempt in range(self._attempts):
-            if attempt:
-                self._sleep(wait)
-            self._before_attempt()
-            accepted, failure, retry_after = self._post(body)
-            if accepted:
-                return
-            if retry_after is None:
-                break
-            # The webhook's Retry-After replaces the back-off: waiting both would leave it idle twice as long.
-            wait = min(retry_after or 0.5 * 2 ** (attempt + 1), _LONGEST_RETRY_AFTER_SECONDS)
-        raise WebhookNotAccepted(f"the chat webhook did not accept the alert for {alert.stock_id}: {failure}")
-
-    def _post(self, body: bytes) -> tuple[bool, str, float | None]:
-        """(accepted, why not, seconds the webhook asked to wait before posting again (0 if it named none), or
-        None if posting again is useless)."""
+        body = {"text": alert_text(alert), "stock_id": alert.stock_id, "stock_level": alert.level}
         request = urllib.request.Request(
-            self._url, data=body, method="POST", headers={"Content-Type": "application/json"}
+            self._url,
+            data=json.dumps({**body, "threshold": alert.threshold}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
         )
+        self._before_attempt()
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 response.read()
-                return True, "", 0.0
         except urllib.error.HTTPError as error:
-            answer = error.read()[:200].decode("utf-8", "replace")
-            failure = f"HTTP {error.code} {answer}".strip()
-            if error.code == 429:
-                return False, failure, _seconds(error.headers.get("Retry-After"))
-            return False, failure, 0.0 if error.code >= 500 else None
+            raise self._refusal(alert, error) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
-            return False, f"no answer ({type(reason).__name__})", 0.0
+            raise WebhookNotAccepted(_why(alert, f"no answer ({type(reason).__name__})"), None, False, None) from None
+
+    def _refusal(self, alert: LowStockAlert, error: urllib.error.HTTPError) -> WebhookNotAccepted:
+        answer = error.read()[:_ANSWER_SHOWN].decode("utf-8", "replace")
+        reason = _why(alert, f"HTTP {error.code} {answer}".strip())
+        permanent = 400 <= error.code < 500 and error.code not in _RETRYABLE_4XX
+        retry_after = None if permanent else self._retry_after(error.headers.get("Retry-After"))
+        return WebhookNotAccepted(reason, error.code, permanent, retry_after)
+
+    def _retry_after(self, value: str | None) -> float | None:
+        """Retry-After is a number of seconds or an HTTP date (RFC 9110, section 10.2.3); None if absent or
+        unreadable, so that the caller's back-off applies."""
+        if not value:
+            return None
+        if value.strip().isdigit():
+            return float(value)
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - self._now()).total_seconds())
+        except (TypeError, ValueError):
+            return None
 
 
-def _seconds(retry_after: str | None) -> float:
-    try:
-        return max(0.0, float(retry_after or 0))
-    except ValueError:
-        return 1.0
+def _why(alert: LowStockAlert, failure: str) -> str:
+    return f"the chat webhook did not accept the alert for {alert.stock_id}: {failure}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -93,3 +94,28 @@ def s3_event(
     record["s3"]["bucket"]["name"], record["s3"]["bucket"]["arn"] = bucket, f"arn:aws:s3:::{bucket}"
     record["s3"]["object"].update(key=quote_plus(key, safe="/"), eTag=etag, sequencer=sequencer)
     return event
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """The record Lambda's SQS poller makes of a message from ReceiveMessage (docs.aws.amazon.com/lambda/latest/
+    dg/with-sqs.html, "Example standard queue message event"): attribute keys in lower camel case."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value["DataType"],
+            }
+            for name, value in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }

@@ -7,12 +7,12 @@ they have been received `maxReceiveCount` times, exactly as in AWS.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from harness.lambda_events import sqs_record
 from local_stack.lambda_service.functions import Invocation
 from local_stack.lambda_service.polling import Poller
 
@@ -96,23 +96,4 @@ class QueuePoller(Poller):
         return failed if failed <= every_id else every_id
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {
-                name: {
-                    "stringValue": value.get("StringValue"),
-                    "binaryValue": value.get("BinaryValue"),
-                    "stringListValues": [],
-                    "binaryListValues": [],
-                    "dataType": value["DataType"],
-                }
-                for name, value in (message.get("MessageAttributes") or {}).items()
-            },
-            "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self._queue_arn,
-            "awsRegion": self._region,
-        }
+        return sqs_record(message, self._queue_arn, self._region)

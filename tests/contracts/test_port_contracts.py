@@ -77,7 +77,7 @@ def _sns(needs: Needs) -> Harness:
 
 def _webhook(needs: Needs) -> Harness:
     chat = needs.chat
-    notifier = WebhookLowStockNotifier(chat.url, 5.0, sleep=lambda _: None)
+    notifier = WebhookLowStockNotifier(chat.url, 5.0)
     return Harness(
         notifier, lambda: [post["text"] for post in chat.posts], lambda: chat.fail(503, seconds=60), WebhookNotAccepted
     )

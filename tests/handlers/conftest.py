@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import aws, bucket_import, http_api, low_stock_notifier, queue_import
+from handlers import aws, bucket_import, http_api, low_stock_notifier, queue_import, sent_alerts, webhook_alerts
 from handlers.time_budget import start_invocation
 
 _CACHED = (
@@ -20,10 +20,11 @@ _CACHED = (
     http_api._repository,
     queue_import._repository,
     queue_import._rejected_input_store,
-    low_stock_notifier._channels,
-    low_stock_notifier._notifier,
-    low_stock_notifier._sent_alerts,
+    low_stock_notifier._topic,
     low_stock_notifier._threshold,
+    sent_alerts.sent_alerts,
+    webhook_alerts._webhook,
+    webhook_alerts._attempts,
 )
 
 

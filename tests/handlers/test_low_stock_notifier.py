@@ -1,12 +1,7 @@
-import os
-
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from handlers.low_stock_notifier import handler
 from harness.lambda_events import load, stream_event
-from local_stack.chat_webhook import ChatWebhook
 
 
 def alerts(account):
@@ -83,115 +78,15 @@ def test_a_batch_delivered_again_after_a_crash_sends_no_alert_twice(deployed, mo
     ]
 
 
-@pytest.fixture
-def chat(deployed, monkeypatch):
-    """A chat webhook on this machine, its URL kept in Secrets Manager, and both channels chosen."""
-    webhook = ChatWebhook(announce=lambda _: None)
-    webhook.start()
-    secret = boto3.client("secretsmanager").create_secret(Name="alert-webhook", SecretString=webhook.url)
-    monkeypatch.setenv("ALERT_WEBHOOK_SECRET_ARN", secret["ARN"])
-    monkeypatch.setenv("ALERT_CHANNELS", "sns,webhook")
-    yield webhook
-    webhook.stop()
+def test_the_alert_names_its_change_so_that_each_channel_sends_it_once(deployed):
+    handler(stream_event(("A1", 9, 1)), None)
+    [message] = deployed.drain(deployed.alert_inbox_url)
+    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+    assert attributes == {"alert_id": "A1-1-9-1", "stock_id": "A1", "stock_level": "1", "threshold": "1"}
 
 
-def test_each_chosen_channel_gets_the_alert(deployed, chat):
+def test_the_stream_function_knows_no_channel_but_the_topic(deployed, monkeypatch):
+    """A chat webhook down, missing or misconfigured cannot hold back the stream: it is not reached from here."""
+    monkeypatch.setenv("ALERT_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:eu-west-3:123456789012:secret:gone")
     assert handler(stream_event(("A1", 9, 1)), None) == {"batchItemFailures": []}
-    assert alerts(deployed) == ["Low stock: item A1 is down to 1 (alert threshold 1). Restock it."]
-    assert [post["text"] for post in chat.posts] == alerts_text("A1", 1)
-
-
-def alerts_text(stock_id, level):
-    return [f"Low stock: item {stock_id} is down to {level} (alert threshold 1). Restock it."]
-
-
-def test_a_webhook_down_delays_its_alert_without_sending_the_sms_again(deployed, chat, caplog, mocker):
-    mocker.patch("adapters.outbound.webhook_low_stock_notifier.time.sleep")  # its retries within the invocation
-    chat.fail(503, seconds=600)
-    event = stream_event(("A1", 9, 1))
-    assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
     assert len(alerts(deployed)) == 1
-    chat.recover()
-
-    assert handler(event, None) == {"batchItemFailures": []}  # the stream delivers the record again
-
-    assert alerts(deployed) == []  # not again on SNS
-    assert [post["text"] for post in chat.posts] == alerts_text("A1", 1)
-    assert chat.url not in caplog.text
-
-
-def test_the_webhook_url_is_read_once_for_many_alerts_and_never_from_the_environment(
-    deployed, chat, mocker, monkeypatch
-):
-    from handlers import aws
-
-    read = mocker.spy(aws.secrets_manager(), "get_secret_value")
-    handler(stream_event(("A1", 9, 1)), None)
-    handler(stream_event(("A2", 9, 0)), None)
-    assert read.call_count == 1
-    assert len(chat.posts) == 2
-    assert chat.url not in " ".join(os.environ.values())
-
-
-@pytest.fixture
-def new_chat(chat):
-    """The chat webhook the URL is rotated to."""
-    webhook = ChatWebhook(announce=lambda _: None)
-    webhook.start()
-    yield webhook
-    webhook.stop()
-
-
-def rotate_webhook_url(url):
-    secrets = boto3.client("secretsmanager")
-    secrets.put_secret_value(SecretId=os.environ["ALERT_WEBHOOK_SECRET_ARN"], SecretString=url)
-
-
-def posted(webhook):
-    return [post["stock_id"] for post in webhook.posts]
-
-
-def test_a_rotated_webhook_url_reaches_a_warm_environment_within_five_minutes(deployed, chat, new_chat, mocker):
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
-    assert handler(stream_event(("A1", 9, 1)), None) == {"batchItemFailures": []}  # read at the cold start
-    rotate_webhook_url(new_chat.url)
-
-    clock.return_value = 1000.0 + 299
-    assert handler(stream_event(("A2", 9, 0)), None) == {"batchItemFailures": []}
-    clock.return_value = 1000.0 + 301
-    assert handler(stream_event(("A3", 9, 1)), None) == {"batchItemFailures": []}
-
-    assert (posted(chat), posted(new_chat)) == (["A1", "A2"], ["A3"])
-
-
-def test_a_failed_read_of_the_webhook_url_delays_the_alert_without_losing_it(deployed, chat, new_chat, mocker):
-    from handlers import aws
-
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
-    handler(stream_event(("A1", 9, 1)), None)
-    rotate_webhook_url(new_chat.url)
-    clock.return_value = 1000.0 + 301
-    read = aws.secrets_manager().get_secret_value
-    down = ClientError({"Error": {"Code": "InternalServiceError", "Message": "try again"}}, "GetSecretValue")
-    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=down)
-    event = stream_event(("A2", 9, 0))
-
-    assert handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "100"}]}  # not sent to the old URL
-    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=read)
-    assert handler(event, None) == {"batchItemFailures": []}  # the stream delivers the record again
-
-    assert (posted(chat), posted(new_chat)) == (["A1"], ["A2"])
-    assert alerts(deployed) == alerts_text("A1", 1) + alerts_text("A2", 0)  # each once on SNS
-
-
-def test_only_the_chosen_channels_are_used(deployed, chat, monkeypatch):
-    monkeypatch.setenv("ALERT_CHANNELS", "webhook")
-    handler(stream_event(("A1", 9, 1)), None)
-    assert alerts(deployed) == []
-    assert len(chat.posts) == 1
-
-
-def test_an_unknown_channel_is_a_deployment_error(deployed, monkeypatch):
-    monkeypatch.setenv("ALERT_CHANNELS", "sns,pager")
-    with pytest.raises(RuntimeError, match="must name some of sns, webhook"):
-        handler(stream_event(("A1", 9, 1)), None)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from handlers import http_api, low_stock_notifier
+from handlers import http_api, low_stock_notifier, sent_alerts
 from handlers.queue_import import handler
 from handlers.time_budget import (
     OutOfTime,
@@ -95,7 +95,7 @@ def test_clients_use_time_outs_sized_to_the_function(deployed, monkeypatch):
 
 def test_a_sent_alert_is_recorded_even_when_time_is_short(deployed):
     """Refusing the record of a publish SNS accepted would only make the alert go out again on the retry."""
-    record = low_stock_notifier._sent_alerts("sns")
+    record = sent_alerts.sent_alerts("sns")
     assert record.claim("change-1")
     start_invocation(Context(2_000))  # less than one attempt: new work is refused...
     with pytest.raises(OutOfTime):

@@ -11,6 +11,14 @@ def test_an_alert_reaches_the_topic_subscribers_naming_item_level_and_threshold(
     assert message["Body"] == "Low stock: item A000 is down to 1 (alert threshold 2). Restock it."
     assert message["MessageAttributes"]["stock_id"]["StringValue"] == "A000"
     assert message["MessageAttributes"]["stock_level"] == {"StringValue": "1", "DataType": "Number"}
+    assert message["MessageAttributes"]["threshold"] == {"StringValue": "2", "DataType": "Number"}
+    assert "alert_id" not in message["MessageAttributes"]
+
+
+def test_an_alert_for_a_change_names_it_for_the_channels_that_send_it_once(account):
+    SnsLowStockNotifier(account.sns, account.topic_arn).for_change("A000-7").send(LowStockAlert("A000", 1, 2))
+    [message] = account.drain(account.alert_inbox_url)
+    assert message["MessageAttributes"]["alert_id"] == {"StringValue": "A000-7", "DataType": "String"}
 
 
 def test_a_publish_failure_propagates_so_the_alert_is_retried(account):

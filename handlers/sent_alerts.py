@@ -1,0 +1,46 @@
+"""The record of alerts sent, one per channel, as the alert functions keep it."""
+
+from __future__ import annotations
+
+import functools
+
+from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
+from handlers import aws
+from handlers.time_budget import finishing
+
+# Sent marks outlive every retry of what delivers an alert: a stream keeps records 24 hours, and a channel's queue
+# gives up on an alert well within that.
+_KEEP_SENT_SECONDS = 48 * 3600
+_LONGEST_INVOCATION_SECONDS = 900.0  # Lambda's longest time-out (15 minutes), for a function that does not say
+
+
+class SentAlertsRecordedInTime:
+    """Implements SentAlerts for one channel: its sent marks and releases go ahead even when the invocation is
+    short of time, since a send already accepted and then left unrecorded would be sent again once its claim
+    expires.
+
+    Each channel claims an alert apart, so that a channel that failed is retried without sending again on those
+    that accepted it; the topic keeps the bare change id it had when it was the only channel."""
+
+    def __init__(self, record: DynamoDbSentAlerts, channel: str) -> None:
+        self._record = record
+        self._prefix = "" if channel == "sns" else f"{channel}:"
+
+    def claim(self, change_id: str) -> bool:
+        return self._record.claim(self._prefix + change_id)
+
+    def mark_sent(self, change_id: str) -> None:
+        with finishing():
+            self._record.mark_sent(self._prefix + change_id)
+
+    def release(self, change_id: str) -> None:
+        with finishing():
+            self._record.release(self._prefix + change_id)
+
+
+@functools.cache
+def sent_alerts(channel: str) -> SentAlertsRecordedInTime:
+    # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
+    hold = aws.function_timeout_seconds() or _LONGEST_INVOCATION_SECONDS
+    record = DynamoDbSentAlerts(aws.dynamodb(), aws.setting("SENT_ALERTS_TABLE"), hold, _KEEP_SENT_SECONDS)
+    return SentAlertsRecordedInTime(record, channel)

@@ -1,0 +1,72 @@
+"""Alerts on a channel's queue, as Lambda delivers the raw messages the alerts topic sent."""
+
+import pytest
+
+from adapters.inbound.alert_messages import parse_alert_messages
+from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
+from domain.low_stock import LevelChange, LowStockAlert, low_stock_alert
+from harness.lambda_events import sqs_record
+
+
+def delivered(account):
+    """What the topic's raw subscription delivered, as Lambda's SQS poller hands it over."""
+    messages = account.sqs.receive_message(
+        QueueUrl=account.alert_inbox_url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]
+    )["Messages"]
+    return {
+        "Records": [sqs_record(message, "arn:aws:sqs:eu-west-3:123456789012:q", "eu-west-3") for message in messages]
+    }
+
+
+def test_an_alert_published_by_the_topic_is_read_back_whole(account):
+    SnsLowStockNotifier(account.sns, account.topic_arn).for_change("change-7").send(LowStockAlert("A000", 1, 2))
+    [message] = parse_alert_messages(delivered(account))
+    assert (message.alert_id, message.change, message.threshold, message.problem) == (
+        "change-7",
+        LevelChange("A000", None, 1),
+        2,
+        "",
+    )
+    assert message.receive_count == 1
+    assert message.body == "Low stock: item A000 is down to 1 (alert threshold 2). Restock it."
+    # The rule that raised the alert raises it again from what the message carries.
+    assert low_stock_alert(message.change, message.threshold) == LowStockAlert("A000", 1, 2)
+
+
+def record(**attributes):
+    return {
+        "messageId": "m-1",
+        "receiptHandle": "r-1",
+        "body": "text",
+        "attributes": {"ApproximateReceiveCount": "4"},
+        "messageAttributes": {
+            name: {"stringValue": value, "dataType": "String", "stringListValues": [], "binaryListValues": []}
+            for name, value in attributes.items()
+        },
+    }
+
+
+WHOLE = {"alert_id": "c-1", "stock_id": "A000", "stock_level": "1", "threshold": "2"}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "problem"),
+    [
+        ({**WHOLE, "alert_id": None}, "no alert_id attribute"),
+        ({key: value for key, value in WHOLE.items() if key != "threshold"}, "no threshold attribute"),
+        ({**WHOLE, "stock_level": "-1"}, "stock_level must be a whole number from 0 to 1000000000, not '-1'"),
+        ({**WHOLE, "threshold": "x"}, "the low-stock threshold must be a whole number from 0 up, not 'x'"),
+        ({**WHOLE, "stock_id": ""}, "stock_id must be 1 to 128 characters long"),
+    ],
+)
+def test_an_unreadable_alert_is_kept_with_the_reason(attributes, problem):
+    attributes = {name: value for name, value in attributes.items() if value is not None}
+    [message] = parse_alert_messages({"Records": [record(**attributes)]})
+    assert (message.change, message.problem) == (None, problem)
+    assert (message.message_id, message.receipt_handle, message.receive_count, message.body) == (
+        "m-1",
+        "r-1",
+        4,
+        "text",
+    )
+    assert message.attributes["stock_id" if "stock_id" in attributes else "alert_id"]["DataType"] == "String"

@@ -1,0 +1,271 @@
+"""The chat channel's function, fed the alerts the stream function published, as its queue delivers them."""
+
+import contextlib
+import os
+import urllib.error
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from email.utils import format_datetime
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from handlers import low_stock_notifier, webhook_alerts
+from harness.lambda_events import sqs_record, stream_event
+from local_stack.chat_webhook import ChatWebhook
+
+ATTEMPTS = 3
+
+
+@pytest.fixture
+def chat(deployed, monkeypatch):
+    """A chat webhook on this machine, its URL in Secrets Manager, its queue and dead letters, as deployed."""
+    webhook = ChatWebhook(announce=lambda _: None)
+    webhook.start()
+    secret = boto3.client("secretsmanager").create_secret(Name="alert-webhook", SecretString=webhook.url)
+    monkeypatch.setenv("ALERT_WEBHOOK_SECRET_ARN", secret["ARN"])
+    monkeypatch.setenv("QUEUE_URL", deployed.alert_inbox_url)  # the queue the topic delivers to, raw
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", deployed.dead_letter_queue_url)
+    monkeypatch.setenv("DELIVERY_ATTEMPTS", str(ATTEMPTS))
+    yield webhook
+    webhook.stop()
+
+
+def published(deployed, *changes):
+    """Publish the alerts of these changes as the stream function does; return them as the queue delivers them."""
+    assert low_stock_notifier.handler(stream_event(*changes), None) == {"batchItemFailures": []}
+    return delivered(deployed)
+
+
+def delivered(deployed):
+    messages = deployed.sqs.receive_message(
+        QueueUrl=deployed.alert_inbox_url,
+        MaxNumberOfMessages=10,
+        MessageAttributeNames=["All"],
+        MessageSystemAttributeNames=["All"],
+        VisibilityTimeout=30,
+    ).get("Messages", [])
+    return {
+        "Records": [
+            sqs_record(message, "arn:aws:sqs:eu-west-3:123456789012:alerts", "eu-west-3") for message in messages
+        ]
+    }
+
+
+def run(deployed, event):
+    """Invoke the function as Lambda's poller does: delete what succeeded, leave the rest to come back."""
+    response = webhook_alerts.handler(event, None)
+    retried = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+    for record in event["Records"]:
+        if record["messageId"] not in retried:
+            deployed.sqs.delete_message(QueueUrl=deployed.alert_inbox_url, ReceiptHandle=record["receiptHandle"])
+    return response
+
+
+def later(deployed, event):
+    """The messages of an earlier delivery as the queue delivers them again, once their wait is over."""
+    for record in event["Records"]:
+        with contextlib.suppress(deployed.sqs.exceptions.ReceiptHandleIsInvalid):  # deleted: it does not come back
+            deployed.sqs.change_message_visibility(
+                QueueUrl=deployed.alert_inbox_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+            )
+    return delivered(deployed)
+
+
+def dead_letters(deployed):
+    return [
+        {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+        for message in deployed.drain(deployed.dead_letter_queue_url)
+    ]
+
+
+def failed(*events):
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": record["messageId"]} for event in events for record in event["Records"]
+        ]
+    }
+
+
+@pytest.fixture
+def waits(deployed, mocker):
+    """The visibility timeouts the function set, in seconds: when each failed message comes back."""
+    from handlers import aws
+
+    change = mocker.spy(aws.sqs(), "change_message_visibility")
+    return lambda: [call.kwargs["VisibilityTimeout"] for call in change.call_args_list]
+
+
+def test_an_alert_is_posted_once_however_often_its_queue_delivers_it(deployed, chat):
+    event = published(deployed, ("A1", 9, 1))
+    assert webhook_alerts.handler(event, None) == {"batchItemFailures": []}
+    assert webhook_alerts.handler(event, None) == {"batchItemFailures": []}  # delivered again
+    assert chat.posts == [
+        {
+            "text": "Low stock: item A1 is down to 1 (alert threshold 1). Restock it.",
+            "stock_id": "A1",
+            "stock_level": 1,
+            "threshold": 1,
+        }
+    ]
+
+
+def test_a_permanent_refusal_goes_to_the_dead_letters_at_once_with_its_status(deployed, chat, waits):
+    chat.fail(404)
+    event = published(deployed, ("A1", 9, 1), ("A2", 9, 0))
+    assert webhook_alerts.handler(event, None) == {"batchItemFailures": []}  # nothing to try again
+    assert len(chat.attempts) == 2
+    assert waits() == []
+    letters = dead_letters(deployed)
+    assert [(letter["stock_id"], letter["status"], letter["channel"]) for letter in letters] == [
+        ("A1", "404", "webhook"),
+        ("A2", "404", "webhook"),
+    ]
+    assert letters[0]["reason"] == "the chat webhook did not accept the alert for A1: HTTP 404 unavailable"
+    assert letters[0]["alert_id"] == "A1-1-9-1"  # whole, so that a redrive sends it as it was
+
+
+@pytest.mark.parametrize("status", [500, 503, 408, 429])
+def test_a_transient_failure_is_tried_again_after_the_back_off(deployed, chat, waits, status):
+    chat.fail(status)
+    event = published(deployed, ("A1", 9, 1))
+    assert webhook_alerts.handler(event, None) == failed(event)
+    assert waits() == [5]
+    assert dead_letters(deployed) == []
+
+
+def test_the_back_off_doubles_from_5_seconds_up_to_15_minutes():
+    assert [webhook_alerts.back_off_seconds(n) for n in (1, 2, 3, 8, 9, 20)] == [5, 10, 20, 640, 900, 900]
+
+
+def test_a_webhook_that_asks_for_time_gets_that_time_in_place_of_the_back_off(deployed, chat, waits):
+    chat.fail(429, retry_after=3)
+    event = published(deployed, ("A1", 9, 1))
+    assert webhook_alerts.handler(event, None) == failed(event)
+    assert waits() == [3]  # not 3 s + 5 s, and not the 5 s back-off
+
+
+def test_a_retry_after_given_as_a_date_is_the_time_until_that_date(deployed, chat, waits, mocker):
+    answers = mocker.patch("adapters.outbound.webhook_low_stock_notifier.urllib.request.urlopen")
+    headers = Message()
+    headers["Retry-After"] = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
+    answers.side_effect = urllib.error.HTTPError("https://hook", 503, "busy", headers, None)
+    event = published(deployed, ("A1", 9, 1))
+    webhook_alerts.handler(event, None)
+    assert 118 <= waits()[0] <= 120
+
+
+def test_a_transient_failure_goes_to_the_dead_letters_after_the_last_attempt(deployed, chat, waits):
+    chat.fail(503)
+    event = published(deployed, ("A1", 9, 1))
+    for attempt in range(1, ATTEMPTS + 1):
+        assert event["Records"][0]["attributes"]["ApproximateReceiveCount"] == str(attempt)
+        response = run(deployed, event)
+        event = later(deployed, event)
+    assert event["Records"] == []  # not on the queue any more
+    assert response == {"batchItemFailures": []}
+    assert waits() == [5, 10]
+    [letter] = dead_letters(deployed)
+    assert (letter["status"], letter["reason"]) == (
+        "503",
+        "the chat webhook did not accept the alert for A1: HTTP 503 unavailable (gave up after 3 attempts)",
+    )
+
+
+def test_a_webhook_that_recovers_gets_each_alert_exactly_once(deployed, chat):
+    chat.fail(503, count=2)
+    event = published(deployed, ("A1", 9, 1))
+    responses = [run(deployed, event)]
+    for _ in range(2):
+        event = later(deployed, event)
+        responses.append(run(deployed, event))
+    assert responses[-1] == {"batchItemFailures": []}
+    assert [post["stock_id"] for post in chat.posts] == ["A1"]
+    assert chat.refused == 2
+
+
+def test_a_message_that_is_no_alert_is_kept_with_the_reason(deployed, chat):
+    deployed.sqs.send_message(QueueUrl=deployed.alert_inbox_url, MessageBody="hello")
+    assert webhook_alerts.handler(delivered(deployed), None) == {"batchItemFailures": []}
+    [letter] = dead_letters(deployed)
+    assert letter["reason"] == "not an alert: no stock_id attribute"
+    assert "status" not in letter
+    assert chat.attempts == []
+
+
+def test_an_alert_that_cannot_be_kept_as_a_dead_letter_is_tried_again(deployed, chat, monkeypatch):
+    chat.fail(404)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", deployed.dead_letter_queue_url + "-gone")
+    event = published(deployed, ("A1", 9, 1))
+    assert webhook_alerts.handler(event, None) == failed(event)
+
+
+def test_alerts_left_when_time_runs_short_come_back_at_once_untried(deployed, chat, waits, mocker):
+    event = published(deployed, ("A1", 9, 1), ("A2", 9, 0))
+    mocker.patch("handlers.time_budget.TimeBudget.allows_another", return_value=False)
+    assert webhook_alerts.handler(event, None) == failed(event)
+    assert waits() == [0, 0]
+    assert chat.attempts == []
+
+
+def test_the_webhook_url_is_read_once_for_many_alerts_and_never_from_the_environment(deployed, chat, mocker):
+    from handlers import aws
+
+    read = mocker.spy(aws.secrets_manager(), "get_secret_value")
+    webhook_alerts.handler(published(deployed, ("A1", 9, 1)), None)
+    webhook_alerts.handler(published(deployed, ("A2", 9, 0)), None)
+    assert read.call_count == 1
+    assert len(chat.posts) == 2
+    assert chat.url not in " ".join(os.environ.values())
+
+
+@pytest.fixture
+def new_chat(chat):
+    """The chat webhook the URL is rotated to."""
+    webhook = ChatWebhook(announce=lambda _: None)
+    webhook.start()
+    yield webhook
+    webhook.stop()
+
+
+def rotate_webhook_url(url):
+    boto3.client("secretsmanager").put_secret_value(SecretId=os.environ["ALERT_WEBHOOK_SECRET_ARN"], SecretString=url)
+
+
+def posted(webhook):
+    return [post["stock_id"] for post in webhook.posts]
+
+
+def test_a_rotated_webhook_url_reaches_a_warm_environment_within_five_minutes(deployed, chat, new_chat, mocker):
+    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    webhook_alerts.handler(published(deployed, ("A1", 9, 1)), None)  # read at the cold start
+    rotate_webhook_url(new_chat.url)
+
+    clock.return_value = 1000.0 + 299
+    webhook_alerts.handler(published(deployed, ("A2", 9, 0)), None)
+    clock.return_value = 1000.0 + 301
+    webhook_alerts.handler(published(deployed, ("A3", 9, 1)), None)
+
+    assert (posted(chat), posted(new_chat)) == (["A1", "A2"], ["A3"])
+
+
+def test_a_failed_read_of_the_webhook_url_delays_the_alert_without_losing_it(deployed, chat, new_chat, mocker, caplog):
+    from handlers import aws
+
+    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    run(deployed, published(deployed, ("A1", 9, 1)))
+    rotate_webhook_url(new_chat.url)
+    clock.return_value = 1000.0 + 301
+    read = aws.secrets_manager().get_secret_value
+    down = ClientError({"Error": {"Code": "InternalServiceError", "Message": "try again"}}, "GetSecretValue")
+    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=down)
+    event = published(deployed, ("A2", 9, 0))
+
+    assert run(deployed, event) == failed(event)  # not sent to the old URL
+    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=read)
+    assert run(deployed, later(deployed, event)) == {"batchItemFailures": []}
+
+    assert (posted(chat), posted(new_chat)) == (["A1"], ["A2"])
+    assert chat.url not in caplog.text
+    assert new_chat.url not in caplog.text
