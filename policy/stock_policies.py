@@ -113,6 +113,51 @@ def _logs_expire(args: ResourceValidationArgs, report_violation: ReportViolation
         report_violation("Log groups must have a retention (retentionInDays); kept forever they grow a bill.", None)
 
 
+_SOURCE_KEYS = ("aws:SourceArn", "aws:SourceAccount")
+
+
+def _service_grants_name_their_source(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """A queue or key policy that lets an AWS service act must say on whose behalf: without aws:SourceArn or
+    aws:SourceAccount, any account's topic or alarm could have the service use it (the confused deputy,
+    docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)."""
+    if args.resource_type not in ("aws:sqs/queuePolicy:QueuePolicy", "aws:kms/key:Key"):
+        return
+    for statement in statements(args.props.get("policy")):
+        service = (
+            (statement.get("Principal") or {}).get("Service") if isinstance(statement.get("Principal"), dict) else None
+        )
+        if not service or statement.get("Effect", "Allow") != "Allow":
+            continue
+        conditions = [key for operator in (statement.get("Condition") or {}).values() for key in operator]
+        if not any(key in conditions for key in _SOURCE_KEYS):
+            report_violation(f"The grant to {service} names no aws:SourceArn or aws:SourceAccount.", None)
+
+
+def _queue_subscriptions_can_deliver(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """SNS delivers to a queue only if the queue's policy lets it send for that topic
+    (docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html); without one, every message is
+    lost or dead-lettered, and nothing in `pulumi up` fails."""
+    allowed: set[tuple[str, str]] = set()
+    for resource in args.resources:
+        if resource.resource_type != "aws:sqs/queuePolicy:QueuePolicy":
+            continue
+        for statement in statements(resource.props.get("policy")):
+            principal = statement.get("Principal")
+            if isinstance(principal, dict) and principal.get("Service") == "sns.amazonaws.com":
+                topics = as_list((statement.get("Condition") or {}).get("ArnEquals", {}).get("aws:SourceArn", []))
+                allowed |= {(str(statement.get("Resource")), str(topic)) for topic in topics}
+    for subscription in args.resources:
+        props = subscription.props
+        is_queue = subscription.resource_type == "aws:sns/topicSubscription:TopicSubscription" and (
+            props.get("protocol") == "sqs"
+        )
+        if is_queue and (str(props.get("endpoint")), str(props.get("topic"))) not in allowed:
+            report_violation(
+                f"{subscription.name} subscribes a queue whose policy does not let SNS send for its topic.",
+                subscription.urn,
+            )
+
+
 POLICIES = [
     ResourceValidationPolicy(
         name="no-iam-wildcard-actions", description="IAM policies name exact actions.", validate=_no_wildcard_actions
@@ -140,5 +185,15 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="log-groups-expire", description="Log groups have a retention.", validate=_logs_expire
+    ),
+    ResourceValidationPolicy(
+        name="service-grants-name-their-source",
+        description="Queue and key policies let an AWS service act only for a named source.",
+        validate=_service_grants_name_their_source,
+    ),
+    StackValidationPolicy(
+        name="queue-subscriptions-can-deliver",
+        description="A queue subscribed to a topic lets SNS send to it for that topic.",
+        validate=_queue_subscriptions_can_deliver,
     ),
 ]

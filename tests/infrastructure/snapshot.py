@@ -11,6 +11,9 @@ from harness.fake_cloud import configured_stack
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 STACKS = ("dev", "prod")
+# A stack as an operator who chose both alert channels configures it: the fan-out to the chat webhook's queue.
+BOTH_CHANNELS = "dev-sns-and-webhook"
+WEBHOOK_URL = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
 # The code hash changes with every edit of the Lambda code; the code tests cover the archive itself.
 _VOLATILE_INPUTS = frozenset({"code", "sourceCodeHash"})
 _SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
@@ -55,11 +58,21 @@ def snapshot_path(stack: str) -> Path:
     return SNAPSHOTS / f"{stack}.json"
 
 
+def both_channels() -> ProgramRun:
+    """The dev stack with `alertChannels: [sns, webhook]` and its webhook URL set as a secret."""
+    return configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": WEBHOOK_URL})
+
+
+def snapshot_runs() -> dict[str, ProgramRun]:
+    """Each snapshot's name and the run it records."""
+    return {**{stack: configured_stack(stack) for stack in STACKS}, BOTH_CHANNELS: both_channels()}
+
+
 def main() -> None:
     SNAPSHOTS.mkdir(exist_ok=True)
-    for stack in STACKS:
-        snapshot_path(stack).write_text(render(configured_stack(stack)))
-        print(f"wrote {snapshot_path(stack).relative_to(Path.cwd())}")
+    for name, run in snapshot_runs().items():
+        snapshot_path(name).write_text(render(run))
+        print(f"wrote {snapshot_path(name).relative_to(Path.cwd())}")
 
 
 if __name__ == "__main__":

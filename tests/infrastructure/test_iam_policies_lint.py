@@ -11,7 +11,7 @@ from parliament import analyze_policy_string  # type: ignore[import-untyped]  # 
 
 from components.stream_function import STREAM_READ_ACTIONS
 from harness.fake_cloud import configured_stack
-from tests.infrastructure.snapshot import STACKS
+from tests.infrastructure.snapshot import STACKS, both_channels
 
 # A real stream ARN ends in a timestamp label with colons (table/T/stream/2024-05-01T00:00:00.000), and
 # parliament splits ARNs at ':', so it reads the stream read actions' exact ARN as the wrong resource type.
@@ -51,6 +51,7 @@ def policy_documents(run):
         "aws:iam/policy:Policy": ("policy", "policy"),
         "aws:iam/role:Role": ("assumeRolePolicy", "assumeRolePolicy"),
         "aws:kms/key:Key": ("policy", "keyPolicy"),
+        "aws:sqs/queuePolicy:QueuePolicy": ("policy", "queuePolicy"),
     }
     for resource in run.resources:
         if resource.type in kinds:
@@ -67,10 +68,18 @@ def unexpected_findings(kind, document):
     ]
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_policy_document_passes_the_iam_linter(stack):
-    documents = list(policy_documents(configured_stack(stack)))
-    assert len(documents) == 10  # 5 roles (4 functions', API Gateway's logging), 4 role policies, the key policy
+@pytest.mark.parametrize(
+    ("run", "count"),
+    [
+        # 5 roles (4 functions', API Gateway's logging), 4 role policies, 2 key policies, the subscriber DLQ's policy
+        *[(lambda stack=stack: configured_stack(stack), 12) for stack in STACKS],
+        # and the chat webhook's function: its role, its role policy, its queue's policy
+        (both_channels, 15),
+    ],
+)
+def test_every_policy_document_passes_the_iam_linter(run, count):
+    documents = list(policy_documents(run()))
+    assert len(documents) == count
     assert {name: unexpected_findings(kind, document) for name, kind, document in documents} == {
         name: [] for name, _, _ in documents
     }

@@ -35,6 +35,9 @@ def test_the_stack_exports_the_documented_outputs(dev_stack):
         "drop_failure_queue_url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/stock-drop-failures-0a1b2c3",
         "table_name": "stock-levels-0a1b2c3",
         "topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3",
+        "alert_dead_letter_queue_urls": {
+            "sns": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/low-stock-subscriber-dlq-0a1b2c3"
+        },
     }
 
 
@@ -274,28 +277,113 @@ HOOK = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
 PULUMI_SECRET_SIGNATURE, SECRET_VALUE_SIGNATURE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
 
-def test_a_stack_that_chooses_the_webhook_keeps_its_url_in_a_secret_the_notifier_alone_may_read():
+def test_a_stack_that_chooses_the_webhook_keeps_its_url_in_a_secret_its_function_alone_may_read():
     run = configured_stack("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
     [secret] = run.of_type("aws:secretsmanager/secret:Secret")
     [version] = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     # Kept as a Pulumi secret: encrypted in the state, masked in every preview.
     assert version.inputs["secretString"] == {PULUMI_SECRET_SIGNATURE: SECRET_VALUE_SIGNATURE, "value": HOOK}
     assert version.inputs["secretId"] == "alert-webhook-url-id"
-    grants = granted(run, "low-stock-notifier")
-    assert (["secretsmanager:GetSecretValue"], [secret.outputs["arn"]]) in grants
-    assert not any("sns:Publish" in actions for actions, _ in grants)  # SNS was not chosen
-    environment = run.named("low-stock-notifier-function").inputs["environment"]["variables"]
-    assert (environment["ALERT_CHANNELS"], environment["ALERT_WEBHOOK_SECRET_ARN"]) == (
-        "webhook",
-        secret.outputs["arn"],
-    )
+    readers = [r.name for r in run.of_type("aws:iam/rolePolicy:RolePolicy") if "secretsmanager" in r.inputs["policy"]]
+    assert readers == ["alert-webhook-policy"]
+    assert (["secretsmanager:GetSecretValue"], [secret.outputs["arn"]]) in granted(run, "alert-webhook")
+    environment = run.named("alert-webhook-function").inputs["environment"]["variables"]
+    assert environment["ALERT_WEBHOOK_SECRET_ARN"] == secret.outputs["arn"]
     assert HOOK not in repr([r.inputs for r in run.resources if r.type != version.type])
 
 
-def test_the_default_stack_sends_alerts_through_the_topic_only(dev_stack):
-    environment = dev_stack.named("low-stock-notifier-function").inputs["environment"]["variables"]
-    assert environment["ALERT_CHANNELS"] == "sns"
-    assert not dev_stack.of_type("aws:secretsmanager/secret:Secret")
+def test_a_stack_without_the_sns_channel_subscribes_no_phone_or_address():
+    run = configured_stack(
+        "dev",
+        {"alertChannels": ["webhook"], "notificationPhoneNumbers": ["+33612345678"]},
+        secrets={"alertWebhookUrl": HOOK},
+    )
+    subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert [s.inputs["protocol"] for s in subscriptions] == ["sqs"]
+    assert run.outputs["alert_dead_letter_queue_urls"] == {
+        "webhook": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/alert-webhook-dlq-0a1b2c3"
+    }
+
+
+def test_the_stream_function_publishes_to_the_topic_and_reaches_no_channel():
+    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    environment = run.named("low-stock-notifier-function").inputs["environment"]["variables"]
+    assert set(environment) == {"TOPIC_ARN", "SENT_ALERTS_TABLE", "LOW_STOCK_THRESHOLD", "FUNCTION_TIMEOUT_SECONDS"}
+    actions = {action for actions, _ in granted(run, "low-stock-notifier") for action in actions}
+    assert "sns:Publish" in actions
+    assert not {action for action in actions if action.startswith(("secretsmanager:", "sqs:Change"))}
+
+
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3"
+QUEUES_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/alert-queues-key-key-id"
+
+
+def test_the_topic_fans_each_alert_out_to_the_webhook_queue_raw_and_for_that_topic_alone():
+    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    queue = run.named("alert-webhook-queue")
+    [subscription] = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert subscription.inputs == {
+        "topic": TOPIC_ARN,
+        "protocol": "sqs",
+        "endpoint": queue.outputs["arn"],
+        "rawMessageDelivery": True,
+    }
+    [statement] = statements_of(run.named("alert-webhook-queue-policy").inputs["policy"])
+    assert statement == {
+        "Sid": "TopicSends",
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": ["sqs:SendMessage"],
+        "Resource": [queue.outputs["arn"]],
+        "Condition": {"ArnEquals": {"aws:SourceArn": TOPIC_ARN}},
+    }
+    assert run.named("alert-webhook-queue-policy").urn in subscription.dependencies
+    # SNS writes to the queue with a customer managed key whose policy lets it, for this topic only.
+    assert (queue.inputs["kmsMasterKeyId"], queue.inputs.get("sqsManagedSseEnabled")) == (QUEUES_KEY_ARN, None)
+    sns_grant = statements_of(run.named("alert-queues-key").inputs["policy"])[1]
+    assert sns_grant["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert sns_grant["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+    assert sns_grant["Condition"]["ArnEquals"] == {"aws:SourceArn": TOPIC_ARN}
+
+
+def test_the_webhook_function_retries_on_its_queue_and_keeps_what_fails_with_an_alarm():
+    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    queue, dead_letters = run.named("alert-webhook-queue"), run.named("alert-webhook-dlq")
+    function = run.named("alert-webhook-function").inputs
+    assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function["timeout"]  # Lambda's advice for SQS
+    assert json.loads(queue.inputs["redrivePolicy"]) == {
+        "deadLetterTargetArn": dead_letters.outputs["arn"],
+        "maxReceiveCount": 12,  # the handler gives up after 10 attempts; SQS only after a crash on the last
+    }
+    variables = function["environment"]["variables"]
+    assert (variables["DELIVERY_ATTEMPTS"], variables["QUEUE_URL"], variables["DEAD_LETTER_QUEUE_URL"]) == (
+        "10",
+        queue.outputs["url"],
+        dead_letters.outputs["url"],
+    )
+    grants = granted(run, "alert-webhook")
+    assert (["sqs:ChangeMessageVisibility"], [queue.outputs["arn"]]) in grants
+    assert (["sqs:SendMessage"], [dead_letters.outputs["arn"]]) in grants
+    assert (["kms:Decrypt"], [QUEUES_KEY_ARN]) in grants
+    alarm = run.named("alert-webhook-dlq-not-empty").inputs
+    assert alarm["dimensions"] == {"QueueName": dead_letters.outputs["name"]}
+
+
+def test_sms_and_email_subscribers_keep_what_sns_could_not_deliver():
+    run = configured_stack(
+        "dev", {"notificationPhoneNumbers": ["+33612345678"], "notificationEmails": ["ops@stock-levels.io"]}
+    )
+    [dead_letters] = [q for q in run.of_type("aws:sqs/queue:Queue") if q.name == "low-stock-subscriber-dlq"]
+    subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert sorted(s.inputs["protocol"] for s in subscriptions) == ["email", "sms"]
+    for subscription in subscriptions:
+        assert json.loads(subscription.inputs["redrivePolicy"]) == {"deadLetterTargetArn": dead_letters.outputs["arn"]}
+    assert dead_letters.inputs["kmsMasterKeyId"] == QUEUES_KEY_ARN  # SNS writes there too
+    [statement] = statements_of(run.named("low-stock-subscriber-dlq-policy").inputs["policy"])
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": TOPIC_ARN}}
+    assert run.named("low-stock-subscriber-dlq-not-empty").inputs["dimensions"] == {
+        "QueueName": dead_letters.outputs["name"]
+    }
 
 
 @pytest.mark.parametrize(
@@ -332,8 +420,8 @@ def test_a_run_forgets_which_settings_the_run_before_held_as_secrets():
         configured_stack("dev", {"alertChannels": ["webhook"], "alertWebhookUrl": HOOK})
 
 
-def test_the_notifier_is_deployed_only_once_the_webhook_url_is_stored():
+def test_the_webhook_function_is_deployed_only_once_the_webhook_url_is_stored():
     # Created or updated earlier, it could run while its secret holds no value yet: GetSecretValue fails.
     run = configured_stack("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
     [version] = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
-    assert version.urn in run.named("low-stock-notifier-function").dependencies
+    assert version.urn in run.named("alert-webhook-function").dependencies

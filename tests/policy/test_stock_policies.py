@@ -17,6 +17,7 @@ from harness.declared_resources import ProgramRun
 from harness.fake_cloud import FakeCloud, configured_stack
 from harness.pulumi_program import run_program
 from policy.stock_policies import POLICIES
+from tests.infrastructure.snapshot import both_channels
 
 BY_NAME: dict[str, Any] = {policy.name: policy for policy in POLICIES}
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
@@ -186,9 +187,73 @@ def run_pack(run: ProgramRun) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_stock_stacks_comply_with_every_policy(stack):
-    assert run_pack(configured_stack(stack)) == []
+@pytest.mark.parametrize("run", [lambda: configured_stack("dev"), lambda: configured_stack("prod"), both_channels])
+def test_the_stock_stacks_comply_with_every_policy(run):
+    assert run_pack(run()) == []
+
+
+TOPIC, QUEUE = "arn:aws:sns:eu-west-3:1:alerts", "arn:aws:sqs:eu-west-3:1:chat"
+
+
+def service_grant(condition):
+    statement = {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    return json.dumps(
+        {"Statement": [{**statement, "Resource": QUEUE, **({"Condition": condition} if condition else {})}]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "condition", "violations"),
+    [
+        ("aws:sqs/queuePolicy:QueuePolicy", {"ArnEquals": {"aws:SourceArn": TOPIC}}, []),
+        ("aws:kms/key:Key", {"StringEquals": {"aws:SourceAccount": "1"}}, []),
+        (
+            "aws:sqs/queuePolicy:QueuePolicy",
+            None,
+            ["The grant to sns.amazonaws.com names no aws:SourceArn or aws:SourceAccount."],
+        ),
+        (
+            "aws:kms/key:Key",
+            {"StringEquals": {"kms:ViaService": "sqs.eu-west-3.amazonaws.com"}},
+            ["The grant to sns.amazonaws.com names no aws:SourceArn or aws:SourceAccount."],
+        ),
+    ],
+)
+def test_a_service_may_use_a_queue_or_key_only_for_a_named_source(resource_type, condition, violations):
+    assert (
+        violations_of("service-grants-name-their-source", resource_type, {"policy": service_grant(condition)})
+        == violations
+    )
+
+
+def test_a_queue_subscribed_to_a_topic_must_let_sns_send_for_that_topic():
+    def found(*resources):
+        messages: list[str] = []
+        BY_NAME["queue-subscriptions-can-deliver"].validate(
+            StackValidationArgs(list(resources)), lambda m, urn=None: messages.append(m)
+        )
+        return messages
+
+    subscription = policy_resource(
+        "aws:sns/topicSubscription:TopicSubscription",
+        "chat-sub",
+        {"protocol": "sqs", "endpoint": QUEUE, "topic": TOPIC},
+    )
+    allowing = policy_resource(
+        "aws:sqs/queuePolicy:QueuePolicy", "qp", {"policy": service_grant({"ArnEquals": {"aws:SourceArn": TOPIC}})}
+    )
+    other_topic = policy_resource(
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "qp",
+        {"policy": service_grant({"ArnEquals": {"aws:SourceArn": TOPIC + "-2"}})},
+    )
+    email = policy_resource(
+        "aws:sns/topicSubscription:TopicSubscription", "mail", {"protocol": "email", "topic": TOPIC}
+    )
+    assert found(subscription, allowing, email) == []
+    refused = ["chat-sub subscribes a queue whose policy does not let SNS send for its topic."]
+    assert found(subscription, other_topic) == refused
+    assert found(subscription) == refused
 
 
 def test_the_pack_would_stop_an_unsafe_change():
