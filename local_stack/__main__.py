@@ -16,7 +16,7 @@ import pulumi
 from local_stack.aws.embedded_aws import PortInUse
 from local_stack.aws.s3_notifications import NotificationRefused
 from local_stack.lambda_service.event_source_checks import EventSourceRefused
-from local_stack.stack import LocalStack, LocalStackSettings
+from local_stack.stack import LocalStack, LocalStackSettings, NotLoopback
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         pulumi.RunError,
         EventSourceRefused,
         NotificationRefused,
+        NotLoopback,
     ) as error:  # a taken port, or what AWS would refuse
         print(f"cannot start: {error}", file=sys.stderr, flush=True)
         return 1

@@ -3,6 +3,8 @@ told to fail for a while, as a chat service sometimes does (429 or 5xx).
 
     POST /hook              an alert, as Slack or Teams would take it: 200 "ok", or the failure set below
     GET  /posts             every alert accepted so far, as a JSON list
+    GET  /attempts          every post, accepted or not: {"stock_id", "status", "seconds"} (seconds on a monotonic
+                            clock, to measure the time between attempts)
     POST /failures          {"status": 503, "seconds": 10} or {"status": 503, "count": 3}; {} ends the failure;
                             "retry_after": 3 adds that Retry-After header to each failure
 """
@@ -22,7 +24,7 @@ class ChatWebhook:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, announce: Callable[[str], None] = print) -> None:
         self.posts: list[dict[str, Any]] = []
-        self.attempts: list[tuple[float, dict[str, Any]]] = []  # (time.monotonic(), payload) of every post
+        self.attempts: list[tuple[float, dict[str, Any], int]] = []  # (time.monotonic(), payload, status) of every post
         self.refused = 0
         self._announce = announce
         self._failure: dict[str, Any] = {}
@@ -63,7 +65,7 @@ class ChatWebhook:
     def _take(self, payload: dict[str, Any]) -> tuple[int, dict[str, str]]:
         """The answer to one post: its status and headers."""
         with self._lock:
-            self.attempts.append((time.monotonic(), payload))
+            at = time.monotonic()
             failure = self._failure
             if failure and (failure["until"] is None or time.monotonic() < failure["until"]):
                 if failure["count"] is not None:
@@ -71,10 +73,12 @@ class ChatWebhook:
                     if failure["count"] <= 0:
                         self._failure = {}
                 self.refused += 1
+                self.attempts.append((at, payload, int(failure["status"])))
                 retry_after = failure["retry_after"]
                 return int(failure["status"]), {"Retry-After": str(retry_after)} if retry_after is not None else {}
             self._failure = {}
             self.posts.append(payload)
+            self.attempts.append((at, payload, 200))
         self._announce(f"chat webhook: {payload.get('text', payload)}")
         return 200, {}
 
@@ -107,6 +111,13 @@ class ChatWebhook:
                 if self.path == "/posts":
                     with webhook._lock:
                         self._answer(200, json.dumps(webhook.posts).encode(), "application/json")
+                elif self.path == "/attempts":
+                    with webhook._lock:
+                        attempts = [
+                            {"stock_id": payload.get("stock_id"), "status": status, "seconds": at}
+                            for at, payload, status in webhook.attempts
+                        ]
+                    self._answer(200, json.dumps(attempts).encode(), "application/json")
                 else:
                     self._answer(404, b"")
 

@@ -7,6 +7,7 @@ sources) is exactly what it would be in AWS.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class LocalDeclarations:
     async_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     permissions: list[dict[str, Any]] = field(default_factory=list)
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
+    queue_policies: dict[str, Any] = field(default_factory=dict)  # queue ARN: its policy document
+    undeliverable: list[str] = field(default_factory=list)  # subscriptions SNS could not deliver to, and why
 
     def policies_of(self, role_arn: str) -> list[str]:
         """The inline policy documents the program declared for a role."""
@@ -93,6 +96,7 @@ class LocalCloud(pulumi.runtime.Mocks):
             "aws:sqs/queue:Queue": self._queue,
             "aws:sns/topic:Topic": self._topic,
             "aws:sns/topicSubscription:TopicSubscription": self._subscription,
+            "aws:sqs/queuePolicy:QueuePolicy": self._queue_policy,
             "aws:kms/key:Key": self._key,
             "aws:secretsmanager/secret:Secret": self._secret,
             "aws:secretsmanager/secretVersion:SecretVersion": self._secret_version,
@@ -176,6 +180,7 @@ class LocalCloud(pulumi.runtime.Mocks):
                 ("messageRetentionSeconds", "MessageRetentionPeriod"),
                 ("redrivePolicy", "RedrivePolicy"),
                 ("sqsManagedSseEnabled", "SqsManagedSseEnabled"),
+                ("kmsMasterKeyId", "KmsMasterKeyId"),
             )
             if inputs.get(key) is not None
         }
@@ -194,10 +199,32 @@ class LocalCloud(pulumi.runtime.Mocks):
             self.declared.topic_keys[arn] = inputs["kmsMasterKeyId"]
         return arn, {"name": name, "arn": arn}
 
+    def _queue_policy(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
+        policy = inputs["policy"] if isinstance(inputs["policy"], str) else json.dumps(inputs["policy"])
+        sqs = self.client("sqs")
+        sqs.set_queue_attributes(QueueUrl=inputs["queueUrl"], Attributes={"Policy": policy})
+        arn = sqs.get_queue_attributes(QueueUrl=inputs["queueUrl"], AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.declared.queue_policies[arn] = json.loads(policy)
+        return name, {}
+
     def _subscription(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
-        arn = self.client("sns").subscribe(
-            TopicArn=inputs["topic"], Protocol=inputs["protocol"], Endpoint=inputs["endpoint"]
-        )["SubscriptionArn"]
+        """moto delivers to every SQS subscription; SNS, only to a queue whose policy lets it send for the topic
+        (docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html). One without is not made here,
+        so its messages are lost as they would be in AWS, and the start-up says so."""
+        topic, protocol, endpoint = inputs["topic"], inputs["protocol"], inputs["endpoint"]
+        if protocol == "sqs" and not sns_may_send(self.declared.queue_policies.get(endpoint), endpoint, topic):
+            self.declared.undeliverable.append(f"{name}: the policy of {endpoint} does not let SNS send for {topic}")
+            return f"{name}-undeliverable", {"arn": f"{topic}:{name}-undeliverable"}
+        attributes = {
+            attribute: str(inputs[key]).lower() if isinstance(inputs[key], bool) else str(inputs[key])
+            for key, attribute in (("rawMessageDelivery", "RawMessageDelivery"), ("redrivePolicy", "RedrivePolicy"))
+            if inputs.get(key) is not None
+        }
+        arn = self.client("sns").subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint, Attributes=attributes)[
+            "SubscriptionArn"
+        ]
         return arn, {"arn": arn}
 
     def _key(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
@@ -433,6 +460,25 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def sns_may_send(policy: Any, queue_arn: str, topic_arn: str) -> bool:
+    """Whether a queue policy allows sns.amazonaws.com to SendMessage to the queue on behalf of this topic."""
+    for statement in (policy or {}).get("Statement", []):
+        principal = statement.get("Principal")
+        actions = statement.get("Action")
+        resources = statement.get("Resource")
+        source = ((statement.get("Condition") or {}).get("ArnEquals") or {}).get("aws:SourceArn")
+        if (
+            statement.get("Effect") == "Allow"
+            and isinstance(principal, dict)
+            and principal.get("Service") == "sns.amazonaws.com"
+            and "sqs:SendMessage" in (actions if isinstance(actions, list) else [actions])
+            and queue_arn in (resources if isinstance(resources, list) else [resources])
+            and topic_arn in (source if isinstance(source, list) else [source])
+        ):
+            return True
+    return False
 
 
 def describe_not_emulated(declared: LocalDeclarations) -> list[str]:

@@ -9,6 +9,7 @@ import os
 import secrets
 import string
 import threading
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,24 @@ _CONSOLE_QUEUE = "local-console-notifications"
 MAX_ENVIRONMENTS = 5  # concurrent execution environments per function, at most
 _NOT_READY = (503, {"Content-Type": "application/json"}, b'{"message": "the local stack is starting"}')
 CREDENTIALS_PROFILE = "local"
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+class NotLoopback(ValueError):
+    """A webhook URL given to the local stack that would leave this machine."""
+
+
+def loopback_url(url: str) -> str:
+    """The URL if it is http(s) on this machine; the local stack never posts alerts anywhere else."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.hostname not in _LOOPBACK_HOSTS:
+        raise NotLoopback(
+            f"alertWebhookUrl={url!r}: the local stack posts alerts only to a receiver on this machine, "
+            "http://127.0.0.1:PORT/PATH (or localhost, [::1]); leave it unset to use the built-in one"
+        )
+    return url
 
 
 def read_credentials(path: Path) -> tuple[str, str]:
@@ -117,9 +136,9 @@ class LocalStack:
         self._aws.start()
         api_url = f"http://{self.settings.host}:{self._http.server_address[1]}"
         cloud = LocalCloud(self._aws.url, self.region, api_url)
-        # Alerts for a chat channel go to the local receiver, whatever URL the stack's settings hold; set as a secret,
-        # as the program requires of a webhook URL.
-        config = {**self.settings.config, "alertWebhookUrl": self._chat.url}
+        # Alerts for a chat channel go to the local receiver, or to a loopback one given with --config, never to
+        # the URL the stack's settings hold; set as a secret, as the program requires of a webhook URL.
+        config = {**self.settings.config, "alertWebhookUrl": self.webhook_url()}
         run = run_program(
             cloud,
             self.settings.stack,
@@ -157,6 +176,14 @@ class LocalStack:
         self.settings.outputs_path.write_text(json.dumps(outputs, indent=2) + "\n")
         self._describe(cloud, len(run.resources), outputs)
         return outputs
+
+    def webhook_url(self) -> str:
+        """The chat webhook the functions post to: a loopback URL the user gave, or the built-in receiver."""
+        assert self._chat is not None
+        given = self.settings.config.get("alertWebhookUrl")
+        if given is None:
+            return self._chat.url
+        return loopback_url(str(given))
 
     def _serve_api(self, declared: LocalDeclarations, developer: Caller) -> None:
         """The REST API on its port; AWS_IAM methods check signatures unless authorization is off."""
@@ -376,6 +403,8 @@ class LocalStack:
         self.announce(f"Local stack '{self.settings.stack}' is up: {resource_count} resources from the Pulumi program.")
         for line in describe_not_emulated(declared):
             self.announce(f"  not emulated locally: {line}")
+        for line in declared.undeliverable:
+            self.announce(f"  SNS will deliver nothing to {line}, as in AWS")
         for setting in encrypted_settings(self.settings.stack, self.settings.project_dir, self.settings.stack_file):
             self.announce(f"  encrypted for the stack in AWS, which only Pulumi can read, so left out here: {setting}")
         self._describe_authorization(declared, outputs)
@@ -394,7 +423,7 @@ class LocalStack:
         )
         if self._chat is not None:
             self.announce(
-                f"  chat alerts (alertChannels: webhook) go to the local receiver {self._chat.url}, never to a chat"
+                f"  chat alerts (alertChannels: webhook) go to the local receiver {self.webhook_url()}, never to a chat"
             )
         self.announce("Outputs:")
         for name, value in outputs.items():

@@ -30,6 +30,7 @@ def test_an_alert_published_by_the_topic_is_read_back_whole(account):
     assert message.receive_count == 1
     assert message.body == "Low stock: item A000 is down to 1 (alert threshold 2). Restock it."
     # The rule that raised the alert raises it again from what the message carries.
+    assert message.change is not None
     assert low_stock_alert(message.change, message.threshold) == LowStockAlert("A000", 1, 2)
 
 
