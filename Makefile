@@ -53,14 +53,18 @@ test-aws: $(INSTALLED) $(if $(filter local,$(TARGET)),,policy/venv)
 test-aws-cleanup: $(INSTALLED)
 	$(BIN)/python -m tools.test_aws --cleanup --stack "$(or $(STACK),dev)"
 
-# What waits in the import dead-letter queue and the notifier's failure queue (nothing is consumed);
-# EXPORT=file writes the rejected lines as an import file and removes them. The local stack, or STACK's.
+# What waits in the import dead-letter queue, the failure queues and each alert channel's dead letters (one line
+# per alert; nothing is consumed); EXPORT=file writes the rejected lines as an import file and removes them. The
+# local stack, or STACK's.
 dlq: $(INSTALLED)
 	$(STACK_AWS) $(BIN)/python -m tools.dead_letters $(if $(STACK),--stack "$(STACK)") $(if $(EXPORT),--export "$(EXPORT)")
 
-# Move the messages that exhausted their retries back to the import queue (SQS's message move task).
+# Move the messages that exhausted their retries back to the import queue (SQS's message move task); CHANNEL=webhook
+# moves that channel's alert dead letters back to its queue instead, once the chat takes posts again. CHANNEL=sns is
+# refused: SNS does not say which subscriber missed an alert, and publishing it again would reach them all.
 redrive: $(INSTALLED)
-	$(STACK_AWS) $(BIN)/python -m tools.dead_letters --redrive $(if $(STACK),--stack "$(STACK)")
+	$(STACK_AWS) $(BIN)/python -m tools.dead_letters --redrive $(if $(STACK),--stack "$(STACK)") \
+		$(if $(CHANNEL),--channel "$(CHANNEL)")
 
 # Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md, which gives the run's
 # duration (12 minutes on a loaded 2-core machine).

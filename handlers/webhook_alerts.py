@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 CHANNEL = "webhook"
 DELIVERY_ATTEMPTS_VARIABLE = "DELIVERY_ATTEMPTS"
+_FAILURE_ATTRIBUTES = ("channel", "status", "reason")
 FIRST_WAIT_SECONDS = 5
 LONGEST_WAIT_SECONDS = 900
 # A webhook URL replaced in its secret is used by every warm environment within 5 minutes: the time AWS's own
@@ -134,9 +135,11 @@ def _try_again(message: AlertMessage, seconds: float) -> None:
 
 def _dead_letter(message: AlertMessage, status: int | None, reason: str) -> bool:
     """Keep the message whole, with why it was not delivered; False (try again) if it could not be kept."""
+    # A redriven alert that fails again carries the last failure's channel, status and reason: none of it is kept.
     attributes: dict[str, MessageAttributeValueTypeDef] = {
         name: {"DataType": value["DataType"], "StringValue": value["StringValue"]}
         for name, value in message.attributes.items()
+        if name not in _FAILURE_ATTRIBUTES
     }
     attributes["channel"] = {"DataType": "String", "StringValue": CHANNEL}
     attributes["reason"] = {"DataType": "String", "StringValue": reason}

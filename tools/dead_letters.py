@@ -1,9 +1,11 @@
 """`make dlq` and `make redrive`: read, export and resend what waits in the import dead-letter queue, the
-notifier's failure queue and the drop bucket's, on the local stack or a deployed one.
+notifier's failure queue, the drop bucket's and each alert channel's dead letters, on the local stack or a deployed
+one.
 
     python -m tools.dead_letters                       # list (nothing is consumed)
     python -m tools.dead_letters --export fixme.txt    # rejected lines to a file, removed once written
     python -m tools.dead_letters --redrive             # whole messages back to the import queue
+    ... --redrive --channel webhook                    # the webhook channel's alerts back to its queue
     ... --stack dev                                    # a deployed stack (`pulumi stack output`)
 
 SQS has no way to look at a message without receiving it: listing receives every message, then makes each one
@@ -18,26 +20,53 @@ import json
 import os
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
+from adapters.inbound.alert_messages import STOCK_ID, STOCK_LEVEL
 from tools.stack_outputs import sqs_client, stack_outputs
 
 _MOST = 10_000  # messages read per queue at the most
 _HIDE_SECONDS = 60  # long enough to list or export, short enough that a crash releases them soon
+ALERT_CHANNELS = ("sns", "webhook")  # the keys of the stack's `alert_dead_letter_queue_urls`
+_NEXT_STEP = {
+    "sns": "not redriven, as SNS does not say which SMS or email subscriber missed them",
+    "webhook": "once the chat takes posts again, `make redrive CHANNEL=webhook` posts them",
+}
+SNS_REDRIVE_REFUSED = (
+    "The sns channel's dead letters are not redriven: SNS does not record which SMS or email subscriber it failed, "
+    "and publishing them to the topic again would alert every subscriber and every channel again. `make dlq` "
+    "lists them: tell the people they did not reach."
+)
 
 
 @dataclass
 class Waiting:
-    """What one look at the queues found: rejected lines, whole messages, stream failures, dropped files."""
+    """What one look at the queues found: rejected lines, whole messages, stream failures, dropped files, and the
+    alerts each channel could not deliver, by channel."""
 
     rejected: list[dict[str, Any]]
     whole: list[dict[str, Any]]
     failures: list[dict[str, Any]]
     dropped: list[dict[str, Any]]
+    alerts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlertDeadLetter:
+    """One alert a channel did not deliver, as a person reads it; "?" or "-" where the dead letter does not say."""
+
+    item: str
+    level: str
+    channel: str
+    status: str
+    reason: str
+
+    def line(self) -> str:
+        return f"  {self.item}  level {self.level}  channel {self.channel}  status {self.status}  {self.reason}"
 
 
 def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -84,21 +113,30 @@ def look(sqs: Any, outputs: dict[str, Any]) -> Waiting:
     whole = [m for m in dead_letters if "reason" not in (m.get("MessageAttributes") or {})]
     failures = receive_all(sqs, outputs["failure_queue_url"]) if outputs.get("failure_queue_url") else []
     dropped = receive_all(sqs, outputs["drop_failure_queue_url"]) if outputs.get("drop_failure_queue_url") else []
-    return Waiting(rejected, whole, failures, dropped)
+    alerts = {channel: receive_all(sqs, url) for channel, url in alert_queues(outputs).items()}
+    return Waiting(rejected, whole, failures, dropped, alerts)
+
+
+def alert_queues(outputs: dict[str, Any]) -> dict[str, str]:
+    """The dead-letter queue URL of each alert channel the stack has, by channel (none on an older stack)."""
+    return {str(channel): str(url) for channel, url in (outputs.get("alert_dead_letter_queue_urls") or {}).items()}
 
 
 def release_failures(sqs: Any, outputs: dict[str, Any], waiting: Waiting) -> None:
-    """Leave the failure records where they were: only a person acting on them removes them."""
+    """Leave the failure records and alert dead letters where they were: only a person acting on them removes them."""
     for output, messages in (("failure_queue_url", waiting.failures), ("drop_failure_queue_url", waiting.dropped)):
         if outputs.get(output):
             release(sqs, outputs[output], messages)
+    for channel, url in alert_queues(outputs).items():
+        release(sqs, url, waiting.alerts.get(channel, []))
 
 
 def describe(waiting: Waiting) -> list[str]:
-    """The report a person reads: rejected lines grouped by reason, whole messages, stream failures."""
+    """The report a person reads: rejected lines grouped by reason, whole messages, stream failures, dropped
+    files, and one line per alert a channel could not deliver."""
     lines: list[str] = []
-    if not (waiting.rejected or waiting.whole or waiting.failures or waiting.dropped):
-        return ["Nothing waits: the dead-letter queue and the failure queues are empty."]
+    if not (waiting.rejected or waiting.whole or waiting.failures or waiting.dropped or any(waiting.alerts.values())):
+        return ["Nothing waits: the dead-letter queues and the failure queues are empty."]
     if waiting.rejected:
         reasons = Counter(_attribute(m, "reason").split(": ", 1)[-1] for m in waiting.rejected)
         lines.append(f"{len(waiting.rejected)} rejected line(s) in the dead-letter queue, by reason:")
@@ -123,7 +161,59 @@ def describe(waiting: Waiting) -> list[str]:
         )
         for message in waiting.dropped:
             lines.append(f"  {_drop_failure(message)}")
+    for channel, messages in waiting.alerts.items():
+        lines.extend(_alert_dead_letters(channel, messages))
     return lines
+
+
+def _alert_dead_letters(channel: str, messages: list[dict[str, Any]]) -> list[str]:
+    if not messages:
+        return []
+    next_step = _NEXT_STEP.get(channel, "")
+    heading = f"{len(messages)} alert(s) the {channel} channel could not deliver" + (
+        f"; {next_step}" if next_step else ""
+    )
+    return [f"{heading}:", *sorted(alert_dead_letter(channel, message).line() for message in messages)]
+
+
+def alert_dead_letter(channel: str, message: dict[str, Any]) -> AlertDeadLetter:
+    """What a dead letter of `channel`'s queue says of its alert."""
+    if channel == "sns":
+        return _subscriber_dead_letter(message)
+    return AlertDeadLetter(
+        item=_attribute(message, STOCK_ID) or "?",
+        level=_attribute(message, STOCK_LEVEL) or "?",
+        channel=_attribute(message, "channel") or channel,
+        status=_attribute(message, "status") or "-",  # no answer came, or SQS moved it
+        # The channel's function names why it gave up; SQS, moving a message received too often, names nothing.
+        reason=_attribute(message, "reason") or "moved by SQS after repeated failures; no reason recorded",
+    )
+
+
+def _subscriber_dead_letter(message: dict[str, Any]) -> AlertDeadLetter:
+    """A dead letter SNS wrote for an SMS or email subscription: its JSON envelope, with the alert's attributes as
+    {"Type", "Value"} (docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html). Read defensively:
+    SNS's format is its own, and a raw one would carry them as SQS message attributes."""
+    envelope = _json_object(str(message.get("Body", "")))
+    attributes = envelope.get("MessageAttributes")
+    attributes = attributes if isinstance(attributes, dict) else {}
+
+    def value(name: str) -> str:
+        entry = attributes.get(name)
+        return str(entry["Value"]) if isinstance(entry, dict) and "Value" in entry else _attribute(message, name)
+
+    reason = "SNS gave up delivering it to an SMS or email subscriber; it records neither whom nor why"
+    if not envelope:
+        reason = f"(not an SNS message) {str(message.get('Body', ''))[:200]!r}"
+    return AlertDeadLetter(value(STOCK_ID) or "?", value(STOCK_LEVEL) or "?", "sns", "-", reason)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def _attribute(message: dict[str, Any], name: str) -> str:
@@ -205,6 +295,44 @@ def redrive(sqs: Any, outputs: dict[str, Any]) -> str:
     return f"Moving {len(waiting.whole)} message(s) back to the import queue (task {task['TaskHandle']})."
 
 
+def redrive_alerts(sqs: Any, outputs: dict[str, Any], channel: str) -> str:
+    """Move a channel's alert dead letters back to the channel's queue with SQS's message move task, once the
+    channel works again: its function posts each alert once (one posted before is skipped)."""
+    if channel == "sns":
+        # SQS could not move them anyway: it moves messages only out of a dead-letter queue whose sources are SQS
+        # queues (API_StartMessageMoveTask), and this one's are SNS subscriptions.
+        return SNS_REDRIVE_REFUSED
+    url = alert_queues(outputs).get(channel)
+    if url is None:
+        return (
+            f"This stack has no {channel} alert channel (alertChannels: {', '.join(alert_queues(outputs)) or 'none'})."
+        )
+    alerts = receive_all(sqs, url)
+    release(sqs, url, alerts)  # visible again at once, for the move to take them now
+    if not alerts:
+        return f"Nothing to redrive: no alert waits in the {channel} channel's dead letters."
+    # Named, not left to SQS: the channel's function sends the alerts it gives up on straight to the dead-letter
+    # queue, so those have no source queue to go back to; the channel's queue is the one whose redrive policy
+    # names this dead-letter queue.
+    task = sqs.start_message_move_task(SourceArn=_arn(sqs, url), DestinationArn=_arn(sqs, _source_queue(sqs, url)))
+    return f"Moving {len(alerts)} alert(s) back to the {channel} channel's queue (task {task['TaskHandle']})."
+
+
+class NoChannelQueue(SystemExit):
+    """The channel's queue cannot be told from its dead-letter queue."""
+
+
+def _source_queue(sqs: Any, dead_letter_url: str) -> str:
+    """The one queue whose redrive policy names this dead-letter queue (API_ListDeadLetterSourceQueues)."""
+    sources = [str(url) for url in sqs.list_dead_letter_source_queues(QueueUrl=dead_letter_url).get("queueUrls", [])]
+    if len(sources) != 1:
+        raise NoChannelQueue(
+            f"{dead_letter_url} is the dead-letter queue of {len(sources)} queue(s) ({', '.join(sources) or 'none'}), "
+            "not of one channel queue: nothing moved"
+        )
+    return sources[0]
+
+
 def _arn(sqs: Any, queue_url: str) -> str:
     return str(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
@@ -216,11 +344,18 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--export", type=Path, metavar="FILE", help="write rejected lines to FILE, then remove them")
     action.add_argument("--redrive", action="store_true", help="move whole messages back to the import queue")
+    parser.add_argument(
+        "--channel", choices=ALERT_CHANNELS, help="with --redrive: move this alert channel's dead letters back instead"
+    )
     args = parser.parse_args(argv)
+    if args.channel and not args.redrive:
+        parser.error("--channel goes with --redrive")
     outputs = stack_outputs(args.stack, args.outputs)
     sqs = sqs_client(outputs)
     if args.export:
         print(export(sqs, outputs, args.export))
+    elif args.redrive and args.channel:
+        print(redrive_alerts(sqs, outputs, args.channel))
     elif args.redrive:
         print(redrive(sqs, outputs))
     else:

@@ -269,3 +269,24 @@ def test_a_failed_read_of_the_webhook_url_delays_the_alert_without_losing_it(dep
     assert (posted(chat), posted(new_chat)) == (["A1"], ["A2"])
     assert chat.url not in caplog.text
     assert new_chat.url not in caplog.text
+
+
+def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, chat, mocker):
+    chat.fail(404)
+    run(deployed, published(deployed, ("A1", 9, 1)))
+    [letter] = deployed.drain(deployed.dead_letter_queue_url)
+    deployed.sqs.send_message(  # `make redrive` moves it back as it was
+        QueueUrl=deployed.alert_inbox_url, MessageBody=letter["Body"], MessageAttributes=letter["MessageAttributes"]
+    )
+    refused = urllib.error.URLError(ConnectionRefusedError(111, "refused"))
+    mocker.patch("adapters.outbound.webhook_low_stock_notifier.urllib.request.urlopen", side_effect=refused)
+    event = delivered(deployed)
+    for _ in range(ATTEMPTS):
+        run(deployed, event)
+        event = later(deployed, event)
+    [again] = dead_letters(deployed)
+    assert "status" not in again  # no answer came: the 404 of the first failure is not this one's
+    assert again["reason"] == (
+        "the chat webhook did not accept the alert for A1: no answer (ConnectionRefusedError)"
+        " (gave up after 3 attempts)"
+    )
