@@ -7,6 +7,7 @@ import pulumi_aws as aws
 
 from components.bucket_function import BucketFunction, BucketFunctionArgs
 from components.code_archive import build_code_archive
+from components.http_api_function import HttpApiFunction, HttpApiFunctionArgs, checked_api_kind
 from components.http_function import HttpFunction, HttpFunctionArgs, Route
 from components.iam import allow, assume_role_policy
 from components.lambda_function import LambdaFunctionArgs
@@ -120,7 +121,7 @@ alert_queues_key = aws.kms.Key(
                     "Sid": "AlertsTopicDelivers",
                     "Effect": "Allow",
                     "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                     "Resource": "*",
                     "Condition": {
                         "StringEquals": {"aws:SourceAccount": account_id},
@@ -145,8 +146,11 @@ email_subscriptions(
 # resets it (pulumi-aws 7 follows the AWS provider v6, hashicorp/terraform-provider-aws#42226), so a
 # `pulumi destroy` of dev would stop prod's access logs: the setting, its role and the role's policy outlive
 # the stack that made them.
+# HTTP APIs write their access logs without it (docs.aws.amazon.com/apigateway/latest/developerguide/
+# http-api-logging.html), so a stack with one leaves the setting alone.
+api_kind = checked_api_kind("apiKind", config.get("apiKind") or "rest")
 api_logging_ready: list[pulumi.Resource] = []
-if config.require_bool("manageApiGatewayAccount"):
+if config.require_bool("manageApiGatewayAccount") and api_kind == "rest":
     region_wide = pulumi.ResourceOptions(retain_on_delete=True)
     api_logs_role = aws.iam.Role(
         "apigateway-cloudwatch-role",
@@ -173,25 +177,42 @@ if config.require_bool("manageApiGatewayAccount"):
 code = build_code_archive(PROJECT_ROOT, ["domain", "adapters", "handlers"], PROJECT_ROOT / "build" / "lambda.zip")
 
 # --- The API, the import queue and the alerts.
-api = HttpFunction(
-    "stock-api",
-    HttpFunctionArgs(
-        function=LambdaFunctionArgs(
-            handler="handlers.http_api.handler",
-            code=code,
-            description="Sets and reads stock levels for the REST API.",
-            statements=[allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.arn])],
-            environment={"TABLE_NAME": table.name},
-            log_retention_days=log_retention_days,
-        ),
-        routes=[Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))],
-        stage_name=config.require("apiStageName"),
-        authorization=config.require("apiAuthorization"),
-        throttling_rate_limit=config.require_int("apiThrottlingRateLimit"),
-        throttling_burst_limit=config.require_int("apiThrottlingBurstLimit"),
-        stage_depends_on=api_logging_ready,
-    ),
+api_function = LambdaFunctionArgs(
+    handler="handlers.http_api.handler",
+    code=code,
+    description=f"Sets and reads stock levels for the {'HTTP' if api_kind == 'http' else 'REST'} API.",
+    statements=[allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.arn])],
+    environment={"TABLE_NAME": table.name},
+    log_retention_days=log_retention_days,
 )
+api_routes = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
+# A REST API or an HTTP API in front of the same function (README, "Which API"): the domain and the handler are
+# the same, and so is the `endpoint_url` clients are given.
+api: HttpFunction | HttpApiFunction
+if api_kind == "http":
+    api = HttpApiFunction(
+        "stock-api",
+        HttpApiFunctionArgs(
+            function=api_function,
+            routes=api_routes,
+            authorization=config.require("apiAuthorization"),
+            throttling_rate_limit=config.require_int("apiThrottlingRateLimit"),
+            throttling_burst_limit=config.require_int("apiThrottlingBurstLimit"),
+        ),
+    )
+else:
+    api = HttpFunction(
+        "stock-api",
+        HttpFunctionArgs(
+            function=api_function,
+            routes=api_routes,
+            stage_name=config.require("apiStageName"),
+            authorization=config.require("apiAuthorization"),
+            throttling_rate_limit=config.require_int("apiThrottlingRateLimit"),
+            throttling_burst_limit=config.require_int("apiThrottlingBurstLimit"),
+            stage_depends_on=api_logging_ready,
+        ),
+    )
 
 stock_import = QueueFunction(
     "stock-import",

@@ -16,7 +16,7 @@ from components.queue_function import QueueFunction, QueueFunctionArgs
 class TopicQueueFunctionArgs:
     """The queue function, the topic it hears, and the key that encrypts its queue. SNS can write to a queue
     encrypted with a customer managed key only if the key's policy lets sns.amazonaws.com call
-    kms:GenerateDataKey* and kms:Decrypt (docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html):
+    kms:GenerateDataKey and kms:Decrypt (docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html):
     the caller's key must say so."""
 
     function: QueueFunctionArgs

@@ -1,4 +1,5 @@
-"""Lambda behind the REST API: set and read the stock level of an item."""
+"""Lambda behind the API, a REST API (payload 1.0) or an HTTP API (payload 2.0) as the stack chose: set and read
+the stock level of an item."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from adapters.inbound.api_gateway import (
     saved_response,
     unavailable_response,
 )
+from adapters.inbound.api_gateway_v2 import is_http_api_event, parse_http_api_request
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from domain.use_cases import get_stock_level, set_stock_level
 from handlers import aws
@@ -29,10 +31,11 @@ def _repository() -> DynamoDbStockRepository:
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Answer one API Gateway proxy request; bad input is a 4xx, a failing store a 503, never a crash."""
+    """Answer one API Gateway proxy request, in either payload format; bad input is a 4xx, a failing store a
+    503, never a crash."""
     start_invocation(context)  # a slow store gets a 503 in time, not API Gateway's 502 after a time-out
     try:
-        request = parse_request(event)
+        request = parse_http_api_request(event) if is_http_api_event(event) else parse_request(event)
         if isinstance(request, GetLevelRequest):
             return level_response(request.stock_id, get_stock_level(request.stock_id, _repository()))
         return saved_response(request, set_stock_level(request.update, request.received_at, _repository()))

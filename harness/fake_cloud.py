@@ -33,6 +33,11 @@ def _outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, An
         case "aws:apigateway/restApi:RestApi":
             computed["rootResourceId"] = f"{name}-root"
             computed["executionArn"] = f"arn:aws:execute-api:{_PREFIX}:{name}-id"
+        case "aws:apigatewayv2/api:Api":
+            computed["executionArn"] = f"arn:aws:execute-api:{_PREFIX}:{name}-id"
+            computed["apiEndpoint"] = f"https://{name}-id.execute-api.{REGION}.amazonaws.com"
+        case "aws:apigatewayv2/stage:Stage":
+            computed["invokeUrl"] = f"https://{inputs['apiId']}.execute-api.{REGION}.amazonaws.com/"
         case "aws:apigateway/stage:Stage":
             computed["invokeUrl"] = (
                 f"https://{inputs['restApi']}.execute-api.{REGION}.amazonaws.com/{inputs['stageName']}"

@@ -20,6 +20,7 @@ from typing import Any
 from harness.pulumi_program import run_program
 from harness.stack_settings import PROJECT_ROOT, encrypted_settings, stack_config
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
+from local_stack.api_gateway.http_api import LocalHttpApi
 from local_stack.api_gateway.rest_api import LocalRestApi, bind
 from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
 from local_stack.aws.s3_notifications import BucketNotifications, Deliver
@@ -114,7 +115,7 @@ class LocalStack:
         self.region = stack_config(settings.stack, settings.project_dir, settings.config, settings.stack_file).get(
             "aws:region", "eu-west-3"
         )
-        self._api: LocalRestApi | None = None
+        self._api: LocalRestApi | LocalHttpApi | None = None
         self._aws: EmbeddedAws | None = None
         self._http: ThreadingHTTPServer | None = None
         self._fleet: FunctionFleet | None = None
@@ -195,7 +196,10 @@ class LocalStack:
                 if self.settings.enforce_authorization
                 else None
             )
-            self._api = LocalRestApi(declared.routes, stage, self.invoke, authorizer, declared.api_execution_arn)
+            if declared.api_kind == "http":
+                self._api = LocalHttpApi(declared.routes, self.invoke, authorizer, declared.api_execution_arn)
+            else:
+                self._api = LocalRestApi(declared.routes, stage, self.invoke, authorizer, declared.api_execution_arn)
         self._spawn("rest-api", self._http.serve_forever, self._http.shutdown)
 
     def stop(self) -> None:

@@ -98,14 +98,34 @@ def _buckets_are_private(args: StackValidationArgs, report_violation: ReportViol
             report_violation(f"{bucket.name} needs a public access block with all four settings on.", bucket.urn)
 
 
+_AUTHORIZATION_PROPERTY = {
+    "aws:apigateway/method:Method": "authorization",  # a REST API's method
+    "aws:apigatewayv2/route:Route": "authorizationType",  # an HTTP API's route; NONE when left out
+}
+
+
 def _api_methods_authenticated(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != "aws:apigateway/method:Method":
+    if args.resource_type not in _AUTHORIZATION_PROPERTY:
         return
     allow_open = bool((args.get_config() or {}).get("allowUnauthenticated", False))
-    if args.props.get("authorization") == "NONE" and not allow_open:
+    authorization = args.props.get(_AUTHORIZATION_PROPERTY[args.resource_type]) or "NONE"
+    if authorization == "NONE" and not allow_open:
         report_violation(
             "API methods must be authenticated; set allowUnauthenticated in the policy config to open a stack.", None
         )
+
+
+def _http_api_stages_throttled_and_logged(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """An HTTP API stage without route throttling takes the account's whole quota, which every API of the
+    region shares (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html); without
+    access logs, no request leaves a trace."""
+    if args.resource_type != "aws:apigatewayv2/stage:Stage":
+        return
+    settings = args.props.get("defaultRouteSettings") or {}
+    if settings.get("throttlingRateLimit") is None or settings.get("throttlingBurstLimit") is None:
+        report_violation("HTTP API stages must throttle routes: set defaultRouteSettings' rate and burst limits.", None)
+    if not (args.props.get("accessLogSettings") or {}).get("destinationArn"):
+        report_violation("HTTP API stages must write access logs: set accessLogSettings.destinationArn.", None)
 
 
 def _logs_expire(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -179,9 +199,14 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="api-methods-authenticated",
-        description="API Gateway methods require authorization.",
+        description="API Gateway methods and routes require authorization.",
         validate=_api_methods_authenticated,
         config_schema=PolicyConfigSchema(properties={"allowUnauthenticated": {"type": "boolean", "default": False}}),
+    ),
+    ResourceValidationPolicy(
+        name="http-api-stages-throttled-and-logged",
+        description="HTTP API stages throttle their routes and write access logs.",
+        validate=_http_api_stages_throttled_and_logged,
     ),
     ResourceValidationPolicy(
         name="log-groups-expire", description="Log groups have a retention.", validate=_logs_expire

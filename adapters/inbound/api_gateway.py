@@ -1,4 +1,6 @@
-"""API Gateway REST API proxy events (payload format 1.0) in, proxy responses out."""
+"""API Gateway proxy events in, proxy responses out: the REST API's (payload format 1.0) read here, the HTTP API's
+(2.0) in `api_gateway_v2`, both interpreted by the same rules and answered in the same shape, which both formats
+take (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)."""
 
 from __future__ import annotations
 
@@ -52,38 +54,67 @@ class _Route:
     stock_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ProxyRequest:
+    """What the API needs of a proxy event, whichever payload format carried it. `stock_id` is the item id from
+    the path, already decoded (None when the path names no item); `body` as the event gave it."""
+
+    method: str
+    path: str
+    stock_id: str | None
+    body: Any
+    body_is_base64: bool
+    received_at: datetime
+
+
 def parse_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelRequest:
-    """Turn a proxy event into a request of the domain's, or raise ApiError with the 4xx to send."""
+    """Turn a REST API proxy event (payload format 1.0) into a request of the domain's, or raise ApiError with
+    the 4xx to send."""
     method = str(event.get("httpMethod") or "").upper()
-    route = _route(event)
-    if method not in route.allowed:
+    path = str(event.get("path") or "")
+    parameters = event.get("pathParameters") or {}
+    stock_id = parameters.get("stock_id") if isinstance(parameters, dict) else None
+    item = _ITEM.match(path)
+    raw_id = stock_id if isinstance(stock_id, str) else item.group(1) if item else None
+    request = ProxyRequest(
+        method,
+        path,
+        _decoded_path_value(raw_id) if raw_id is not None else None,
+        event.get("body"),
+        bool(event.get("isBase64Encoded")),
+        request_time((event.get("requestContext") or {}).get("requestTimeEpoch")),
+    )
+    return interpret(request)
+
+
+def interpret(request: ProxyRequest) -> SetLevelRequest | GetLevelRequest:
+    """The domain's request for a proxy request, or ApiError with the 4xx to send."""
+    route = _route(request)
+    if request.method not in route.allowed:
         raise ApiError(
             405,
-            f"method {method or '(none)'} is not allowed here; use {', '.join(route.allowed)}",
+            f"method {request.method or '(none)'} is not allowed here; use {', '.join(route.allowed)}",
             {"Allow": ", ".join(route.allowed)},
         )
     try:
         if route.stock_id is None:
-            update = _update_from(_json_object(event), required=("stock_id", "stock_level"))
-        elif method == "GET":
+            update = _update_from(_json_object(request), required=("stock_id", "stock_level"))
+        elif request.method == "GET":
             return GetLevelRequest(validate_stock_id(route.stock_id))
         else:
-            update = _update_from(_json_object(event), required=("stock_level",), stock_id=route.stock_id)
+            update = _update_from(_json_object(request), required=("stock_level",), stock_id=route.stock_id)
     except InvalidStockInput as error:
         raise ApiError(400, str(error)) from None
-    return SetLevelRequest(update, _request_time(event))
+    return SetLevelRequest(update, request.received_at)
 
 
-def _route(event: dict[str, Any]) -> _Route:
-    path = str(event.get("path") or "")
-    if _COLLECTION.match(path):
+def _route(request: ProxyRequest) -> _Route:
+    if _COLLECTION.match(request.path):
         return _Route(("POST",))
-    item = _ITEM.match(path)
-    if item is None:
-        raise ApiError(404, f"no such resource: {path or '(empty path)'}; use /stocks or /stocks/{{stock_id}}")
-    parameters = event.get("pathParameters") or {}
-    stock_id = parameters.get("stock_id") if isinstance(parameters, dict) else None
-    return _Route(("GET", "PUT"), _decoded_path_value(stock_id if isinstance(stock_id, str) else item.group(1)))
+    if _ITEM.match(request.path) is None or request.stock_id is None:
+        path = request.path or "(empty path)"
+        raise ApiError(404, f"no such resource: {path}; use /stocks or /stocks/{{stock_id}}")
+    return _Route(("GET", "PUT"), request.stock_id)
 
 
 def _decoded_path_value(value: str) -> str:
@@ -95,8 +126,8 @@ def _decoded_path_value(value: str) -> str:
         raise ApiError(400, f"the item id in the path is not percent-encoded UTF-8: {value}") from None
 
 
-def _json_object(event: dict[str, Any]) -> dict[str, Any]:
-    raw = _body_bytes(event)
+def _json_object(request: ProxyRequest) -> dict[str, Any]:
+    raw = _body_bytes(request)
     if not raw.strip():
         raise ApiError(400, "the request body is empty; send a JSON object")
     try:
@@ -115,15 +146,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _body_bytes(event: dict[str, Any]) -> bytes:
-    body = event.get("body")
+def _body_bytes(request: ProxyRequest) -> bytes:
+    body = request.body
     if body is None:
         return b""
     if not isinstance(body, str):
         raise ApiError(400, "the request body must be text")
     if len(body) > MAX_BODY_BYTES * 2:  # cheap early refusal before decoding anything large
         raise _too_large()
-    if event.get("isBase64Encoded"):
+    if request.body_is_base64:
         try:
             raw = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
@@ -152,8 +183,8 @@ def _update_from(fields: dict[str, Any], required: tuple[str, ...], stock_id: st
     )
 
 
-def _request_time(event: dict[str, Any]) -> datetime:
-    epoch_ms = (event.get("requestContext") or {}).get("requestTimeEpoch")
+def request_time(epoch_ms: object) -> datetime:
+    """When API Gateway received the request (its epoch milliseconds), or now if the event does not say."""
     if isinstance(epoch_ms, int | float) and not isinstance(epoch_ms, bool):
         return datetime.fromtimestamp(epoch_ms / 1000, UTC)
     return datetime.now(UTC)

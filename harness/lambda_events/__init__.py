@@ -9,7 +9,7 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote
 
 _HERE = Path(__file__).parent
 
@@ -49,6 +49,35 @@ def api_event(
         event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
     else:
         event["body"] = body
+    return event
+
+
+def http_api_event(
+    method: str,
+    path: str,
+    body: str | bytes | dict[str, Any] | None = None,
+    *,
+    base64_body: bool = False,
+    request_time_ms: int = 1714564800000,
+) -> dict[str, Any]:
+    """An HTTP API proxy event (payload 2.0) for the request `api_event` makes: `path` as the client sent it,
+    percent-encoded, which an HTTP API hands on decoded (adapters.inbound.api_gateway_v2)."""
+    event = load("api_gateway_http_proxy.json")
+    decoded = unquote(path)
+    item = path.startswith("/stocks/") and path.count("/") == 2
+    route = "/stocks/{stock_id}" if item else path
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {route}"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = decoded
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["timeEpoch"] = request_time_ms
+    if item:
+        event["pathParameters"] = {"stock_id": decoded.split("/")[2]}
+    else:
+        event.pop("pathParameters")
+    rest = api_event(method, path, body, base64_body=base64_body)
+    event["body"], event["isBase64Encoded"] = rest["body"], rest["isBase64Encoded"]
+    if event["body"] is None:
+        event.pop("body")
     return event
 
 

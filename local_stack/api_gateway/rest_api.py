@@ -43,7 +43,7 @@ class LocalRestApi:
     ) -> None:
         self.stage = stage
         self.invoke = invoke
-        self._routes = [_CompiledRoute(route, _template_pattern(route.path)) for route in routes]
+        self._routes = [_CompiledRoute(route, template_pattern(route.path)) for route in routes]
         self._authorizer = authorizer
         self._execution_arn = execution_arn
 
@@ -57,7 +57,7 @@ class LocalRestApi:
             path = path[len(self.stage) + 1 :] or "/"
         match = self._match(method, path)
         if match is None:
-            return _json(403, {"message": MISSING_TOKEN})
+            return json_answer(403, {"message": MISSING_TOKEN})
         route, parameters = match
         caller = None
         if route.authorization == "AWS_IAM" and self._authorizer is not None:
@@ -65,7 +65,7 @@ class LocalRestApi:
             try:
                 caller = self._authorizer.authorize(method, raw_path, headers, body, resource)
             except Refused as refused:
-                return _json(403, {"message": str(refused)})
+                return json_answer(403, {"message": str(refused)})
         event = self._event(route, method, path, split.query, headers, body, parameters, source_ip)
         if caller is not None:  # what API Gateway tells the function about a signed caller
             event["requestContext"]["identity"] |= {
@@ -76,7 +76,7 @@ class LocalRestApi:
                 "accountId": caller.arn.split(":")[4],
             }
         outcome = self.invoke(route.function_arn, event)
-        return _http_response(outcome)
+        return http_response(outcome)
 
     def _match(self, method: str, path: str) -> tuple[DeclaredRoute, dict[str, str]] | None:
         for compiled in self._routes:
@@ -99,7 +99,7 @@ class LocalRestApi:
         source_ip: str,
     ) -> dict[str, Any]:
         multi_query = parse_qs(query, keep_blank_values=True)
-        text, is_base64 = _body(body, headers.get("Content-Type", ""))
+        text, is_base64 = body_as_api_gateway_passes_it(body, headers.get("Content-Type", ""))
         now = time.time()
         return {
             "resource": route.path,
@@ -129,7 +129,8 @@ class LocalRestApi:
         }
 
 
-def _template_pattern(template: str) -> re.Pattern[str]:
+def template_pattern(template: str) -> re.Pattern[str]:
+    """A path template (`/stocks/{stock_id}`) as a pattern naming each parameter's segment."""
     parts = [
         f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") and part.endswith("}") else re.escape(part)
         for part in template.strip("/").split("/")
@@ -137,7 +138,7 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile("/" + "/".join(parts))
 
 
-def _body(body: bytes, content_type: str) -> tuple[str | None, bool]:
+def body_as_api_gateway_passes_it(body: bytes, content_type: str) -> tuple[str | None, bool]:
     """API Gateway passes text bodies as they are and anything else base64-encoded."""
     if not body:
         return None, False
@@ -150,12 +151,12 @@ def _body(body: bytes, content_type: str) -> tuple[str | None, bool]:
     return base64.b64encode(body).decode("ascii"), True
 
 
-def _http_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes]:
+def http_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes]:
     """The proxy response as HTTP; a function error or a malformed response is API Gateway's 502."""
     result = outcome.result
     if outcome.failed or not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
         logger.error("function error or malformed proxy response: %s", outcome.error or result)
-        return _json(502, {"message": "Internal server error"})
+        return json_answer(502, {"message": "Internal server error"})
     headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers[str(name)] = ", ".join(str(value) for value in values)
@@ -164,7 +165,7 @@ def _http_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes]:
     return int(result["statusCode"]), headers, raw
 
 
-def _json(status: int, document: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+def json_answer(status: int, document: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json"}, json.dumps(document).encode()
 
 

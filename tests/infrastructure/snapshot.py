@@ -14,6 +14,8 @@ STACKS = ("dev", "prod")
 # A stack as an operator who chose both alert channels configures it: the fan-out to the chat webhook's queue.
 BOTH_CHANNELS = "dev-sns-and-webhook"
 WEBHOOK_URL = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
+# The dev stack with the HTTP API in front of the function.
+HTTP_API = "dev-http-api"
 # The code hash changes with every edit of the Lambda code; the code tests cover the archive itself.
 _VOLATILE_INPUTS = frozenset({"code", "sourceCodeHash"})
 _SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
@@ -63,9 +65,18 @@ def both_channels() -> ProgramRun:
     return configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": WEBHOOK_URL})
 
 
+def http_api() -> ProgramRun:
+    """The dev stack with `apiKind: http`."""
+    return configured_stack("dev", {"apiKind": "http"})
+
+
 def snapshot_runs() -> dict[str, ProgramRun]:
     """Each snapshot's name and the run it records."""
-    return {**{stack: configured_stack(stack) for stack in STACKS}, BOTH_CHANNELS: both_channels()}
+    return {
+        **{stack: configured_stack(stack) for stack in STACKS},
+        BOTH_CHANNELS: both_channels(),
+        HTTP_API: http_api(),
+    }
 
 
 def main() -> None:

@@ -2,13 +2,19 @@ import difflib
 
 import pytest
 
-from tests.infrastructure.snapshot import BOTH_CHANNELS, both_channels, render, snapshot_path
+from tests.infrastructure.snapshot import BOTH_CHANNELS, HTTP_API, both_channels, http_api, render, snapshot_path
+
+VARIANTS = {"both_channels": (BOTH_CHANNELS, both_channels), "http_api": (HTTP_API, http_api)}
 
 
-@pytest.mark.parametrize("stack_fixture", ["dev_stack", "prod_stack", "both_channels"])
+@pytest.mark.parametrize("stack_fixture", ["dev_stack", "prod_stack", *VARIANTS])
 def test_the_resource_graph_matches_the_reviewed_snapshot(request, stack_fixture):
-    run = both_channels() if stack_fixture == "both_channels" else request.getfixturevalue(stack_fixture)
-    name = BOTH_CHANNELS if stack_fixture == "both_channels" else run.stack
+    if stack_fixture in VARIANTS:
+        name, build = VARIANTS[stack_fixture]
+        run = build()
+    else:
+        run = request.getfixturevalue(stack_fixture)
+        name = run.stack
     expected = snapshot_path(name).read_text()
     actual = render(run)
     if actual != expected:

@@ -17,7 +17,7 @@ from harness.declared_resources import ProgramRun
 from harness.fake_cloud import FakeCloud, configured_stack
 from harness.pulumi_program import run_program
 from policy.stock_policies import POLICIES
-from tests.infrastructure.snapshot import both_channels
+from tests.infrastructure.snapshot import both_channels, http_api
 
 BY_NAME: dict[str, Any] = {policy.name: policy for policy in POLICIES}
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
@@ -187,7 +187,9 @@ def run_pack(run: ProgramRun) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("run", [lambda: configured_stack("dev"), lambda: configured_stack("prod"), both_channels])
+@pytest.mark.parametrize(
+    "run", [lambda: configured_stack("dev"), lambda: configured_stack("prod"), both_channels, http_api]
+)
 def test_the_stock_stacks_comply_with_every_policy(run):
     assert run_pack(run()) == []
 
@@ -261,3 +263,44 @@ def test_the_pack_would_stop_an_unsafe_change():
     found = run_pack(opened)
     assert sum("must be authenticated" in v for v in found) == 3
     assert sum("retention" in v for v in found) == 5
+
+
+@pytest.mark.parametrize(
+    ("props", "violations"),
+    [
+        ({"authorizationType": "AWS_IAM"}, 0),
+        ({"authorizationType": "NONE"}, 1),
+        ({}, 1),  # AWS's default for a route is NONE
+    ],
+)
+def test_http_api_routes_need_authorization(props, violations):
+    found = violations_of("api-methods-authenticated", "aws:apigatewayv2/route:Route", props)
+    assert len(found) == violations
+
+
+THROTTLED = {"throttlingRateLimit": 50, "throttlingBurstLimit": 100}
+LOGGED = {"destinationArn": "arn:aws:logs:eu-west-3:1:log-group:g", "format": "{}"}
+
+
+@pytest.mark.parametrize(
+    ("props", "violations"),
+    [
+        ({"defaultRouteSettings": THROTTLED, "accessLogSettings": LOGGED}, []),
+        (
+            {"defaultRouteSettings": {"throttlingRateLimit": 50}, "accessLogSettings": LOGGED},
+            ["HTTP API stages must throttle routes: set defaultRouteSettings' rate and burst limits."],
+        ),
+        (
+            {"defaultRouteSettings": THROTTLED},
+            ["HTTP API stages must write access logs: set accessLogSettings.destinationArn."],
+        ),
+    ],
+)
+def test_http_api_stages_are_throttled_and_logged(props, violations):
+    found = violations_of("http-api-stages-throttled-and-logged", "aws:apigatewayv2/stage:Stage", props)
+    assert found == violations
+
+
+def test_the_pack_would_stop_an_open_http_api():
+    opened = run_program(FakeCloud(), "dev", {"apiKind": "http", "apiAuthorization": "NONE"})
+    assert sum("must be authenticated" in v for v in run_pack(opened)) == 3

@@ -36,18 +36,24 @@ def test_no_policy_grants_a_wildcard_action(run):
 
 
 def test_wildcard_resources_appear_only_where_the_action_or_aws_requires_them(run):
-    """The key policy ("*" is the key itself) and ListStreams, an action with no resource type."""
+    """The key policies ("*" is the key itself) and ListStreams, an action with no resource type."""
     wildcards = [
         (name, statement["Action"]) for name, statement in policy_documents(run) if "*" in statement.get("Resource", [])
     ]
-    assert {name for name, _ in wildcards} == {"notifications-key", "low-stock-notifier-policy"}
-    assert [actions for name, actions in wildcards if name != "notifications-key"] == [["dynamodb:ListStreams"]]
+    keys = {"notifications-key", "alert-queues-key"}
+    assert {name for name, _ in wildcards} == {*keys, "low-stock-notifier-policy"}
+    assert [actions for name, actions in wildcards if name not in keys] == [["dynamodb:ListStreams"]]
 
 
 def test_queues_topics_and_table_are_encrypted_at_rest(run):
     queues = run.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 4
-    assert all(queue.inputs["sqsManagedSseEnabled"] is True for queue in queues)
+    assert len(queues) == 5
+    # SQS's own keys, or, where SNS writes (the subscribers' dead letters), the key whose policy lets it.
+    key = run.named("alert-queues-key").outputs["arn"]
+    assert all(
+        queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get("kmsMasterKeyId") == key
+        for queue in queues
+    )
     assert all(
         topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:") for topic in run.of_type("aws:sns/topic:Topic")
     )

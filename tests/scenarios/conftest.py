@@ -18,15 +18,21 @@ from tests.running_stack import start_stack, stop_stack
 from tests.scenarios.target import Target
 from tools.stack_outputs import local_stack_environment
 
+# Every scenario runs against a local stack of each API kind: the same requests get the same answers.
+API_KINDS = ("rest", "http")
 
-@pytest.fixture(scope="session")
-def started_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
-    """The work dir of the local stack the scenarios started, or None when STACK_OUTPUTS names a stack."""
+
+@pytest.fixture(scope="session", params=API_KINDS)
+def started_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """The work dir of the local stack the scenarios started, with the API kind of this run, or None when
+    STACK_OUTPUTS names a stack (whose kind is its own: the scenarios run once)."""
     if os.environ.get("STACK_OUTPUTS"):
+        if request.param != API_KINDS[0]:
+            pytest.skip("STACK_OUTPUTS names one stack, of one API kind: the scenarios ran against it once")
         yield None
         return
-    work_dir = tmp_path_factory.mktemp("scenarios-stack")
-    stack = start_stack(work_dir)
+    work_dir = tmp_path_factory.mktemp(f"scenarios-{request.param}-stack")
+    stack = start_stack(work_dir, {"apiKind": request.param})
     try:
         yield work_dir
     finally:

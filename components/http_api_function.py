@@ -1,0 +1,159 @@
+"""An HTTP API function: an API Gateway HTTP API (payload format 2.0) whose routes all invoke one Lambda.
+
+The cheaper sibling of `HttpFunction`'s REST API (docs.aws.amazon.com/apigateway/latest/developerguide/
+http-api-vs-rest.html): `AWS_IAM` on every route, a Lambda proxy integration, throttling and access logs on the
+`$default` stage, which deploys each change itself and puts no stage name in the URL. What it gives up, a stack
+chooses knowingly (README, "Which API"): WAF, usage plans and API keys, request validation, caching, private and
+edge endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.http_function import Route
+from components.lambda_function import LambdaFunction, LambdaFunctionArgs
+
+# The stage whose URL has no stage name and that serves every request; HTTP APIs name it `$default`
+# (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html).
+DEFAULT_STAGE = "$default"
+# A route key is a method and a path, or `$default`; the methods an HTTP API routes, `ANY` for all
+# (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html).
+ROUTE_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))+$")
+# A region's account-level throttling quota for HTTP APIs: 10,000 requests per second and a burst of 5,000
+# (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); a route's limits cannot exceed it.
+ACCOUNT_RATE_LIMIT, ACCOUNT_BURST_LIMIT = 10_000, 5_000
+_ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.identity.caller",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+    }
+)
+
+
+API_KINDS = ("rest", "http")
+
+
+def checked_api_kind(setting: str, value: object) -> str:
+    """The kind of API a stack chose, `rest` (HttpFunction) or `http` (HttpApiFunction), or a RunError naming both."""
+    kind = str(value).strip()
+    if kind not in API_KINDS:
+        raise pulumi.RunError(f"{setting} must be rest or http, not {kind!r}: `pulumi config set {setting} http`")
+    return kind
+
+
+@dataclass
+class HttpApiFunctionArgs:
+    """The function, its routes, and how the HTTP API in front of it behaves."""
+
+    function: LambdaFunctionArgs
+    routes: Sequence[Route]
+    authorization: str = "AWS_IAM"
+    throttling_rate_limit: float = 50.0
+    throttling_burst_limit: int = 100
+
+    def __post_init__(self) -> None:
+        # The provider takes these as they come; AWS refuses them at `pulumi up`, after a preview that passed.
+        if self.authorization not in ("AWS_IAM", "NONE"):
+            raise ValueError(f"authorization must be AWS_IAM or NONE, not {self.authorization!r}")
+        for key in route_keys(self.routes):
+            method, _, path = key.partition(" ")
+            if method not in ROUTE_METHODS or not _PATH.match(path):
+                methods = ", ".join(ROUTE_METHODS)
+                raise ValueError(f"route key {key!r} is not METHOD /path with a method among {methods}")
+        if not 0 <= self.throttling_rate_limit <= ACCOUNT_RATE_LIMIT:
+            raise ValueError(f"throttling rate limit must be from 0 to {ACCOUNT_RATE_LIMIT}, the account's quota")
+        if not 0 <= self.throttling_burst_limit <= ACCOUNT_BURST_LIMIT:
+            raise ValueError(f"throttling burst limit must be from 0 to {ACCOUNT_BURST_LIMIT}, the account's quota")
+
+
+def route_keys(routes: Sequence[Route]) -> list[str]:
+    """`METHOD /path` for each method of each route."""
+    return [f"{method} {route.path}" for route in routes for method in route.methods]
+
+
+class HttpApiFunction(pulumi.ComponentResource):
+    """An HTTP API with one Lambda proxy integration (payload 2.0), a route per method, on a throttled,
+    access-logged `$default` stage."""
+
+    lambda_function: LambdaFunction
+    api: aws.apigatewayv2.Api
+    integration: aws.apigatewayv2.Integration
+    api_routes: list[aws.apigatewayv2.Route]
+    permission: aws.lambda_.Permission
+    stage: aws.apigatewayv2.Stage
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: HttpApiFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("serverless:http:HttpApiFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.lambda_function = LambdaFunction(name, args.function, opts=child)
+        function = self.lambda_function.function
+        self.api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP", opts=child)
+        self.integration = aws.apigatewayv2.Integration(
+            f"{name}-integration",
+            api_id=self.api.id,
+            integration_type="AWS_PROXY",
+            integration_method="POST",
+            integration_uri=function.arn,
+            payload_format_version="2.0",
+            opts=child,
+        )
+        target = pulumi.Output.concat("integrations/", self.integration.id)
+        self.api_routes = [
+            aws.apigatewayv2.Route(
+                f"{name}-{key.split(' ')[0].lower()}-{_slug(key.split(' ')[1])}",
+                api_id=self.api.id,
+                route_key=key,
+                authorization_type=args.authorization,
+                target=target,
+                opts=child,
+            )
+            for key in route_keys(args.routes)
+        ]
+        # The execution ARN's path is /stage/METHOD/path: any stage, method and path of this API, no other API's.
+        self.permission = aws.lambda_.Permission(
+            f"{name}-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/*"),
+            opts=child,
+        )
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs", retention_in_days=args.function.log_retention_days, opts=child
+        )
+        self.stage = aws.apigatewayv2.Stage(
+            f"{name}-stage",
+            api_id=self.api.id,
+            name=DEFAULT_STAGE,
+            auto_deploy=True,
+            default_route_settings={
+                "throttling_rate_limit": args.throttling_rate_limit,
+                "throttling_burst_limit": args.throttling_burst_limit,
+                "detailed_metrics_enabled": True,
+            },
+            access_log_settings={"destination_arn": self.access_logs.arn, "format": _ACCESS_LOG_FORMAT},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.api_routes),
+        )
+        # The API's endpoint, without the `/` the `$default` stage's invoke URL ends with: clients add `/stocks`.
+        self.url = self.api.api_endpoint
+        self.register_outputs({"url": self.url, "api_id": self.api.id})
+
+
+def _slug(path: str) -> str:
+    return path.strip("/").replace("/", "-").replace("{", "").replace("}", "").replace("+", "")

@@ -1,0 +1,49 @@
+"""The local HTTP API (`apiKind: http`) answers as an HTTP API does where it differs from a REST API: its own 404
+for a route it does not have, its own 403 for an unsigned request, and no stage in the URL."""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from local_stack.api_gateway.api_authorization import BAD_SIGNATURE
+from tests.running_stack import RunningStack, running
+
+pytestmark = pytest.mark.local_stack
+
+
+@pytest.fixture(scope="module")
+def http_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    yield from running(tmp_path_factory.mktemp("http-api"), {"apiKind": "http"})
+
+
+def test_a_signed_request_is_served_from_the_root_of_the_endpoint(http_stack):
+    assert "/api" not in http_stack.outputs["endpoint_url"]
+    assert http_stack.request("PUT", "/stocks/HTTP-1", json.dumps({"stock_level": 4}))[0] == 200
+    status, body = http_stack.request("GET", "/stocks/HTTP-1")
+    assert (status, body["stock_level"]) == (200, 4)
+
+
+def test_an_unsigned_request_gets_the_http_apis_own_403(http_stack):
+    assert http_stack.request("GET", "/stocks/HTTP-1", signed=False) == (403, {"message": "Forbidden"})
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nothing"), ("DELETE", "/stocks/HTTP-1"), ("GET", "/stocks")])
+def test_a_request_no_route_matches_gets_the_http_apis_own_404_signed_or_not(http_stack, method, path):
+    """A REST API answers these 403 "Missing Authentication Token"; an HTTP API routes before it authorises."""
+    assert http_stack.request(method, path) == (404, {"message": "Not Found"})
+    assert http_stack.request(method, path, signed=False) == (404, {"message": "Not Found"})
+
+
+def test_a_signature_that_does_not_verify_is_refused_with_its_reason(http_stack):
+    key, _ = http_stack.credentials()
+    now = datetime.now(UTC)
+    scope = f"{now:%Y%m%d}/{http_stack.region}/execute-api/aws4_request"
+    forged = {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders=host;x-amz-date, "
+        f"Signature={'0' * 64}",
+        "X-Amz-Date": f"{now:%Y%m%dT%H%M%SZ}",
+    }
+    answer = http_stack.request("GET", "/stocks/HTTP-1", headers=forged, signed=False)
+    assert answer == (403, {"message": BAD_SIGNATURE})
