@@ -21,6 +21,12 @@ class CachedSecret:
         self._value: str | None = None
         self._read_at = 0.0
 
+    def reread(self) -> bool:
+        """Read the value again now, whatever its age; True if it changed."""
+        before = self._value
+        self._value = None
+        return self.value() != before
+
     def value(self) -> str:
         now = monotonic()
         if self._value is None or now - self._read_at >= self._max_age:

@@ -5,9 +5,10 @@ letters at once with its status and reason; a transient failure (5xx, 408, 429, 
 waits on the queue and is tried again: after the webhook's Retry-After if it gave one, else after a back-off that
 doubles, until DELIVERY_ATTEMPTS attempts, then it goes to the dead letters too. The wait is the message's
 visibility timeout (ChangeMessageVisibility, up to 12 hours: docs.aws.amazon.com/AWSSimpleQueueService/latest/
-APIReference/API_ChangeMessageVisibility.html), which a message reported in `batchItemFailures` keeps: Lambda
-leaves a failed message on the queue until it is visible again (docs.aws.amazon.com/lambda/latest/dg/
-services-sqs-errorhandling.html). So nothing waits inside a running function, and no other channel waits at all.
+APIReference/API_ChangeMessageVisibility.html). Lambda deletes only the messages of a batch that succeeded
+(docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html) and leaves a failed one's visibility as it
+is, so it comes back when the wait set here ends (as github.com/aws/aws-dotnet-messaging/issues/151 relies on;
+AWS's page does not say it). So nothing waits inside a running function, and no other channel waits at all.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ CHANNEL = "webhook"
 DELIVERY_ATTEMPTS_VARIABLE = "DELIVERY_ATTEMPTS"
 _FAILURE_ATTRIBUTES = ("channel", "status", "reason")
 FIRST_WAIT_SECONDS = 5
-LONGEST_WAIT_SECONDS = 900
+LONGEST_WAIT_SECONDS = 900  # between two back-off attempts
+# The longest a message may stay hidden (ChangeMessageVisibility): a webhook asking for more is tried after that.
+LONGEST_VISIBILITY_SECONDS = 12 * 3600
 # A webhook URL replaced in its secret is used by every warm environment within 5 minutes: the time AWS's own
 # Parameters and Secrets Lambda extension keeps a secret by default
 # (docs.aws.amazon.com/lambda/latest/dg/with-secrets-manager.html), at one GetSecretValue per 5 minutes per environment.
@@ -44,13 +47,24 @@ WEBHOOK_URL_MAX_AGE_SECONDS = 300.0
 
 class _WebhookAtItsCurrentUrl:
     """Implements LowStockNotifier: posts to the URL its secret holds, as read at most WEBHOOK_URL_MAX_AGE_SECONDS
-    ago. The URL is read when an alert is to be sent, so a failed read fails that attempt, which is tried again."""
+    ago, and again at once when the webhook refuses an alert for good. The URL is read when an alert is to be sent,
+    so a failed read fails that attempt, which is tried again."""
 
     def __init__(self, url: CachedSecret, attempt_seconds: float) -> None:
         self._url = url
         self._attempt = attempt_seconds
 
     def send(self, alert: LowStockAlert) -> None:
+        try:
+            self._post(alert)
+        except WebhookNotAccepted as refused:
+            # A URL revoked or moved by a rotation is refused for good: the new one, if the secret holds one
+            # already, is tried at once rather than the alert waiting in the dead letters for a redrive.
+            if not refused.permanent or not self._url.reread():
+                raise
+            self._post(alert)
+
+    def _post(self, alert: LowStockAlert) -> None:
         before_attempt = functools.partial(ensure_time_for, self._attempt)
         WebhookLowStockNotifier(self._url.value(), self._attempt, before_attempt=before_attempt).send(alert)
 
@@ -111,7 +125,9 @@ def _deliver(message: AlertMessage) -> bool:
 def _failed(message: AlertMessage, status: int | None, reason: str, retry_after: float | None) -> bool:
     if message.receive_count >= _attempts():
         return _dead_letter(message, status, f"{reason} (gave up after {message.receive_count} attempts)")
-    wait = back_off_seconds(message.receive_count) if retry_after is None else min(retry_after, LONGEST_WAIT_SECONDS)
+    wait = (
+        back_off_seconds(message.receive_count) if retry_after is None else min(retry_after, LONGEST_VISIBILITY_SECONDS)
+    )
     logger.warning(
         "alert not posted; trying again in %d s: %s",
         math.ceil(wait),

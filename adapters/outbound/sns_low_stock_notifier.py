@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 # The attributes that carry an alert to a channel's queue. SNS passes a message's attributes on to an SQS
-# subscription with raw message delivery as the SQS message's own attributes, ten at the most
-# (docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html).
+# subscription with raw message delivery as the SQS message's own attributes
+# (docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html); a message with more than ten is
+# discarded as a client-side error (docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html), and a dead
+# letter adds three (channel, status, reason): seven in all.
 ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD = "alert_id", "stock_id", "stock_level", "threshold"
 
 

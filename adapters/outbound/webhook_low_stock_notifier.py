@@ -4,8 +4,8 @@ Both take a JSON body with a `text` field and answer 2xx once the message is acc
 (docs.slack.dev/messaging/sending-messages-using-incoming-webhooks; learn.microsoft.com/microsoftteams/platform/
 webhooks-and-connectors/how-to/connectors-using). Each send is one attempt: the caller's queue retries, so that a
 wait costs no running function. A failure says whether a later attempt can succeed: a 429, a 408, a 5xx or no
-answer can; any other 4xx (a revoked or mistyped URL, an archived channel) never will (RFC 9110, sections 15.5
-and 15.6). The URL is a credential: it appears in no error.
+answer can; any other 4xx (a revoked or mistyped URL, an archived channel) or a redirect never will (RFC 9110,
+sections 15.4 to 15.6). The URL is a credential: it appears in no error.
 """
 
 from __future__ import annotations
@@ -22,6 +22,17 @@ from adapters.outbound.alert_wording import alert_text
 from domain.low_stock import LowStockAlert
 
 _ANSWER_SHOWN = 200  # characters of the webhook's answer kept in the reason
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook that answers with a redirect is refused as it answered: urllib would follow a 301, 302 or 303
+    with a GET (as RFC 9110 section 15.4 lets clients do), and a 200 to that GET would pass for a posted alert."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 _RETRYABLE_4XX = (408, 429)  # Request Timeout and Too Many Requests: the same request may succeed later
 
 
@@ -67,7 +78,7 @@ class WebhookLowStockNotifier:
         )
         self._before_attempt()
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+            with _OPENER.open(request, timeout=self._timeout) as response:
                 response.read()
         except urllib.error.HTTPError as error:
             raise self._refusal(alert, error) from None
@@ -78,7 +89,8 @@ class WebhookLowStockNotifier:
     def _refusal(self, alert: LowStockAlert, error: urllib.error.HTTPError) -> WebhookNotAccepted:
         answer = error.read()[:_ANSWER_SHOWN].decode("utf-8", "replace")
         reason = _why(alert, f"HTTP {error.code} {answer}".strip())
-        permanent = 400 <= error.code < 500 and error.code not in _RETRYABLE_4XX
+        # A redirect means the URL moved: as lasting as a 4xx until the secret holds the new one.
+        permanent = 300 <= error.code < 500 and error.code not in _RETRYABLE_4XX
         retry_after = None if permanent else self._retry_after(error.headers.get("Retry-After"))
         return WebhookNotAccepted(reason, error.code, permanent, retry_after)
 

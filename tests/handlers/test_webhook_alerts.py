@@ -147,7 +147,7 @@ def test_a_webhook_that_asks_for_time_gets_that_time_in_place_of_the_back_off(de
 
 
 def test_a_retry_after_given_as_a_date_is_the_time_until_that_date(deployed, chat, waits, mocker):
-    answers = mocker.patch("adapters.outbound.webhook_low_stock_notifier.urllib.request.urlopen")
+    answers = mocker.patch("adapters.outbound.webhook_low_stock_notifier._OPENER.open")
     headers = Message()
     headers["Retry-After"] = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
     answers.side_effect = urllib.error.HTTPError("https://hook", 503, "busy", headers, None)
@@ -279,7 +279,7 @@ def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, c
         QueueUrl=deployed.alert_inbox_url, MessageBody=letter["Body"], MessageAttributes=letter["MessageAttributes"]
     )
     refused = urllib.error.URLError(ConnectionRefusedError(111, "refused"))
-    mocker.patch("adapters.outbound.webhook_low_stock_notifier.urllib.request.urlopen", side_effect=refused)
+    mocker.patch("adapters.outbound.webhook_low_stock_notifier._OPENER.open", side_effect=refused)
     event = delivered(deployed)
     for _ in range(ATTEMPTS):
         run(deployed, event)
@@ -290,3 +290,23 @@ def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, c
         "the chat webhook did not accept the alert for A1: no answer (ConnectionRefusedError)"
         " (gave up after 3 attempts)"
     )
+
+
+def test_a_url_revoked_by_a_rotation_is_replaced_at_once_by_the_new_one(deployed, chat, new_chat, mocker):
+    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    run(deployed, published(deployed, ("A1", 9, 1)))  # the URL read at the cold start
+    rotate_webhook_url(new_chat.url)
+    chat.fail(410)  # the old URL is gone, well before the cached one is 5 minutes old
+    clock.return_value = 1000.0 + 10
+    event = published(deployed, ("A2", 9, 0))
+    assert run(deployed, event) == {"batchItemFailures": []}
+    assert (posted(chat), posted(new_chat)) == (["A1"], ["A2"])
+    assert dead_letters(deployed) == []
+
+
+def test_a_webhook_that_asks_for_more_than_15_minutes_gets_it_up_to_the_12_hours_sqs_allows(deployed, chat, waits):
+    chat.fail(429, count=2, retry_after=3600)
+    webhook_alerts.handler(published(deployed, ("A1", 9, 1)), None)
+    chat.fail(429, count=1, retry_after=86400)
+    webhook_alerts.handler(published(deployed, ("A2", 9, 0)), None)
+    assert waits() == [3600, 43200]

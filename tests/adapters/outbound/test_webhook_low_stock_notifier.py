@@ -78,6 +78,16 @@ def test_a_refusal_no_retry_can_cure_is_permanent(webhook, status):
     assert len(requests) == 1
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_is_permanent(webhook, status):
+    """Followed, a 301-303 would turn the POST into a GET, whose 200 would pass for a posted alert."""
+    url, answers, requests = webhook
+    answers.append((status, {"Location": url + "/moved"}, b""))
+    refused = refusal(url, answers)
+    assert (refused.status, refused.permanent) == (status, True)
+    assert len(requests) == 1
+
+
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
 def test_a_failure_that_may_pass_is_transient_and_tried_once(webhook, status):
     url, answers, requests = webhook
