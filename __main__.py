@@ -123,10 +123,9 @@ alert_queues_key = aws.kms.Key(
                     "Principal": {"Service": "sns.amazonaws.com"},
                     "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                     "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnEquals": {"aws:SourceArn": alerts_topic.arn},
-                    },
+                    # SNS names the topic in aws:SourceArn when it calls KMS for a delivery (AWS CDK's grant for an
+                    # SQS subscription to an encrypted queue tests on it: github.com/aws/aws-cdk/pull/20521).
+                    "Condition": {"ArnEquals": {"aws:SourceArn": alerts_topic.arn}},
                 },
             ],
         }
@@ -239,11 +238,14 @@ stock_import = QueueFunction(
 # chose gets it from there on a path of its own (SMS and email subscribers; a queue and function per other channel),
 # with its own retries, dead letters and alarm, so that a broken channel never holds back another.
 alert_channels = checked_alert_channels("alertChannels", config.get_object("alertChannels") or [], ("sns", "webhook"))
-alert_dead_letter_queues: dict[str, pulumi.Output[str]] = {}
+# What SNS cannot deliver to any subscription of the topic (an SMS or email refused; a channel's queue it may not
+# write to, a key it may not use) waits here with an alarm, rather than being discarded
+# (docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html).
+subscriber_dead_letters = TopicDeadLetters(
+    "low-stock-subscriber-dlq", alerts_topic.arn, alert_queues_key.arn, alarm_actions=[alarms_topic.arn]
+)
+alert_dead_letter_queues: dict[str, pulumi.Output[str]] = {"sns": subscriber_dead_letters.queue.url}
 if "sns" in alert_channels:
-    subscriber_dead_letters = TopicDeadLetters(
-        "low-stock-subscriber-dlq", alerts_topic.arn, alert_queues_key.arn, alarm_actions=[alarms_topic.arn]
-    )
     sms_subscriptions(
         "low-stock-sms",
         alerts_topic.arn,
@@ -256,7 +258,6 @@ if "sns" in alert_channels:
         checked_email_addresses("notificationEmails", config.get_object("notificationEmails") or []),
         redrive_policy=subscriber_dead_letters.redrive_policy(),
     )
-    alert_dead_letter_queues["sns"] = subscriber_dead_letters.queue.url
 sent_alerts_writes = allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts.arn])
 
 low_stock_notifier = StreamFunction(
@@ -326,6 +327,7 @@ if "webhook" in alert_channels:
             ),
             topic_arn=alerts_topic.arn,
             kms_key_arn=alert_queues_key.arn,
+            subscription_redrive_policy=subscriber_dead_letters.redrive_policy(),
         ),
     )
     alert_dead_letter_queues["webhook"] = alert_webhook.consumer.dead_letter_queue.url

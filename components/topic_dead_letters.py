@@ -1,4 +1,4 @@
-"""Dead letters for a topic's own subscribers (SMS, email): what SNS could not deliver, kept with an alarm."""
+"""Dead letters for a topic's subscriptions (SMS, email, a queue): what SNS could not deliver, kept with an alarm."""
 
 from __future__ import annotations
 

@@ -22,6 +22,9 @@ class TopicQueueFunctionArgs:
     function: QueueFunctionArgs
     topic_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
+    # Where SNS keeps what it could not write to the queue (a policy or key that refuses it); without one, SNS
+    # discards such a message (docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html).
+    subscription_redrive_policy: pulumi.Input[str] | None = None
 
 
 class TopicQueueFunction(pulumi.ComponentResource):
@@ -45,6 +48,7 @@ class TopicQueueFunction(pulumi.ComponentResource):
             protocol="sqs",
             endpoint=self.consumer.queue.arn,
             raw_message_delivery=True,
+            redrive_policy=args.subscription_redrive_policy,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.queue_policy]),
         )
         self.register_outputs(

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -514,14 +515,15 @@ def sns_may_send(policy: Any, queue_arn: str, topic_arn: str) -> bool:
         principal = statement.get("Principal")
         actions = statement.get("Action")
         resources = statement.get("Resource")
-        source = ((statement.get("Condition") or {}).get("ArnEquals") or {}).get("aws:SourceArn")
+        conditions = statement.get("Condition") or {}
+        source = (conditions.get("ArnEquals") or conditions.get("ArnLike") or {}).get("aws:SourceArn")
         if (
             statement.get("Effect") == "Allow"
             and isinstance(principal, dict)
             and principal.get("Service") == "sns.amazonaws.com"
             and "sqs:SendMessage" in (actions if isinstance(actions, list) else [actions])
             and queue_arn in (resources if isinstance(resources, list) else [resources])
-            and topic_arn in (source if isinstance(source, list) else [source])
+            and any(fnmatchcase(topic_arn, str(arn)) for arn in (source if isinstance(source, list) else [source]))
         ):
             return True
     return False

@@ -163,9 +163,17 @@ def _queue_subscriptions_can_deliver(args: StackValidationArgs, report_violation
             continue
         for statement in statements(resource.props.get("policy")):
             principal = statement.get("Principal")
-            if isinstance(principal, dict) and principal.get("Service") == "sns.amazonaws.com":
-                topics = as_list((statement.get("Condition") or {}).get("ArnEquals", {}).get("aws:SourceArn", []))
-                allowed |= {(str(statement.get("Resource")), str(topic)) for topic in topics}
+            if statement.get("Effect") != "Allow" or not isinstance(principal, dict):
+                continue
+            if principal.get("Service") == "sns.amazonaws.com":
+                conditions = statement.get("Condition") or {}
+                topics = [
+                    str(topic)
+                    for operator in ("ArnEquals", "ArnLike")
+                    for topic in as_list((conditions.get(operator) or {}).get("aws:SourceArn", []))
+                ]
+                queues = [str(queue) for queue in as_list(statement.get("Resource", []))]
+                allowed |= {(queue, topic) for queue in queues for topic in topics}
     for subscription in args.resources:
         props = subscription.props
         is_queue = subscription.resource_type == "aws:sns/topicSubscription:TopicSubscription" and (

@@ -301,7 +301,8 @@ def test_a_stack_without_the_sns_channel_subscribes_no_phone_or_address():
     subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert [s.inputs["protocol"] for s in subscriptions] == ["sqs"]
     assert run.outputs["alert_dead_letter_queue_urls"] == {
-        "webhook": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/alert-webhook-dlq-0a1b2c3"
+        "sns": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/low-stock-subscriber-dlq-0a1b2c3",
+        "webhook": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/alert-webhook-dlq-0a1b2c3",
     }
 
 
@@ -322,11 +323,14 @@ def test_the_topic_fans_each_alert_out_to_the_webhook_queue_raw_and_for_that_top
     run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     queue = run.named("alert-webhook-queue")
     [subscription] = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    [dead_letters] = [q for q in run.of_type("aws:sqs/queue:Queue") if q.name == "low-stock-subscriber-dlq"]
     assert subscription.inputs == {
         "topic": TOPIC_ARN,
         "protocol": "sqs",
         "endpoint": queue.outputs["arn"],
         "rawMessageDelivery": True,
+        # what SNS could not write to the queue (its policy or key refused) is kept, not discarded
+        "redrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters.outputs["arn"]}),
     }
     [statement] = statements_of(run.named("alert-webhook-queue-policy").inputs["policy"])
     assert statement == {

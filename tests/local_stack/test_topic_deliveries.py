@@ -37,6 +37,12 @@ def test_sns_sends_to_a_queue_only_for_the_topic_its_policy_names():
     assert not sns_may_send(queue_policy(queue=QUEUE + "-other"), QUEUE, TOPIC)
     assert not sns_may_send(queue_policy(principal="events.amazonaws.com"), QUEUE, TOPIC)
     assert not sns_may_send(queue_policy(action="sqs:ReceiveMessage"), QUEUE, TOPIC)
+    like = queue_policy(topic="arn:aws:sns:eu-west-3:123456789012:*")
+    like["Statement"][0]["Condition"] = {"ArnLike": like["Statement"][0]["Condition"]["ArnEquals"]}
+    assert sns_may_send(like, QUEUE, TOPIC)
+    denied = queue_policy()
+    denied["Statement"][0]["Effect"] = "Deny"
+    assert not sns_may_send(denied, QUEUE, TOPIC)
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://localhost/x", "https://[::1]:9/y"])

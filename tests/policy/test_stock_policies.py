@@ -252,9 +252,21 @@ def test_a_queue_subscribed_to_a_topic_must_let_sns_send_for_that_topic():
     email = policy_resource(
         "aws:sns/topicSubscription:TopicSubscription", "mail", {"protocol": "email", "topic": TOPIC}
     )
+    denying = policy_resource(
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "qp",
+        {"policy": service_grant({"ArnEquals": {"aws:SourceArn": TOPIC}}).replace('"Allow"', '"Deny"')},
+    )
+    listed = policy_resource(
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "qp",
+        {"policy": service_grant({"ArnLike": {"aws:SourceArn": [TOPIC]}}).replace(f'"{QUEUE}"', f'["{QUEUE}"]')},
+    )
     assert found(subscription, allowing, email) == []
+    assert found(subscription, listed) == []
     refused = ["chat-sub subscribes a queue whose policy does not let SNS send for its topic."]
     assert found(subscription, other_topic) == refused
+    assert found(subscription, denying) == refused
     assert found(subscription) == refused
 
 
