@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from adapters.inbound.alert_messages import STOCK_ID, STOCK_LEVEL
 from tools.stack_outputs import sqs_client, stack_outputs
@@ -33,13 +33,13 @@ _MOST = 10_000  # messages read per queue at the most
 _HIDE_SECONDS = 60  # long enough to list or export, short enough that a crash releases them soon
 ALERT_CHANNELS = ("sns", "webhook")  # the keys of the stack's `alert_dead_letter_queue_urls`
 _NEXT_STEP = {
-    "sns": "not redriven, as SNS does not say which SMS or email subscriber missed them",
+    "sns": "not redriven, as publishing again would reach every subscriber; each names the one SNS failed",
     "webhook": "once the chat takes posts again, `make redrive CHANNEL=webhook` posts them",
 }
 SNS_REDRIVE_REFUSED = (
-    "The sns channel's dead letters are not redriven: SNS does not record which SMS or email subscriber it failed, "
-    "and publishing them to the topic again would alert every subscriber and every channel again. `make dlq` "
-    "lists them: tell the people they did not reach."
+    "The sns channel's dead letters are not redriven: publishing them to the topic again would alert every "
+    "subscriber and every channel again, not only the one SNS failed. `make dlq` lists each with the subscription "
+    "and SNS's reason: fix that subscription, and tell the people it did not reach."
 )
 
 
@@ -191,9 +191,11 @@ def alert_dead_letter(channel: str, message: dict[str, Any]) -> AlertDeadLetter:
 
 
 def _subscriber_dead_letter(message: dict[str, Any]) -> AlertDeadLetter:
-    """A dead letter SNS wrote for an SMS or email subscription: its JSON envelope, with the alert's attributes as
-    {"Type", "Value"} (docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html). Read defensively:
-    SNS's format is its own, and a raw one would carry them as SQS message attributes."""
+    """A dead letter SNS wrote for a subscription: the JSON envelope of an SMS or email one, with the alert's
+    attributes as {"Type", "Value"} (docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html), or the
+    raw message of a channel's queue, its attributes SQS's own. SNS adds why as `ErrorCode` and `ErrorMessage`
+    attributes, and the envelope's `UnsubscribeURL` names the subscription (as recorded against AWS in
+    github.com/localstack/localstack/pull/6639). Read defensively: the format is SNS's own."""
     envelope = _json_object(str(message.get("Body", "")))
     attributes = envelope.get("MessageAttributes")
     attributes = attributes if isinstance(attributes, dict) else {}
@@ -202,10 +204,14 @@ def _subscriber_dead_letter(message: dict[str, Any]) -> AlertDeadLetter:
         entry = attributes.get(name)
         return str(entry["Value"]) if isinstance(entry, dict) and "Value" in entry else _attribute(message, name)
 
-    reason = "SNS gave up delivering it to an SMS or email subscriber; it records neither whom nor why"
-    if not envelope:
+    subscription = parse_qs(urlsplit(str(envelope.get("UnsubscribeURL", ""))).query).get("SubscriptionArn", [""])[0]
+    where = f"to {subscription}" if subscription else "to a subscriber" if envelope else "to a channel's queue"
+    why = _attribute(message, "ErrorMessage") or "no reason recorded"
+    reason = f"SNS could not deliver it {where}: {why}"
+    if not envelope and not value(STOCK_ID):
         reason = f"(not an SNS message) {str(message.get('Body', ''))[:200]!r}"
-    return AlertDeadLetter(value(STOCK_ID) or "?", value(STOCK_LEVEL) or "?", "sns", "-", reason)
+    status = _attribute(message, "ErrorCode") or "-"
+    return AlertDeadLetter(value(STOCK_ID) or "?", value(STOCK_LEVEL) or "?", "sns", status, reason)
 
 
 def _json_object(text: str) -> dict[str, Any]:

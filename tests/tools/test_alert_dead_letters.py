@@ -42,12 +42,42 @@ def test_an_alert_sns_could_not_deliver_is_read_from_its_envelope():
         },
     }
     line = alert_dead_letter("sns", {"Body": json.dumps(envelope)}).line()
-    assert line.startswith("  SKU-9  level 0  channel sns  status -  SNS gave up delivering it")
+    assert (
+        line == "  SKU-9  level 0  channel sns  status -  SNS could not deliver it to a subscriber: no reason recorded"
+    )
+    # What SNS records of the failure: the subscription in the envelope, the error as attributes.
+    subscription = "arn:aws:sns:eu-west-3:123456789012:low-stock-alerts:5f1d2b7c"
+    envelope["UnsubscribeURL"] = (
+        f"https://sns.eu-west-3.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription}"
+    )
+    why = {
+        "ErrorCode": {"DataType": "String", "StringValue": "400"},
+        "ErrorMessage": {"DataType": "String", "StringValue": "Phone number is opted out"},
+    }
+    line = alert_dead_letter("sns", {"Body": json.dumps(envelope), "MessageAttributes": why}).line()
+    assert line == (
+        f"  SKU-9  level 0  channel sns  status 400  SNS could not deliver it to {subscription}: "
+        "Phone number is opted out"
+    )
+    # A channel's queue refused SNS: its raw message, the alert in SQS's own attributes.
+    raw = {
+        "Body": "Low stock: item SKU-9 is down to 0 (alert threshold 5). Restock it.",
+        "MessageAttributes": {
+            "stock_id": {"DataType": "String", "StringValue": "SKU-9"},
+            "stock_level": {"DataType": "Number", "StringValue": "0"},
+            "ErrorMessage": {"DataType": "String", "StringValue": "KMS.AccessDeniedException"},
+        },
+    }
+    line = alert_dead_letter("sns", raw).line()
+    assert line == (
+        "  SKU-9  level 0  channel sns  status -  SNS could not deliver it to a channel's queue: "
+        "KMS.AccessDeniedException"
+    )
     unreadable = alert_dead_letter("sns", {"Body": "not json"}).line()
     assert unreadable == "  ?  level ?  channel sns  status -  (not an SNS message) 'not json'"
 
 
-def test_the_sns_channel_is_never_redriven_since_the_failed_subscriber_is_unknown(mocker):
+def test_the_sns_channel_is_never_redriven_since_publishing_again_would_reach_every_subscriber(mocker):
     sqs = mocker.Mock()
     sqs.receive_message.side_effect = [{"Messages": [{"MessageId": "1", "ReceiptHandle": "r", "Body": "{}"}]}, {}]
     sqs.list_dead_letter_source_queues.return_value = {"queueUrls": []}  # its sources are SNS subscriptions
