@@ -431,5 +431,5 @@ class LocalStack:
             )
         self.announce("Outputs:")
         for name, value in outputs.items():
-            self.announce(f"    {name:<24}{value}")
+            self.announce(f"    {name:<24} {value}")
         self.announce(f"Outputs written to {self.settings.outputs_path}. Ready; Ctrl-C stops everything.")

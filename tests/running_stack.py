@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,6 +40,23 @@ class RunningStack:
     @property
     def region(self) -> str:
         return str(self.outputs["topic_arn"].split(":")[3])
+
+    @property
+    def api_kind(self) -> str:
+        """`rest` or `http`: a REST API's URL ends with its stage; an HTTP API's `$default` stage adds none."""
+        return "rest" if urlsplit(self.outputs["endpoint_url"]).path.strip("/") else "http"
+
+    @property
+    def no_such_route(self) -> tuple[int, dict[str, str]]:
+        """API Gateway's own answer to a request no route or method matches: a REST API's 403, an HTTP API's 404."""
+        if self.api_kind == "rest":
+            return 403, {"message": "Missing Authentication Token"}
+        return 404, {"message": "Not Found"}
+
+    @property
+    def unsigned(self) -> tuple[int, dict[str, str]]:
+        """API Gateway's own answer to an unsigned request to an AWS_IAM route."""
+        return (403, {"message": "Missing Authentication Token" if self.api_kind == "rest" else "Forbidden"})
 
     def client(self, service: str) -> Any:
         """The embedded AWS's client for `service`, made once (its errors' classes are its own)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.api_gateway.api_authorization import BAD_SIGNATURE, MISSING_TOKEN, signed_headers
+from local_stack.api_gateway.api_authorization import BAD_SIGNATURE, signed_headers
 from local_stack.project_copy import project_copy
 from tests.running_stack import RunningStack, eventually, local_stack_command, start_stack, stop_stack
 
@@ -56,7 +56,7 @@ def started() -> Iterator[list[RunningStack]]:
 
 
 def test_unsigned_and_badly_signed_requests_get_api_gateways_403(local_stack):
-    assert local_stack.request("GET", "/stocks/E2E-AUTH", signed=False) == (403, {"message": MISSING_TOKEN})
+    assert local_stack.request("GET", "/stocks/E2E-AUTH", signed=False) == local_stack.unsigned
     key, _ = local_stack.credentials()
     forged = {
         "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20240101/eu-west-3/execute-api/aws4_request, "

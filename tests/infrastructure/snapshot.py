@@ -14,8 +14,8 @@ STACKS = ("dev", "prod")
 # A stack as an operator who chose both alert channels configures it: the fan-out to the chat webhook's queue.
 BOTH_CHANNELS = "dev-sns-and-webhook"
 WEBHOOK_URL = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
-# The dev stack with the HTTP API in front of the function.
-HTTP_API = "dev-http-api"
+# The dev stack with the REST API, the kind dev and prod do not use (apiKind: rest).
+REST_API = "dev-rest-api"
 # The code hash changes with every edit of the Lambda code; the code tests cover the archive itself.
 _VOLATILE_INPUTS = frozenset({"code", "sourceCodeHash"})
 _SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
@@ -70,12 +70,17 @@ def http_api() -> ProgramRun:
     return configured_stack("dev", {"apiKind": "http"})
 
 
+def rest_api() -> ProgramRun:
+    """The dev stack with `apiKind: rest`."""
+    return configured_stack("dev", {"apiKind": "rest"})
+
+
 def snapshot_runs() -> dict[str, ProgramRun]:
     """Each snapshot's name and the run it records."""
     return {
         **{stack: configured_stack(stack) for stack in STACKS},
         BOTH_CHANNELS: both_channels(),
-        HTTP_API: http_api(),
+        REST_API: rest_api(),
     }
 
 

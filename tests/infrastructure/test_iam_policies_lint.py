@@ -11,7 +11,7 @@ from parliament import analyze_policy_string  # type: ignore[import-untyped]  # 
 
 from components.stream_function import STREAM_READ_ACTIONS
 from harness.fake_cloud import configured_stack
-from tests.infrastructure.snapshot import STACKS, both_channels, http_api
+from tests.infrastructure.snapshot import STACKS, both_channels, http_api, rest_api
 
 # A real stream ARN ends in a timestamp label with colons (table/T/stream/2024-05-01T00:00:00.000), and
 # parliament splits ARNs at ':', so it reads the stream read actions' exact ARN as the wrong resource type.
@@ -71,12 +71,14 @@ def unexpected_findings(kind, document):
 @pytest.mark.parametrize(
     ("run", "count"),
     [
-        # 5 roles (4 functions', API Gateway's logging), 4 role policies, 2 key policies, the subscriber DLQ's policy
-        *[(lambda stack=stack: configured_stack(stack), 12) for stack in STACKS],
+        # 4 functions' roles and role policies, 2 key policies, the subscriber DLQ's policy (an HTTP API needs no
+        # API Gateway logging role)
+        *[(lambda stack=stack: configured_stack(stack), 11) for stack in STACKS],
         # and the chat webhook's function: its role, its role policy, its queue's policy
-        (both_channels, 15),
-        # an HTTP API needs no API Gateway logging role: one role fewer
+        (both_channels, 14),
         (http_api, 11),
+        # a REST API: and the region's API Gateway logging role
+        (rest_api, 12),
     ],
 )
 def test_every_policy_document_passes_the_iam_linter(run, count):

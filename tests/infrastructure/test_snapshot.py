@@ -2,9 +2,19 @@ import difflib
 
 import pytest
 
-from tests.infrastructure.snapshot import BOTH_CHANNELS, HTTP_API, both_channels, http_api, render, snapshot_path
+from tests.infrastructure.snapshot import (
+    BOTH_CHANNELS,
+    REST_API,
+    both_channels,
+    render,
+    rest_api,
+    snapshot_path,
+)
 
-VARIANTS = {"both_channels": (BOTH_CHANNELS, both_channels), "http_api": (HTTP_API, http_api)}
+VARIANTS = {
+    "both_channels": (BOTH_CHANNELS, both_channels),
+    "rest_api": (REST_API, rest_api),
+}
 
 
 @pytest.mark.parametrize("stack_fixture", ["dev_stack", "prod_stack", *VARIANTS])

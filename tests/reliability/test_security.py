@@ -74,10 +74,16 @@ def test_point_in_time_recovery_is_on(run):
     assert run.named("stock-levels").inputs["pointInTimeRecovery"] == {"enabled": True}
 
 
-def test_api_methods_are_authenticated_unless_the_stack_opts_out(run):
-    assert {m.inputs["authorization"] for m in run.of_type("aws:apigateway/method:Method")} == {"AWS_IAM"}
-    opened = configured_stack(run.stack, {"apiAuthorization": "NONE"})
-    assert {m.inputs["authorization"] for m in opened.of_type("aws:apigateway/method:Method")} == {"NONE"}
+def authorizations(run):
+    """How each REST API method and each HTTP API route is authorised."""
+    methods = [m.inputs["authorization"] for m in run.of_type("aws:apigateway/method:Method")]
+    return {*methods, *(r.inputs["authorizationType"] for r in run.of_type("aws:apigatewayv2/route:Route"))}
+
+
+@pytest.mark.parametrize("kind", ["rest", "http"])
+def test_api_methods_are_authenticated_unless_the_stack_opts_out(run, kind):
+    assert authorizations(configured_stack(run.stack, {"apiKind": kind})) == {"AWS_IAM"}
+    assert authorizations(configured_stack(run.stack, {"apiKind": kind, "apiAuthorization": "NONE"})) == {"NONE"}
 
 
 def test_the_prod_table_is_protected_from_deletion():
