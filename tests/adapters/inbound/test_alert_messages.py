@@ -71,3 +71,27 @@ def test_an_unreadable_alert_is_kept_with_the_reason(attributes, problem):
         "text",
     )
     assert message.attributes["stock_id" if "stock_id" in attributes else "alert_id"]["DataType"] == "String"
+
+
+def test_the_attributes_are_kept_with_their_types_to_be_sent_again_as_they_came(account):
+    SnsLowStockNotifier(account.sns, account.topic_arn).for_change("change-7").send(LowStockAlert("A000", 1, 2))
+    [message] = parse_alert_messages(delivered(account))
+    assert message.attributes == {
+        "alert_id": {"DataType": "String", "StringValue": "change-7"},
+        "stock_id": {"DataType": "String", "StringValue": "A000"},
+        "stock_level": {"DataType": "Number", "StringValue": "1"},
+        "threshold": {"DataType": "Number", "StringValue": "2"},
+    }
+
+
+def test_a_record_without_its_optional_fields_is_read_with_what_lambda_would_have_given():
+    bare = {"messageId": "m-1", "messageAttributes": {"note": {}}}
+    [message] = parse_alert_messages({"Records": [bare]})
+    assert (message.receipt_handle, message.receive_count, message.body) == ("", 1, "")
+    assert message.attributes == {"note": {"DataType": "String", "StringValue": ""}}
+    assert (message.alert_id, message.change, message.threshold) == ("", None, 0)
+    assert message.problem == "no stock_id attribute"
+
+
+def test_nothing_in_an_empty_event():
+    assert parse_alert_messages({}) == []

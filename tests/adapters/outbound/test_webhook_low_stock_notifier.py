@@ -75,10 +75,11 @@ def test_a_refusal_no_retry_can_cure_is_permanent(webhook, status):
     refused = refusal(url, answers)
     assert (refused.status, refused.permanent, refused.retry_after) == (status, True, None)
     assert str(refused) == f"the chat webhook did not accept the alert for A000: HTTP {status} no_service"
+    assert refused.reason == str(refused)  # what a dead letter keeps
     assert len(requests) == 1
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308])
 def test_a_redirect_is_not_followed_and_is_permanent(webhook, status):
     """Followed, a 301-303 would turn the POST into a GET, whose 200 would pass for a posted alert."""
     url, answers, requests = webhook

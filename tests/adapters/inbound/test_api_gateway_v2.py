@@ -1,0 +1,92 @@
+"""HTTP API events (payload format 2.0) read into the same requests as the REST API's (1.0) for the same call."""
+
+import pytest
+
+from adapters.inbound.api_gateway import ApiError, GetLevelRequest, SetLevelRequest, parse_request
+from adapters.inbound.api_gateway_v2 import is_http_api_event, parse_http_api_request
+from harness.lambda_events import api_event, http_api_event, load
+
+CALLS = [
+    ("POST", "/stocks", {"stock_id": "A000", "stock_level": 1}, False),
+    ("PUT", "/stocks/B1", {"stock_level": 4, "as_of": "2024-01-01T00:00:00Z"}, False),
+    ("GET", "/stocks/B1", None, False),
+    ("GET", "/stocks/caf%C3%A9", None, False),
+    ("GET", "/stocks/A%2541", None, False),
+    ("PUT", "/stocks/B2", b'{"stock_level": 5}', True),
+]
+
+
+def outcome(parse, event):
+    try:
+        return parse(event)
+    except ApiError as error:
+        return (error.status, error.message, error.headers)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "base64_body"), CALLS)
+def test_a_call_reads_the_same_in_either_format(method, path, body, base64_body):
+    rest = parse_request(api_event(method, path, body, base64_body=base64_body, request_time_ms=1714564801234))
+    http = parse_http_api_request(
+        http_api_event(method, path, body, base64_body=base64_body, request_time_ms=1714564801234)
+    )
+    assert http == rest
+    assert isinstance(http, GetLevelRequest if method == "GET" else SetLevelRequest)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("DELETE", "/stocks/B1", None),
+        ("GET", "/nowhere", None),
+        ("PUT", "/stocks/B1", "{not json"),
+        ("PUT", "/stocks/B1", None),
+        ("POST", "/stocks", {"stock_level": 1}),
+    ],
+)
+def test_a_refusal_is_the_same_in_either_format(method, path, body):
+    assert outcome(parse_http_api_request, http_api_event(method, path, body)) == outcome(
+        parse_request, api_event(method, path, body)
+    )
+
+
+def test_the_documented_event_is_read():
+    request = parse_http_api_request(load("api_gateway_http_proxy.json"))
+    assert isinstance(request, SetLevelRequest)
+    assert (request.update.stock_id, request.update.level) == ("A000", 4)
+    assert request.received_at.isoformat() == "2024-05-01T12:00:00+00:00"  # requestContext.timeEpoch
+
+
+def test_the_item_id_is_taken_as_the_http_api_decoded_it():
+    event = http_api_event("GET", "/stocks/A%2541")
+    assert event["pathParameters"] == {"stock_id": "A%41"}
+    assert parse_http_api_request(event) == GetLevelRequest("A%41")
+
+
+def test_a_path_without_its_parameters_is_not_an_item():
+    event = http_api_event("GET", "/stocks/B1")
+    del event["pathParameters"]
+    assert outcome(parse_http_api_request, event)[0] == 404
+
+
+def test_without_a_method_nothing_is_allowed():
+    event = http_api_event("GET", "/stocks/B1")
+    del event["requestContext"]["http"]["method"]
+    assert outcome(parse_http_api_request, event) == (
+        405,
+        "method (none) is not allowed here; use GET, PUT",
+        {"Allow": "GET, PUT"},
+    )
+
+
+def test_the_path_is_read_from_the_request_context_when_raw_path_is_missing():
+    event = http_api_event("GET", "/stocks/B1")
+    del event["rawPath"]
+    assert parse_http_api_request(event) == GetLevelRequest("B1")
+
+
+@pytest.mark.parametrize(
+    ("event", "is_http"),
+    [({"version": "2.0"}, True), ({"version": "1.0"}, False), ({}, False), ({"Version": "2.0"}, False)],
+)
+def test_only_a_version_2_0_event_is_an_http_api_event(event, is_http):
+    assert is_http_api_event(event) is is_http
