@@ -1,7 +1,7 @@
 """`make bench`: run every measurement side by side, check it, print the page, write docs/PERFORMANCE.md.
 
-A failed check (a handler's error, a batch failure, an alert not sent) stops the run with its reason and exit
-status 1, and nothing is written. Sizes: benchmarks/sizes.py (`make bench BENCH_SIZE=tiny` for a smoke run).
+A failed check (a handler's error, a batch failure, an alert not sent or not posted) stops the run with its reason
+and exit status 1, and nothing is written. Sizes: benchmarks/sizes.py (`make bench BENCH_SIZE=tiny` for a smoke run).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks import code_reload, cold_start, deployment, drop_file_memory, handler_overhead
+from benchmarks import alert_fan_out, code_reload, cold_start, deployment, drop_file_memory, handler_overhead
 from benchmarks.checks import BenchmarkFailed
 from benchmarks.end_to_end import api_updates, queue_import, stock_lines
 from benchmarks.report import Results, render
@@ -51,6 +51,7 @@ def measure_all(sizes: Sizes) -> Results:
         f"import of {len(compared):,} lines, original", lambda: queue_import("original", compared, True, threshold)
     )
     api = _step(f"{sizes.api_updates:,} API updates", lambda: api_updates(sizes.api_updates, threshold))
+    alerts = _step(f"{sizes.alerts:,} alerts on both channels", lambda: alert_fan_out.measure(sizes.alerts, threshold))
     reload = _step("code reload", lambda: code_reload.measure(sizes.reload_rounds))
     drop_memory = _step(
         "drop bucket function memory", lambda: drop_file_memory.measure(sizes.drop_file_lines, sizes.drop_runs)
@@ -69,6 +70,7 @@ def measure_all(sizes: Sizes) -> Results:
         ours=ours,
         original=original,
         api=api,
+        alerts=alerts,
         reload=reload,
         drop_memory=drop_memory,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from benchmarks.checks import check
 from harness.declared_resources import ProgramRun
-from harness.fake_cloud import FakeCloud
+from harness.fake_cloud import FakeCloud, configured_stack
 from harness.pulumi_program import run_program
 
 _FUNCTION = "aws:lambda/function:Function"
@@ -29,6 +29,7 @@ class DeclaredFunction:
     environment: dict[str, str]
     archive: Path
     batch_size: int | None  # of its event source mapping, if it has one
+    batching_window_seconds: int | None  # of the same
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,19 @@ def program(runs: int) -> Program:
     return Program(statistics.median(timings), runs, len(declared.resources), _functions(declared))
 
 
+def configured_functions(overrides: dict[str, Any], secrets: dict[str, Any]) -> dict[str, DeclaredFunction]:
+    """The functions the dev stack declares with these settings over its own, by handler module: those of a local
+    stack started with the same settings."""
+    return _functions(configured_stack("dev", overrides, secrets))
+
+
 def _functions(declared: ProgramRun) -> dict[str, DeclaredFunction]:
-    batch_sizes = {m.inputs["functionName"]: m.inputs.get("batchSize") for m in declared.of_type(_MAPPING)}
+    mappings = {m.inputs["functionName"]: m.inputs for m in declared.of_type(_MAPPING)}
     functions = {}
     for resource in declared.of_type(_FUNCTION):
         inputs: dict[str, Any] = resource.inputs
-        batch_size = batch_sizes.get(resource.outputs["arn"])
+        mapping = mappings.get(resource.outputs["arn"], {})
+        batch_size, window = mapping.get("batchSize"), mapping.get("maximumBatchingWindowInSeconds")
         functions[inputs["handler"].rsplit(".", 1)[0]] = DeclaredFunction(
             resource.name,
             inputs["handler"],
@@ -84,6 +92,7 @@ def _functions(declared: ProgramRun) -> dict[str, DeclaredFunction]:
             dict((inputs.get("environment") or {}).get("variables") or {}),
             Path(inputs["code"].path),
             int(batch_size) if batch_size is not None else None,
+            int(window) if window is not None else None,
         )
     return functions
 

@@ -99,11 +99,12 @@ def _alerts_due(lines: list[str], threshold: int) -> int:
     return sum(low_stock_alert(change, threshold) is not None for change in changes)
 
 
-def _watching(what: str) -> LoggedProblems:
+def watching(what: str) -> LoggedProblems:
+    """What the local stack reports at WARNING or above during a measurement, which fails it."""
     return LoggedProblems(what, "local_stack")
 
 
-def _wait_for(
+def wait_for(
     condition: Callable[[], bool], describe: Callable[[], str], problems: LoggedProblems, timeout: float
 ) -> None:
     """Poll until `condition` holds; stop at once if a problem is logged, or at the deadline."""
@@ -115,7 +116,7 @@ def _wait_for(
         time.sleep(0.25)
 
 
-def _settle(stack: LocalStack, quiet_seconds: float = 3.0) -> None:
+def settle(stack: LocalStack, quiet_seconds: float = 3.0) -> None:
     """Wait until only pollers are talking: the stream has been drained and alerts published."""
     previous = None
     while True:
@@ -126,7 +127,8 @@ def _settle(stack: LocalStack, quiet_seconds: float = 3.0) -> None:
         time.sleep(quiet_seconds)
 
 
-def _start(work: Path, config: dict[str, Any]) -> tuple[LocalStack, dict[str, Any]]:
+def start_stack(work: Path, config: dict[str, Any]) -> tuple[LocalStack, dict[str, Any]]:
+    """A local stack of the dev stack with `config` over its settings, in `work`, and its outputs."""
     settings = LocalStackSettings(
         api_port=0, aws_port=0, work_dir=work, config=config, show_notifications=False, reload_code=False
     )
@@ -152,13 +154,13 @@ def _measured(
     def published() -> int:
         return (stack.request_counts() - before).get(PUBLISH, 0)
 
-    with _watching(name) as problems:
+    with watching(name) as problems:
         started, cpu_started = time.perf_counter(), time.process_time()
         send()
-        _wait_for(lambda: stored() >= updates, lambda: f"{stored()} of {updates} updates stored", problems, 900)
+        wait_for(lambda: stored() >= updates, lambda: f"{stored()} of {updates} updates stored", problems, 900)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-        _wait_for(lambda: published() >= due, lambda: f"{published()} of {due} alerts published", problems, 300)
-        _settle(stack)
+        wait_for(lambda: published() >= due, lambda: f"{published()} of {due} alerts published", problems, 300)
+        settle(stack)
     requests = stack.request_counts() - before
     requests.pop("dynamodb:Scan", None)  # the benchmark's own polls of the table
     check(stored() == updates, f"{name}: {stored()} items stored for {updates} new items")
@@ -172,7 +174,7 @@ def queue_import(name: str, lines: list[str], original: bool, threshold: int) ->
     levels, due = _levels(lines), _alerts_due(lines, threshold)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        stack, outputs = _start(work, ORIGINAL_CONFIG if original else {})
+        stack, outputs = start_stack(work, ORIGINAL_CONFIG if original else {})
         try:
             path = work / "stock.txt"
             path.write_text("\n".join(lines) + "\n")
@@ -220,7 +222,7 @@ def api_updates(count: int, threshold: int) -> Run:
     lines = stock_lines(count, seed=9)
     levels, due = _levels(lines), _alerts_due(lines, threshold)
     with tempfile.TemporaryDirectory() as work:
-        stack, outputs = _start(Path(work), {})
+        stack, outputs = start_stack(Path(work), {})
         try:
             key, secret = read_credentials(stack.settings.credentials_path)
 

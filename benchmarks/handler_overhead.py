@@ -13,13 +13,36 @@ from contextlib import ExitStack
 from typing import Any
 from unittest.mock import patch
 
+from adapters.outbound.alert_wording import alert_text
+from adapters.outbound.sns_low_stock_notifier import ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD
 from benchmarks.checks import LoggedProblems, check
 from benchmarks.sizes import Sizes
-from handlers import http_api, low_stock_notifier, queue_import
-from harness.lambda_events import api_event, sqs_event, stream_event
+from domain.low_stock import LowStockAlert
+from handlers import http_api, low_stock_notifier, queue_import, webhook_alerts
+from harness.lambda_events import api_event, sqs_event, sqs_record, stream_event
 from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
 
-UNITS = ("API request", "queue line", "stream record")
+UNITS = ("API request", "queue line", "stream record", "alert message")
+
+
+class FakeTopic:
+    """The alerts topic as the stream function uses it, a notifier per change: `sent` holds each alert it
+    accepted with the id of the change it was sent for."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, LowStockAlert]] = []
+
+    def for_change(self, alert_id: str) -> _NamedNotifier:
+        return _NamedNotifier(self, alert_id)
+
+
+class _NamedNotifier:
+    def __init__(self, topic: FakeTopic, alert_id: str) -> None:
+        self._topic = topic
+        self._alert_id = alert_id
+
+    def send(self, alert: LowStockAlert) -> None:
+        self._topic.sent.append((self._alert_id, alert))
 
 
 class _Fakes:
@@ -31,7 +54,8 @@ class _Fakes:
     def fresh(self) -> None:
         self.repository = FakeStockRepository()
         self.rejected = FakeRejectedInputStore()
-        self.notifier = FakeNotifier()
+        self.topic = FakeTopic()
+        self.webhook = FakeNotifier()
         self.sent_alerts = FakeSentAlerts()
 
 
@@ -50,19 +74,24 @@ def _median_micros(
 
 
 def measure(sizes: Sizes) -> dict[str, float]:
-    """Microseconds per API request, per queue line and per stream record."""
+    """Microseconds per API request, per queue line, per stream record and per alert message."""
     fakes = _Fakes()
     with ExitStack() as replaced:
         for module in (http_api, queue_import):
             replaced.enter_context(patch.object(module, "_repository", lambda: fakes.repository))
         replaced.enter_context(patch.object(queue_import, "_rejected_input_store", lambda: fakes.rejected))
-        replaced.enter_context(patch.object(low_stock_notifier, "_notifier", lambda channel: fakes.notifier))
-        replaced.enter_context(patch.object(low_stock_notifier, "_sent_alerts", lambda channel: fakes.sent_alerts))
+        replaced.enter_context(patch.object(low_stock_notifier, "_topic", lambda: fakes.topic))
+        replaced.enter_context(patch.object(webhook_alerts, "_webhook", lambda: fakes.webhook))
+        # Read when a post fails, from a variable Lambda's environment has and this process lacks.
+        replaced.enter_context(patch.object(webhook_alerts, "_attempts", lambda: 2))
+        for module in (low_stock_notifier, webhook_alerts):
+            replaced.enter_context(patch.object(module, "sent_alerts", lambda channel: fakes.sent_alerts))
         with LoggedProblems("handler overhead", "handlers", "adapters", "domain"):
             return {
                 "API request": _api_requests(sizes, fakes),
                 "queue line": _queue_lines(sizes, fakes),
                 "stream record": _stream_records(sizes, fakes),
+                "alert message": _alert_messages(sizes, fakes),
             }
 
 
@@ -108,9 +137,44 @@ def _stream_records(sizes: Sizes, fakes: _Fakes) -> float:
 
     def checked(result: dict[str, Any]) -> None:
         check(not result["batchItemFailures"], f"handler overhead: stream batch failures {result['batchItemFailures']}")
-        sent = len(fakes.notifier.sent)
+        sent = len(fakes.topic.sent)
         check(sent == due, f"handler overhead: {sent} of the {due} alerts due were sent")
+        named = {alert_id for alert_id, _ in fakes.topic.sent if alert_id}
+        check(len(named) == due, f"handler overhead: {due - len(named)} alerts were not sent by their change's id")
 
     return _median_micros(
         sizes.repeats, len(changes), fakes, lambda: low_stock_notifier.handler(records, None), checked
     )
+
+
+def _alert_messages(sizes: Sizes, fakes: _Fakes) -> float:
+    """One batch of the chat webhook's queue: alerts as the topic delivers them with raw message delivery."""
+    threshold = low_stock_notifier._threshold()
+    alerts = [LowStockAlert(f"ITEM{n}", n % (threshold + 1), threshold) for n in range(sizes.alert_messages)]
+    messages = [
+        {
+            "MessageId": f"msg-{n}",
+            "ReceiptHandle": f"receipt-{n}",
+            "Body": alert_text(alert),
+            "Attributes": {"ApproximateReceiveCount": "1"},
+            "MessageAttributes": {
+                ALERT_ID: {"DataType": "String", "StringValue": f"change-{n}"},
+                STOCK_ID: {"DataType": "String", "StringValue": alert.stock_id},
+                STOCK_LEVEL: {"DataType": "Number", "StringValue": str(alert.level)},
+                THRESHOLD: {"DataType": "Number", "StringValue": str(alert.threshold)},
+            },
+        }
+        for n, alert in enumerate(alerts)
+    ]
+    batch = {
+        "Records": [
+            sqs_record(message, "arn:aws:sqs:eu-west-3:123456789012:alerts", "eu-west-3") for message in messages
+        ]
+    }
+
+    def checked(result: dict[str, Any]) -> None:
+        check(not result["batchItemFailures"], f"handler overhead: alert batch failures {result['batchItemFailures']}")
+        posted = fakes.webhook.sent
+        check(posted == alerts, f"handler overhead: {len(posted)} of the {len(alerts)} alerts were posted as sent")
+
+    return _median_micros(sizes.repeats, len(messages), fakes, lambda: webhook_alerts.handler(batch, None), checked)

@@ -30,8 +30,20 @@ DYNAMODB_WRITE = Price(
 SQS_REQUEST = Price(f"SQS standard request (per {CHUNK // 1024} KB chunk)", 0.40, "https://aws.amazon.com/sqs/pricing/")
 LAMBDA_REQUEST = Price("Lambda request", 0.20, "https://aws.amazon.com/lambda/pricing/")
 SNS_PUBLISH = Price(f"SNS publish (per {CHUNK // 1024} KB chunk)", 0.50, "https://aws.amazon.com/sns/pricing/")
+# SNS charges nothing for a delivery to an SQS queue; the queue's own requests are SQS's (SQS_REQUEST).
+SNS_TO_SQS_DELIVERY = Price("SNS delivery to an SQS queue", 0.0, "https://aws.amazon.com/sns/pricing/")
 API_REQUEST = Price("API Gateway REST API request", 3.50, "https://aws.amazon.com/api-gateway/pricing/")
-ALL = (DYNAMODB_WRITE, SQS_REQUEST, LAMBDA_REQUEST, SNS_PUBLISH, API_REQUEST)
+# USD 0.05 per 10,000 API calls.
+SECRETS_MANAGER_REQUEST = Price("Secrets Manager API call", 5.00, "https://aws.amazon.com/secrets-manager/pricing/")
+ALL = (
+    DYNAMODB_WRITE,
+    SQS_REQUEST,
+    LAMBDA_REQUEST,
+    SNS_PUBLISH,
+    SNS_TO_SQS_DELIVERY,
+    API_REQUEST,
+    SECRETS_MANAGER_REQUEST,
+)
 ITEMS = ("DynamoDB", "SQS", "Lambda requests", "SNS", "API Gateway")
 
 

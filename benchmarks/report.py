@@ -13,7 +13,17 @@ from importlib import metadata
 from pathlib import Path
 
 from adapters.inbound.s3_dropped_files import CHUNK_BYTES
-from benchmarks import prices
+from benchmarks import alert_fan_out, prices
+from benchmarks.alert_fan_out import (
+    DELETE,
+    DELIVERY,
+    MARK,
+    NEW_PATH,
+    RECEIVES_WITH_ALERTS,
+    WEBHOOK_INVOCATIONS,
+    AlertRun,
+    usd_per_million_alerts,
+)
 from benchmarks.checks import COLD_START, FEWER_REQUESTS_THAN_ORIGINAL, REQUESTS_PER_UPDATE, Target
 from benchmarks.cold_start import ColdStarts
 from benchmarks.deployment import Package, Program
@@ -29,8 +39,12 @@ from benchmarks.end_to_end import (
 )
 from benchmarks.sizes import Sizes
 from handlers.aws import WRITE_CONCURRENCY
+from handlers.webhook_alerts import WEBHOOK_URL_MAX_AGE_SECONDS
 
 COUNTED_ROW = "requests per update, counted"
+REQUESTS_PER_ALERT_ROW = "requests per alert"
+COST_PER_ALERT_ROW = "USD per million alerts"
+_SECRET_READ = "secretsmanager:GetSecretValue"
 _UPDATE_ITEM = "dynamodb:UpdateItem"
 
 
@@ -51,6 +65,7 @@ class Results:
     ours: Run
     original: Run
     api: Run
+    alerts: AlertRun
     reload: dict[str, float]
     drop_memory: dict[str, dict[str, float]]
 
@@ -97,6 +112,7 @@ def render(results: Results) -> str:
         _reload,
         _drop_memory,
         _powertools,
+        _alerts,
     ]
     return "\n".join(line for section in sections for line in section(results))
 
@@ -128,7 +144,8 @@ def _header(r: Results) -> list[str]:
             "and noisy, so read the ratios rather than the absolute times. Every measured call was checked as it",
             "ran (answers, batch failures, alerts sent, errors logged); a failed check stops `make bench` before",
             f"this page is written. Sizes: {s.lines:,} and {s.compared_lines:,} lines through the queue,",
-            f"{s.api_updates:,} API updates, {_count(s.cold_start_runs, 'cold start')} of each process; each size",
+            f"{s.api_updates:,} API updates, {s.alerts:,} alerts on both channels,",
+            f"{_count(s.cold_start_runs, 'cold start')} of each process; each size",
             "can be set (`benchmarks/sizes.py`), and `make bench BENCH_SIZE=tiny` is a quick smoke run.",
         ),
         *(smaller if s != Sizes() else []),
@@ -165,7 +182,8 @@ def _cold_starts(r: Results) -> list[str]:
         *_paragraph(
             "The handlers build their clients from a botocore session, as boto3 does underneath, rather than import",
             f'boto3. {boto3_sentence} The rows marked "before" run the same setup with `import boto3` first, as the',
-            "handlers did before. Powertools for AWS Lambda, measured in the same run: section 9.",
+            "handlers did before (the webhook's function, written since, never did). Powertools for AWS Lambda,",
+            "measured in the same run: section 9.",
         ),
     ]
 
@@ -176,6 +194,7 @@ def _overhead(r: Results) -> list[str]:
         "API request": _count(s.api_requests, "request"),
         "queue line": f"{_count(s.queue_messages, 'message')} of {_count(s.lines_per_message, 'line')}",
         "stream record": _count(s.stream_records, "record"),
+        "alert message": f"{_count(s.alert_messages, 'message')} of the chat webhook's queue",
     }
     return [
         "## 2. Handler overhead per unit of work",
@@ -271,7 +290,8 @@ def _costs(r: Results) -> list[str]:
             "From the counts above and AWS list prices (Lambda duration left out: it was not measured here). SQS",
             f"bills each `SendMessage` once and each `SendMessageBatch` per {prices.CHUNK // 1024} KB chunk of what",
             "it sent; the API path sends none. The original is billed as it ran: a `Publish` for every update at",
-            "or below the threshold, no record of alerts, no notifier function.",
+            "or below the threshold, no record of alerts, no notifier function. The cost of each alert on a stack",
+            "with both alert channels, before and after each channel got its own path: section 10.",
         ),
         "| price | USD per million | source |",
         "| --- | ---: | --- |",
@@ -440,4 +460,79 @@ def _powertools(r: Results) -> list[str]:
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |",
         *rows,
         "",
+    ]
+
+
+def _made_by(row: str) -> str:
+    """What makes a request of the alerts table, after the change (and before it, where that differs)."""
+    minutes = WEBHOOK_URL_MAX_AGE_SECONDS / 60
+    return {
+        PUBLISH: "the stream function: the alert, once, to the topic",
+        DELIVERY: "SNS, to the chat webhook's queue (raw delivery); before: none",
+        CLAIM: "each channel's claim of the alert; before: both by the stream function",
+        MARK: "each channel's sent mark; before: both by the stream function",
+        _SECRET_READ: f"the webhook's URL, once per execution environment every {minutes:.0f} minutes",
+        RECEIVES_WITH_ALERTS: "Lambda's poller: a batch of the webhook's queue; before: none",
+        DELETE: "Lambda's poller: the batch handled; before: none",
+        WEBHOOK_INVOCATIONS: "the webhook's function, once per batch; before: the stream function posted",
+    }.get(row, "")
+
+
+def _alerts(r: Results) -> list[str]:
+    run = r.alerts
+    after, before = alert_fan_out.after(run), alert_fan_out.before(run)
+    per_alert = {
+        name: {row: count / run.alerts for row, count in counts.items()}
+        for name, counts in (("before", before), ("after", after))
+    }
+    requests = {name: sum(rows.values()) for name, rows in per_alert.items()}
+    usd = {"before": usd_per_million_alerts(before, run.alerts), "after": usd_per_million_alerts(after, run.alerts)}
+    added = usd["after"] - usd["before"]
+    one_per_batch = sum(alert_fan_out.price_of(row).usd_per_million for row in NEW_PATH)
+    stream = r.program.function("handlers.low_stock_notifier").name
+    batches = _count(run.webhook_invocations, "batch", "batches")
+    return [
+        "## 10. Requests and cost per alert, before and after each channel got its own path",
+        "",
+        *_paragraph(
+            "On a local stack with both alert channels (`alertChannels: [sns, webhook]`), the benchmark writes",
+            f"{run.alerts:,} new items at level 0 straight to the table (`{alert_fan_out.BENCHMARK_WRITES}`, its",
+            "own requests, left out), each a crossing of the threshold, and counts every request as in section 3",
+            "until only the pollers talk. Checked: one `Publish` per alert, a claim and a sent mark per alert on",
+            "each channel, each alert posted to the chat webhook once with no failed attempt, every batch of the",
+            "webhook's queue deleted, nothing logged at WARNING or above. After: what the run counted. Before, the",
+            "stream function posted to the webhook itself; that code is gone and the benchmarks of its time measured",
+            'no stack with a webhook, so "before" is the same run less what the new path adds: the SNS deliveries',
+            "to the queue, the poller's receives that returned alerts and its deletes, and the webhook function's",
+            "invocations (`benchmarks/alert_fan_out.py`). The stack counts neither the deliveries nor which receives",
+            "returned alerts: the deliveries are the alerts the queue delivered to the webhook's function, and the",
+            "receives that returned alerts are its invocations (Lambda's poller invokes once per such receive with",
+            "the batching window of 0 the webhook's queue declares).",
+        ),
+        "| request | made by | USD per million | before, per alert | after, per alert |",
+        "| --- | --- | ---: | ---: | ---: |",
+        *[
+            f"| {row} | {_made_by(row)} | {alert_fan_out.price_of(row).usd_per_million:.3f} | "
+            f"{per_alert['before'][row]:.3f} | {per_alert['after'][row]:.3f} |"
+            for row in after
+        ],
+        f"| **{REQUESTS_PER_ALERT_ROW}** | | | **{requests['before']:.3f}** | **{requests['after']:.3f}** |",
+        f"| **{COST_PER_ALERT_ROW}** | | | **{usd['before']:.3f}** | **{usd['after']:.3f}** |",
+        "",
+        *_paragraph(
+            f"The {run.alerts:,} alerts reached the webhook's function in {batches},",
+            f"{run.alerts / run.webhook_invocations:.1f} alerts a batch: the poller takes what has",
+            f"arrived, up to {run.webhook_batch_size}, so the faster alerts come the fuller the batches. Per alert the",
+            f"new path adds {requests['after'] - requests['before']:.3f} requests and **{added:.3f} USD per million",
+            f"alerts** ({added / usd['before']:+.0%}); at one alert per batch, the least batching, it would add",
+            f"{one_per_batch:.3f}.",
+        ),
+        *_paragraph(
+            "Left out of both columns, as they are not per alert: the stream function's",
+            f"{_count(run.stream_invocations, 'invocation')} (`{stream}` runs for every update, alert or not) and",
+            f"its {run.free_reads:,} stream reads, free; the pollers' {run.empty_receives:,} empty long polls in the",
+            f"{run.counted_seconds:.0f} s the requests were counted (a poller long-polls its queue while it is",
+            "idle, a cost per hour, and the webhook's queue adds one); and the requests SNS and SQS make to KMS",
+            "for the encrypted topic and queue, which the local stack does not emulate.",
+        ),
     ]

@@ -24,6 +24,8 @@ class Sizes:
     queue_messages: int = 10  # one SQS batch per handler-overhead repeat...
     lines_per_message: int = 100  # ...of messages of this many lines
     stream_records: int = 100  # one stream batch per handler-overhead repeat
+    alert_messages: int = 10  # one batch of the chat webhook's queue per handler-overhead repeat
+    alerts: int = 1_000  # new items written at level 0, each an alert, on a stack with both alert channels
     reload_rounds: int = 7
     drop_file_lines: tuple[int, ...] = (0, 100_000, 1_000_000)
     drop_runs: int = 3
@@ -40,6 +42,8 @@ TINY = Sizes(
     queue_messages=2,
     lines_per_message=10,
     stream_records=10,
+    alert_messages=5,
+    alerts=20,
     reload_rounds=2,
     drop_file_lines=(0, 1_000),
     drop_runs=1,

@@ -10,15 +10,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from benchmarks import cold_start, handler_overhead
+from benchmarks import alert_fan_out, cold_start, handler_overhead
 from benchmarks.__main__ import measure_all
 from benchmarks.checks import BenchmarkFailed
 from benchmarks.end_to_end import PUBLISH
-from benchmarks.report import COUNTED_ROW, Results, render
+from benchmarks.handler_overhead import FakeTopic
+from benchmarks.report import COST_PER_ALERT_ROW, COUNTED_ROW, REQUESTS_PER_ALERT_ROW, Results, render
 from benchmarks.sizes import TINY, sizes_from
-from handlers import low_stock_notifier, queue_import
+from handlers import low_stock_notifier, queue_import, webhook_alerts
 from harness.lambda_events import sqs_event, stream_event
-from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeStockRepository
+from harness.port_fakes import FakeRejectedInputStore, FakeStockRepository
 
 pytestmark = pytest.mark.local_stack  # starts local stacks and the embedded AWS: not in `make check`
 
@@ -32,7 +33,7 @@ def tiny_run() -> Results:
 
 def test_every_benchmark_runs_at_a_tiny_size_and_the_page_renders(tiny_run):
     page = render(tiny_run)
-    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 10)]
+    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 11)]
     assert set(tiny_run.overhead) == set(handler_overhead.UNITS)
     assert set(tiny_run.drop_memory) == {f"{r}-{n}" for n in TINY.drop_file_lines for r in ("stream", "whole")}
 
@@ -41,6 +42,59 @@ def test_each_end_to_end_run_published_the_alerts_its_updates_called_for(tiny_ru
     runs = (tiny_run.ours_large, tiny_run.ours, tiny_run.original, tiny_run.api)
     assert all(run.alerts_due > 0 for run in runs)  # the tiny files do carry alerts
     assert [run.requests[PUBLISH] for run in runs] == [run.alerts_due for run in runs]
+
+
+def test_the_alerts_run_published_each_alert_once_and_the_webhook_function_posted_it(tiny_run):
+    run = tiny_run.alerts
+    assert run.alerts == TINY.alerts
+    assert run.requests[PUBLISH] == run.delivered == run.alerts
+    assert 0 < run.webhook_invocations <= run.alerts
+
+
+def test_before_the_change_is_the_same_run_less_what_each_channels_path_adds(tiny_run):
+    run = tiny_run.alerts
+    after, before, added = alert_fan_out.after(run), alert_fan_out.before(run), alert_fan_out.added_by_fan_out(run)
+    assert set(added) == set(alert_fan_out.NEW_PATH)
+    assert added[alert_fan_out.DELIVERY] == run.alerts
+    assert all(before[row] == 0 for row in alert_fan_out.NEW_PATH)  # the stream function posted to the webhook itself
+    assert {row: count for row, count in before.items() if row not in added} == {
+        row: count for row, count in after.items() if row not in added
+    }
+
+
+def test_an_alert_request_the_benchmark_cannot_price_stops_it():
+    with pytest.raises(BenchmarkFailed, match="no price for kms:Decrypt"):
+        alert_fan_out.price_of("kms:Decrypt")
+
+
+def test_the_cost_per_alert_on_the_page_is_what_its_table_gives(tiny_run):
+    assert_cost_per_alert_follows_the_table(render(tiny_run))
+
+
+def test_the_published_page_gives_the_cost_per_alert_its_table_gives():
+    assert_cost_per_alert_follows_the_table(PAGE.read_text())
+
+
+def assert_cost_per_alert_follows_the_table(page: str) -> None:
+    """Recompute each column's requests and cost per alert from the table's own rows: each row's count per alert,
+    times its price for the cost."""
+    lines = page.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| request | made by | USD per million |"))
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
+        rows[cells[0]] = cells[2:]
+    requests, cost = rows.pop(REQUESTS_PER_ALERT_ROW), rows.pop(COST_PER_ALERT_ROW)
+    for column in (1, 2):  # before, after
+        counts = [float(cells[column]) for cells in rows.values()]
+        # Each count is shown to a thousandth, as the totals are.
+        assert float(requests[column]) == pytest.approx(sum(counts), abs=0.0005 * (len(rows) + 1))
+        priced = sum(float(cells[0]) * float(cells[column]) for cells in rows.values())
+        highest = max(float(cells[0]) for cells in rows.values())
+        assert float(cost[column]) == pytest.approx(priced, abs=0.0005 * (highest * len(rows) + 1))
+    assert float(cost[2]) > float(cost[1])  # the queue's requests and the second function are not free
 
 
 def test_no_message_of_the_original_was_left_for_retry(tiny_run):
@@ -95,6 +149,15 @@ def test_a_notifier_that_fails_stops_the_handler_overhead_benchmark(monkeypatch)
         handler_overhead.measure(TINY)
 
 
+def test_a_webhook_function_that_fails_stops_the_handler_overhead_benchmark(monkeypatch):
+    def refused(*args):
+        raise ConnectionError("chat unavailable")
+
+    monkeypatch.setattr(webhook_alerts, "react_to_level_change", refused)
+    with pytest.raises(BenchmarkFailed, match="handler overhead: alert batch failures"):
+        handler_overhead.measure(TINY)
+
+
 def test_a_queue_batch_failure_stops_the_handler_overhead_benchmark(monkeypatch):
     def unavailable(*args):
         raise ConnectionError("table unavailable")
@@ -144,9 +207,13 @@ def test_the_powertools_notifier_sends_each_alert_once_however_often_it_is_deliv
         )
         from benchmarks.with_powertools import low_stock_notifier as with_powertools
 
-        notifier = FakeNotifier()
-        monkeypatch.setattr(with_powertools, "_notifier", lambda: notifier)
+        topic = FakeTopic()
+        monkeypatch.setattr(with_powertools, "_topic", lambda: topic)
         event = stream_event(("A1", 5, 1), ("A2", 5, 3), ("A3", None, 0))
         answers = [with_powertools.handler(event, _Context()) for _ in range(2)]
     assert [answer["batchItemFailures"] for answer in answers] == [[], []]
-    assert sorted(alert.stock_id for alert in notifier.sent) == ["A1", "A3"]
+    assert sorted(alert.stock_id for _, alert in topic.sent) == ["A1", "A3"]
+    # Each named after its change, as ours: the channels' functions send it once by that name.
+    assert sorted(alert_id for alert_id, _ in topic.sent) == sorted(
+        record["eventID"] for record in event["Records"] if record["dynamodb"]["Keys"]["stock_id"]["S"] != "A2"
+    )

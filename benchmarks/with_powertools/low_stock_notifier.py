@@ -1,7 +1,8 @@
-"""The notifier function (SNS only) with Powertools' Logger, BatchProcessor and idempotency in place of our
-stream adapter's partial batch response (adapters/inbound/dynamodb_stream.py) and our sent-alerts claim
-(adapters/outbound/dynamodb_sent_alerts.py). The persistence layer is built when the module is imported, as
-Powertools' documentation shows it: the decorator needs it."""
+"""The notifier function (one publish per alert to the topic, naming its change) with Powertools' Logger,
+BatchProcessor and idempotency in place of our stream adapter's partial batch response
+(adapters/inbound/dynamodb_stream.py) and our sent-alerts claim (adapters/outbound/dynamodb_sent_alerts.py). The
+persistence layer is built when the module is imported, as Powertools' documentation shows it: the decorator
+needs it."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ once_per_change = IdempotencyConfig(event_key_jmespath="change_id", expires_afte
 
 
 @functools.cache
-def _notifier() -> SnsLowStockNotifier:
+def _topic() -> SnsLowStockNotifier:
     return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
 
 
@@ -42,7 +43,9 @@ def _threshold() -> int:
 
 
 def _send(alert: dict[str, Any]) -> None:
-    _notifier().send(LowStockAlert(alert["stock_id"], alert["level"], alert["threshold"]))
+    # Named after its change, as ours is: each channel's function sends it once by that name.
+    topic = _topic().for_change(alert["change_id"])
+    topic.send(LowStockAlert(alert["stock_id"], alert["level"], alert["threshold"]))
     logger.info("low-stock alert sent", stock_id=alert["stock_id"], stock_level=alert["level"])
 
 

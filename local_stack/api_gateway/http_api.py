@@ -1,15 +1,21 @@
 """The HTTP API on loopback: each HTTP request becomes an API Gateway HTTP API proxy event (payload format 2.0).
 
-It answers as an HTTP API does, not as a REST API: a request no route matches gets 404 `{"message":"Not Found"}`
-(a REST API answers 403 "Missing Authentication Token"), and an unsigned request to an AWS_IAM route gets 403
-`{"message":"Forbidden"}`; a signature that does not verify gets the same 403 messages as a REST API's. The path
-and its parameters reach the function percent-decoded (adapters.inbound.api_gateway_v2), and the stage is
-`$default`, which puts no segment in the URL (docs.aws.amazon.com/apigateway/latest/developerguide/
-http-api-stages.html).
+It answers as an HTTP API does, not as a REST API. API Gateway decodes the path before it routes and hands it on
+decoded (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html), so an encoded `/`
+splits a segment and matches no `{stock_id}` route. A request no route matches gets 404 `{"message":"Not Found"}`
+(a REST API answers 403 "Missing Authentication Token"), an unsigned request to an AWS_IAM route 403
+`{"message":"Forbidden"}`: these bodies are what HTTP APIs are observed to send, which AWS's pages do not spell
+out. A signature that does not verify gets the same 403 messages as a REST API's. A function's response follows
+format 2.0's rules (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html):
+without a `statusCode` it is the body of a 200 JSON answer; `cookies` become `set-cookie` headers; a function that
+fails gets 500 `{"message":"Internal Server Error"}` (docs.aws.amazon.com/apigateway/latest/developerguide/
+http-api-troubleshooting-lambda.html). The stage is `$default`, which puts no segment in the URL.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import time
@@ -22,11 +28,11 @@ from local_stack.api_gateway.api_authorization import MISSING_TOKEN, Caller, Ref
 from local_stack.api_gateway.rest_api import (
     Invoke,
     body_as_api_gateway_passes_it,
-    http_response,
     json_answer,
     template_pattern,
 )
 from local_stack.aws.embedded_aws import ACCOUNT_ID
+from local_stack.lambda_service.functions import Invocation
 from local_stack.local_cloud import DeclaredRoute
 
 logger = logging.getLogger("local_stack.api")
@@ -57,26 +63,31 @@ class LocalHttpApi:
     ) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for one HTTP request."""
         split = urlsplit(raw_path)
-        match = self._match(method, split.path)
+        try:
+            path = unquote(split.path, errors="strict")
+        except UnicodeDecodeError:
+            # Not percent-encoded UTF-8: AWS does not document its answer; the local stack refuses the request.
+            return json_answer(400, {"message": "Bad Request"})
+        match = self._match(method, path)
         if match is None:
             return json_answer(404, {"message": NOT_FOUND})
         route, parameters = match
         caller = None
         if route.authorization == "AWS_IAM" and self._authorizer is not None:
-            resource = f"{self._execution_arn}/{STAGE}/{method}{split.path}"
+            resource = f"{self._execution_arn}/{STAGE}/{method}{path}"
             try:
                 caller = self._authorizer.authorize(method, raw_path, headers, body, resource)
             except Refused as refused:
                 message = FORBIDDEN if str(refused) == MISSING_TOKEN else str(refused)
                 return json_answer(403, {"message": message})
-        event = self._event(route, method, split.path, split.query, headers, body, parameters, source_ip, caller)
-        return http_response(self.invoke(route.function_arn, event))
+        event = self._event(route, method, path, split.query, headers, body, parameters, source_ip, caller)
+        return format_2_0_response(self.invoke(route.function_arn, event))
 
     def _match(self, method: str, path: str) -> tuple[DeclaredRoute, dict[str, str]] | None:
         for compiled in self._routes:
             found = compiled.pattern.fullmatch(path)
             if found and compiled.route.method in (method, "ANY"):
-                return compiled.route, {name: unquote(value) for name, value in found.groupdict().items()}
+                return compiled.route, found.groupdict()
         return None
 
     def _event(
@@ -98,7 +109,7 @@ class LocalHttpApi:
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route_key,
-            "rawPath": unquote(path),
+            "rawPath": path,
             "rawQueryString": query,
             "headers": {name: value for name, value in lower.items() if name != "cookie"},
             "requestContext": {
@@ -108,7 +119,7 @@ class LocalHttpApi:
                 "domainPrefix": lower.get("host", "").split(".")[0],
                 "http": {
                     "method": method,
-                    "path": unquote(path),
+                    "path": path,
                     "protocol": "HTTP/1.1",
                     "sourceIp": source_ip,
                     "userAgent": lower.get("user-agent", ""),
@@ -132,3 +143,25 @@ class LocalHttpApi:
                 "iam": {"accessKey": caller.access_key, "accountId": caller.arn.split(":")[4], "userArn": caller.arn}
             }
         return event
+
+
+def format_2_0_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes]:
+    """The function's answer as an HTTP API gives it to the client under payload format 2.0."""
+    result = outcome.result
+    if outcome.failed:
+        logger.error("function error: %s", outcome.error)
+        return json_answer(500, {"message": "Internal Server Error"})
+    if not isinstance(result, dict) or "statusCode" not in result:
+        # Any other valid JSON is the body of a 200 (the 2.0 rules); a string is sent as it is.
+        body = result if isinstance(result, str) else json.dumps(result)
+        return 200, {"Content-Type": "application/json"}, body.encode()
+    if not isinstance(result.get("statusCode"), int):
+        logger.error("malformed proxy response: %s", result)
+        return json_answer(500, {"message": "Internal Server Error"})
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    cookies = [str(cookie) for cookie in result.get("cookies") or []]
+    if cookies:  # one set-cookie header each on the wire; joined here, as the local server sends one per name
+        headers["Set-Cookie"] = ", ".join(cookies)
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    return int(result["statusCode"]), headers, raw

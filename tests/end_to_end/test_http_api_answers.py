@@ -47,3 +47,12 @@ def test_a_signature_that_does_not_verify_is_refused_with_its_reason(http_stack)
     }
     answer = http_stack.request("GET", "/stocks/HTTP-1", headers=forged, signed=False)
     assert answer == (403, {"message": BAD_SIGNATURE})
+
+
+def test_an_encoded_slash_in_an_item_id_reaches_no_route_as_on_aws(http_stack):
+    """An HTTP API decodes the path before it routes: `A%2F1` is `/stocks/A/1`, which no route matches."""
+    assert http_stack.request("PUT", "/stocks/A%2F1", json.dumps({"stock_level": 1})) == (404, {"message": "Not Found"})
+
+
+def test_a_path_that_is_not_percent_encoded_utf_8_is_refused(http_stack):
+    assert http_stack.request("GET", "/stocks/A%FE")[0] == 400
