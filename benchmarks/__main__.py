@@ -50,7 +50,10 @@ def measure_all(sizes: Sizes) -> Results:
     original = _step(
         f"import of {len(compared):,} lines, original", lambda: queue_import("original", compared, True, threshold)
     )
-    api = _step(f"{sizes.api_updates:,} API updates", lambda: api_updates(sizes.api_updates, threshold))
+    api = _step(f"{sizes.api_updates:,} API updates, REST API", lambda: api_updates(sizes.api_updates, threshold))
+    api_http = _step(
+        f"{sizes.api_updates:,} API updates, HTTP API", lambda: api_updates(sizes.api_updates, threshold, "http")
+    )
     alerts = _step(f"{sizes.alerts:,} alerts on both channels", lambda: alert_fan_out.measure(sizes.alerts, threshold))
     reload = _step("code reload", lambda: code_reload.measure(sizes.reload_rounds))
     drop_memory = _step(
@@ -70,6 +73,7 @@ def measure_all(sizes: Sizes) -> Results:
         ours=ours,
         original=original,
         api=api,
+        api_http=api_http,
         alerts=alerts,
         reload=reload,
         drop_memory=drop_memory,

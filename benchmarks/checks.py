@@ -87,3 +87,5 @@ class Target:
 COLD_START = Target(1.15, at_most=True, unit="x the baseline")
 REQUESTS_PER_UPDATE = Target(1.05, at_most=True)
 FEWER_REQUESTS_THAN_ORIGINAL = Target(4.0, at_most=False, unit="x")
+# The HTTP API was to cut the API path's cost by half or more.
+HTTP_API_COST = Target(0.5, at_most=True, unit="x the REST API's")

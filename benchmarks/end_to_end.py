@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class Run:
     alerts_due_original_rule: int  # updates at or below the threshold: the original published for each
     batch_bytes: int = 0  # bytes sent with SendMessageBatch (billed per 64 KB chunk)
     cpu_seconds: float = 0.0  # of this process (the embedded AWS, the pollers, the API) during the run
+    request_seconds: list[float] = field(default_factory=list)  # each API request's round trip, when through one
 
     def per_thousand(self, operation: str) -> float:
         return 1000 * self.requests.get(operation, 0) / self.updates
@@ -217,12 +218,13 @@ def _send_file(name: str, path: Path, work: Path) -> None:
     check(completed.returncode == 0, f"{name}: the loader exited with {completed.returncode}: {last}")
 
 
-def api_updates(count: int, threshold: int) -> Run:
-    """`count` PUT requests through the local REST API, each answered 200."""
+def api_updates(count: int, threshold: int, kind: str = "rest") -> Run:
+    """`count` PUT requests through the local API of this kind (`rest` or `http`), each answered 200."""
     lines = stock_lines(count, seed=9)
     levels, due = _levels(lines), _alerts_due(lines, threshold)
+    round_trips: list[float] = []
     with tempfile.TemporaryDirectory() as work:
-        stack, outputs = start_stack(Path(work), {})
+        stack, outputs = start_stack(Path(work), {"apiKind": kind})
         try:
             key, secret = read_credentials(stack.settings.credentials_path)
 
@@ -236,16 +238,18 @@ def api_updates(count: int, threshold: int) -> Run:
                         method="PUT",
                         headers=signed_headers("PUT", url, body.encode(), key, secret, stack.region),
                     )
+                    started = time.perf_counter()
                     try:
                         with urllib.request.urlopen(request, timeout=30) as response:
                             status, answer = response.status, response.read()
                     except urllib.error.HTTPError as error:
                         status, answer = error.code, error.read()
-                    check(status == 200, f"API updates: PUT {stock_id} answered {status}: {answer[:200]!r}")
+                    round_trips.append(time.perf_counter() - started)
+                    check(status == 200, f"API updates ({kind}): PUT {stock_id} answered {status}: {answer[:200]!r}")
 
             seconds, cpu_seconds, requests = _measured("API updates", stack, outputs, count, due, send)
             return Run(
-                "API (ours)",
+                f"API (ours, {kind})",
                 count,
                 seconds,
                 requests,
@@ -253,6 +257,7 @@ def api_updates(count: int, threshold: int) -> Run:
                 alerts_due=due,
                 alerts_due_original_rule=sum(level <= threshold for level in levels),
                 cpu_seconds=cpu_seconds,
+                request_seconds=round_trips,
             )
         finally:
             stack.stop()

@@ -33,6 +33,10 @@ SNS_PUBLISH = Price(f"SNS publish (per {CHUNK // 1024} KB chunk)", 0.50, "https:
 # SNS charges nothing for a delivery to an SQS queue; the queue's own requests are SQS's (SQS_REQUEST).
 SNS_TO_SQS_DELIVERY = Price("SNS delivery to an SQS queue", 0.0, "https://aws.amazon.com/sns/pricing/")
 API_REQUEST = Price("API Gateway REST API request", 3.50, "https://aws.amazon.com/api-gateway/pricing/")
+# HTTP APIs: USD 1.00 per million requests for the first 300 million a month (same page), each request billed in
+# 512 KB increments (our requests are far smaller).
+HTTP_API_REQUEST = Price("API Gateway HTTP API request", 1.00, "https://aws.amazon.com/api-gateway/pricing/")
+API_PRICES = {"rest": API_REQUEST, "http": HTTP_API_REQUEST}
 # USD 0.05 per 10,000 API calls.
 SECRETS_MANAGER_REQUEST = Price("Secrets Manager API call", 5.00, "https://aws.amazon.com/secrets-manager/pricing/")
 ALL = (
@@ -42,13 +46,19 @@ ALL = (
     SNS_PUBLISH,
     SNS_TO_SQS_DELIVERY,
     API_REQUEST,
+    HTTP_API_REQUEST,
     SECRETS_MANAGER_REQUEST,
 )
 ITEMS = ("DynamoDB", "SQS", "Lambda requests", "SNS", "API Gateway")
 
 
 def cost_per_million(
-    run: Run, *, through_api: bool = False, original: bool = False, left_out_functions: tuple[str, ...] = ()
+    run: Run,
+    *,
+    through_api: bool = False,
+    original: bool = False,
+    left_out_functions: tuple[str, ...] = (),
+    api_price: Price = API_REQUEST,
 ) -> dict[str, float]:
     """USD per million updates from the run's measured requests (Lambda duration left out: not measured here).
 
@@ -71,6 +81,6 @@ def cost_per_million(
         "SQS": sqs * SQS_REQUEST.usd_per_million,
         "Lambda requests": invocations(run, left_out_functions) * LAMBDA_REQUEST.usd_per_million,
         "SNS": (run.alerts_due_original_rule if original else alerts) * SNS_PUBLISH.usd_per_million,
-        "API Gateway": (run.updates if through_api else 0) * API_REQUEST.usd_per_million,
+        "API Gateway": (run.updates if through_api else 0) * api_price.usd_per_million,
     }
     return {item: value / run.updates for item, value in requests.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from benchmarks.alert_fan_out import (
     AlertRun,
     usd_per_million_alerts,
 )
-from benchmarks.checks import COLD_START, FEWER_REQUESTS_THAN_ORIGINAL, REQUESTS_PER_UPDATE, Target
+from benchmarks.checks import COLD_START, FEWER_REQUESTS_THAN_ORIGINAL, HTTP_API_COST, REQUESTS_PER_UPDATE, Target
 from benchmarks.cold_start import ColdStarts
 from benchmarks.deployment import Package, Program
 from benchmarks.end_to_end import (
@@ -64,7 +65,8 @@ class Results:
     ours_large: Run
     ours: Run
     original: Run
-    api: Run
+    api: Run  # through the REST API
+    api_http: Run  # through the HTTP API
     alerts: AlertRun
     reload: dict[str, float]
     drop_memory: dict[str, dict[str, float]]
@@ -89,6 +91,11 @@ class Results:
             *[(f"cold start of {s.name}", COLD_START, s.ratio) for s in self.cold_starts.ours()],
             ("requests per update, queue path", REQUESTS_PER_UPDATE, ours),
             ("fewer requests per update than the original", FEWER_REQUESTS_THAN_ORIGINAL, original / ours),
+            (
+                "cost per update of the API path, HTTP API",
+                HTTP_API_COST,
+                api_cost(self, "http") / api_cost(self, "rest"),
+            ),
         ]
 
 
@@ -113,6 +120,7 @@ def render(results: Results) -> str:
         _drop_memory,
         _powertools,
         _alerts,
+        _api_kinds,
     ]
     return "\n".join(line for section in sections for line in section(results))
 
@@ -534,5 +542,49 @@ def _alerts(r: Results) -> list[str]:
             f"{run.counted_seconds:.0f} s the requests were counted (a poller long-polls its queue while it is",
             "idle, a cost per hour, and the webhook's queue adds one); and the requests SNS and SQS make to KMS",
             "for the encrypted topic and queue, which the local stack does not emulate.",
+        ),
+    ]
+
+
+def api_run(r: Results, kind: str) -> Run:
+    return r.api_http if kind == "http" else r.api
+
+
+def api_cost(r: Results, kind: str) -> float:
+    """USD per million updates through the API of this kind, from its run's measured requests."""
+    return sum(prices.cost_per_million(api_run(r, kind), through_api=True, api_price=prices.API_PRICES[kind]).values())
+
+
+def _api_kinds(r: Results) -> list[str]:
+    kinds = ("rest", "http")
+    runs = {kind: api_run(r, kind) for kind in kinds}
+    requests = {kind: counted_per_update(table_column(run)) for kind, run in runs.items()}
+    cost = {kind: api_cost(r, kind) for kind in kinds}
+    latency_ms = {kind: statistics.median(run.request_seconds) * 1000 for kind, run in runs.items()}
+    names = {"rest": "REST API (payload 1.0)", "http": "HTTP API (payload 2.0)"}
+    ratio = cost["http"] / cost["rest"]
+    return [
+        "",
+        "## 11. The API path on each kind of API",
+        "",
+        *_paragraph(
+            f"{r.sizes.api_updates:,} signed `PUT /stocks/{{id}}` through a local stack of each kind (`apiKind`), one",
+            "after the other in this run, each answered 200 (checked). AWS requests are counted as in section 3;",
+            "the cost adds each kind's API request price to the same counts (section 4). The latency is the",
+            "median round trip of a request to the local stack: the emulator's, not API Gateway's, and shown only",
+            "side by side.",
+        ),
+        "| API kind | AWS requests per update | API request, USD per million | USD per million updates | median ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[
+            f"| {names[kind]} | {requests[kind]:.3f} | {prices.API_PRICES[kind].usd_per_million:.2f} | "
+            f"**{cost[kind]:.3f}** | {latency_ms[kind]:.1f} |"
+            for kind in kinds
+        ],
+        "",
+        *_paragraph(
+            f"The HTTP API costs {ratio:.2f}x the REST API per update on the API path",
+            f"({_verdict_cell(HTTP_API_COST, ratio)});",
+            f"locally its median request took {latency_ms['http'] / latency_ms['rest']:.2f}x as long.",
         ),
     ]

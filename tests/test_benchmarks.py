@@ -33,13 +33,17 @@ def tiny_run() -> Results:
 
 def test_every_benchmark_runs_at_a_tiny_size_and_the_page_renders(tiny_run):
     page = render(tiny_run)
-    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 11)]
+    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 12)]
+    assert "## 11. The API path on each kind of API" in page
     assert set(tiny_run.overhead) == set(handler_overhead.UNITS)
     assert set(tiny_run.drop_memory) == {f"{r}-{n}" for n in TINY.drop_file_lines for r in ("stream", "whole")}
 
 
 def test_each_end_to_end_run_published_the_alerts_its_updates_called_for(tiny_run):
-    runs = (tiny_run.ours_large, tiny_run.ours, tiny_run.original, tiny_run.api)
+    runs = (tiny_run.ours_large, tiny_run.ours, tiny_run.original, tiny_run.api, tiny_run.api_http)
+    # Each kind of API measured through its own stack, every request timed and answered 200.
+    assert (tiny_run.api.name, tiny_run.api_http.name) == ("API (ours, rest)", "API (ours, http)")
+    assert len(tiny_run.api.request_seconds) == len(tiny_run.api_http.request_seconds) == TINY.api_updates
     assert all(run.alerts_due > 0 for run in runs)  # the tiny files do carry alerts
     assert [run.requests[PUBLISH] for run in runs] == [run.alerts_due for run in runs]
 
