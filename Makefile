@@ -22,7 +22,7 @@ typecheck: $(INSTALLED)
 unit: $(INSTALLED)
 	$(BIN)/pytest
 
-# The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the REST API on PORT (3000).
+# The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the API on PORT (3000).
 # AUTH=off checks neither API signatures nor IAM policies; RELOAD=off keeps the code it started with.
 run: $(INSTALLED)
 	$(BIN)/python -m local_stack $(if $(filter off,$(AUTH)),--no-auth) $(if $(filter off,$(RELOAD)),--no-reload)

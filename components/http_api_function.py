@@ -26,9 +26,11 @@ DEFAULT_STAGE = "$default"
 # A route key is a method and a path, or `$default`; the methods an HTTP API routes, `ANY` for all
 # (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html).
 ROUTE_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-_PATH = re.compile(r"^(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))+$")
-# A region's account-level throttling quota for HTTP APIs: 10,000 requests per second and a burst of 5,000
-# (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); a route's limits cannot exceed it.
+# A greedy `{name+}` only as the last segment (same page); `/` alone is a route too.
+_PATH = re.compile(r"^/$|^(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\}))*(/\{[A-Za-z0-9_]+\+\})?$")
+# A region's default account-level throttling quota: 10,000 requests per second and a burst of 5,000
+# (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html; adjustable, and lower in some regions): a
+# route's limits above it never take effect, so a value above it is a mistake, not a choice.
 ACCOUNT_RATE_LIMIT, ACCOUNT_BURST_LIMIT = 10_000, 5_000
 _ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -75,10 +77,15 @@ class HttpApiFunctionArgs:
             if method not in ROUTE_METHODS or not _PATH.match(path):
                 methods = ", ".join(ROUTE_METHODS)
                 raise ValueError(f"route key {key!r} is not METHOD /path with a method among {methods}")
-        if not 0 <= self.throttling_rate_limit <= ACCOUNT_RATE_LIMIT:
-            raise ValueError(f"throttling rate limit must be from 0 to {ACCOUNT_RATE_LIMIT}, the account's quota")
-        if not 0 <= self.throttling_burst_limit <= ACCOUNT_BURST_LIMIT:
-            raise ValueError(f"throttling burst limit must be from 0 to {ACCOUNT_BURST_LIMIT}, the account's quota")
+        # 0 is accepted, and answers every request 429 (github.com/pulumi/pulumi-aws/issues/2363).
+        if not 0 < self.throttling_rate_limit <= ACCOUNT_RATE_LIMIT:
+            raise ValueError(
+                f"throttling rate limit must be above 0 and at most {ACCOUNT_RATE_LIMIT}, the account's quota"
+            )
+        if not 0 < self.throttling_burst_limit <= ACCOUNT_BURST_LIMIT:
+            raise ValueError(
+                f"throttling burst limit must be above 0 and at most {ACCOUNT_BURST_LIMIT}, the account's quota"
+            )
 
 
 def route_keys(routes: Sequence[Route]) -> list[str]:
@@ -99,7 +106,10 @@ class HttpApiFunction(pulumi.ComponentResource):
     url: pulumi.Output[str]
 
     def __init__(self, name: str, args: HttpApiFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("serverless:http:HttpApiFunction", name, None, opts)
+        # A stack that had the REST API keeps its function, role and log groups when it switches: the same names
+        # under a parent that was an HttpFunction (children inherit their parent's aliases).
+        moved = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="serverless:http:HttpFunction")])
+        super().__init__("serverless:http:HttpApiFunction", name, None, pulumi.ResourceOptions.merge(opts, moved))
         child = pulumi.ResourceOptions(parent=self)
         self.lambda_function = LambdaFunction(name, args.function, opts=child)
         function = self.lambda_function.function

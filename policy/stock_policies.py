@@ -122,7 +122,8 @@ def _http_api_stages_throttled_and_logged(args: ResourceValidationArgs, report_v
     if args.resource_type != "aws:apigatewayv2/stage:Stage":
         return
     settings = args.props.get("defaultRouteSettings") or {}
-    if settings.get("throttlingRateLimit") is None or settings.get("throttlingBurstLimit") is None:
+    # Unset, the provider sends 0, which answers every request 429 (github.com/pulumi/pulumi-aws/issues/2363).
+    if not settings.get("throttlingRateLimit") or not settings.get("throttlingBurstLimit"):
         report_violation("HTTP API stages must throttle routes: set defaultRouteSettings' rate and burst limits.", None)
     if not (args.props.get("accessLogSettings") or {}).get("destinationArn"):
         report_violation("HTTP API stages must write access logs: set accessLogSettings.destinationArn.", None)

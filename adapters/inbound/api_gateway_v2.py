@@ -30,7 +30,7 @@ def parse_http_api_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelR
     stock_id = parameters.get("stock_id") if isinstance(parameters, dict) else None
     request = ProxyRequest(
         method=str(http.get("method") or "").upper(),
-        path=str(event.get("rawPath") or http.get("path") or ""),
+        path=str(event.get("rawPath") or ""),
         stock_id=stock_id if isinstance(stock_id, str) else None,
         body=event.get("body"),
         body_is_base64=bool(event.get("isBase64Encoded")),

@@ -74,8 +74,10 @@ def test_an_unknown_api_kind_is_refused_with_what_to_set():
         ({"routes": [Route("/stocks", ("FETCH",))]}, "route key 'FETCH /stocks' is not METHOD /path"),
         ({"routes": [Route("stocks", ("GET",))]}, "route key 'GET stocks' is not METHOD /path"),
         ({"routes": [Route("/stocks/{id", ("GET",))]}, "route key 'GET /stocks/{id' is not METHOD /path"),
-        ({"throttling_rate_limit": 10_001}, "throttling rate limit must be from 0 to 10000"),
-        ({"throttling_burst_limit": -1}, "throttling burst limit must be from 0 to 5000"),
+        ({"routes": [Route("/items/{rest+}/more", ("GET",))]}, "route key 'GET /items/{rest\\+}/more' is not"),
+        ({"throttling_rate_limit": 10_001}, "throttling rate limit must be above 0 and at most 10000"),
+        ({"throttling_rate_limit": 0}, "throttling rate limit must be above 0"),
+        ({"throttling_burst_limit": 0}, "throttling burst limit must be above 0 and at most 5000"),
         ({"authorization": "JWT"}, "authorization must be AWS_IAM or NONE"),
     ],
 )
@@ -85,5 +87,6 @@ def test_arguments_aws_would_refuse_are_refused_before_any_preview(changes, mess
 
 
 def test_the_routes_the_stack_declares_are_taken():
-    args = HttpApiFunctionArgs(function=function_args(), routes=[*ROUTES, Route("/items/{proxy+}", ("ANY",))])
+    extra = [Route("/items/{proxy+}", ("ANY",)), Route("/", ("GET",))]
+    args = HttpApiFunctionArgs(function=function_args(), routes=[*ROUTES, *extra])
     assert args.throttling_rate_limit == 50.0

@@ -306,6 +306,10 @@ LOGGED = {"destinationArn": "arn:aws:logs:eu-west-3:1:log-group:g", "format": "{
             {"defaultRouteSettings": THROTTLED},
             ["HTTP API stages must write access logs: set accessLogSettings.destinationArn."],
         ),
+        (  # 0 answers every request 429
+            {"defaultRouteSettings": {**THROTTLED, "throttlingBurstLimit": 0}, "accessLogSettings": LOGGED},
+            ["HTTP API stages must throttle routes: set defaultRouteSettings' rate and burst limits."],
+        ),
     ],
 )
 def test_http_api_stages_are_throttled_and_logged(props, violations):

@@ -78,10 +78,21 @@ def test_without_a_method_nothing_is_allowed():
     )
 
 
-def test_the_path_is_read_from_the_request_context_when_raw_path_is_missing():
+def test_an_event_without_its_path_names_no_resource():
     event = http_api_event("GET", "/stocks/B1")
     del event["rawPath"]
-    assert parse_http_api_request(event) == GetLevelRequest("B1")
+    assert outcome(parse_http_api_request, event) == (
+        404,
+        "no such resource: (empty path); use /stocks or /stocks/{stock_id}",
+        {},
+    )
+
+
+@pytest.mark.parametrize("parameters", ["B1", ["B1"], {"stock_id": 5}, {"id": "B1"}])
+def test_path_parameters_not_shaped_as_aws_sends_them_name_no_item(parameters):
+    event = http_api_event("GET", "/stocks/B1")
+    event["pathParameters"] = parameters
+    assert outcome(parse_http_api_request, event)[0] == 404
 
 
 @pytest.mark.parametrize(
