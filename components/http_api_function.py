@@ -43,6 +43,10 @@ _ACCESS_LOG_FORMAT = json.dumps(
         "status": "$context.status",
         "responseLength": "$context.responseLength",
         "integrationLatency": "$context.integrationLatency",
+        # Why a request failed before or in the integration: what AWS's troubleshooting pages ask for
+        # (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+        "error": "$context.error.message",
+        "integrationError": "$context.integrationErrorMessage",
     }
 )
 

@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from local_stack.api_gateway.api_authorization import MISSING_TOKEN, Caller, Refused, SigV4Authorizer
 from local_stack.api_gateway.rest_api import (
@@ -136,6 +136,9 @@ class LocalHttpApi:
             event["cookies"] = [cookie.strip() for cookie in lower["cookie"].split(";")]
         if parameters:
             event["pathParameters"] = parameters
+        if query:  # duplicate names joined with commas, as 2.0 does
+            pairs = parse_qs(query, keep_blank_values=True)
+            event["queryStringParameters"] = {name: ",".join(values) for name, values in pairs.items()}
         if text is not None:
             event["body"] = text
         if caller is not None:  # what API Gateway tells the function about a signed caller
