@@ -57,6 +57,14 @@ sent_alerts = aws.dynamodb.Table(
 account_id = aws.get_caller_identity_output().account_id
 partition = aws.get_partition_output().partition
 region = aws.get_region_output().region
+# AWS's default key policy statement, first in each key's policy: lets the account's IAM policies govern the key.
+account_administers_the_key = {
+    "Sid": "AccountAdministersTheKey",
+    "Effect": "Allow",
+    "Principal": {"AWS": pulumi.Output.format("arn:{0}:iam::{1}:root", partition, account_id)},
+    "Action": "kms:*",
+    "Resource": "*",
+}
 notification_key = aws.kms.Key(
     "notifications-key",
     description="Encrypts the stock service's SNS topics at rest.",
@@ -66,14 +74,7 @@ notification_key = aws.kms.Key(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    # AWS's default key policy statement: lets the account's IAM policies govern the key.
-                    "Sid": "AccountAdministersTheKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": pulumi.Output.format("arn:{0}:iam::{1}:root", partition, account_id)},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                account_administers_the_key,
                 {
                     # Only this account's alarms, in this region, may have CloudWatch use the key (confused
                     # deputy; CloudWatch sends both keys: docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
@@ -107,13 +108,7 @@ alert_queues_key = aws.kms.Key(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministersTheKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": pulumi.Output.format("arn:{0}:iam::{1}:root", partition, account_id)},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                account_administers_the_key,
                 {
                     # SNS writes to an encrypted queue only with these two grants on a customer managed key
                     # (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
