@@ -5,13 +5,14 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.api_gateway_parts import Route, checked_api_kind
 from components.bucket_function import BucketFunction, BucketFunctionArgs
 from components.code_archive import build_code_archive
-from components.http_api_function import HttpApiFunction, HttpApiFunctionArgs, checked_api_kind
-from components.http_function import HttpFunction, HttpFunctionArgs, Route
+from components.http_api_function import HttpApiFunction, HttpApiFunctionArgs
 from components.iam import allow, assume_role_policy
 from components.lambda_function import LambdaFunctionArgs
 from components.queue_function import QueueFunction, QueueFunctionArgs
+from components.rest_api_function import RestApiFunction, RestApiFunctionArgs
 from components.secrets import checked_webhook_url, refuse_plaintext, stored_secret
 from components.stream_function import StreamFunction, StreamFunctionArgs
 from components.subscriptions import (
@@ -182,7 +183,7 @@ api_function = LambdaFunctionArgs(
 api_routes = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
 # A REST API or an HTTP API in front of the same function (README, "Which API"): the domain and the handler are
 # the same, and so is the `endpoint_url` clients are given.
-api: HttpFunction | HttpApiFunction
+api: RestApiFunction | HttpApiFunction
 if api_kind == "http":
     api = HttpApiFunction(
         "stock-api",
@@ -195,9 +196,9 @@ if api_kind == "http":
         ),
     )
 else:
-    api = HttpFunction(
+    api = RestApiFunction(
         "stock-api",
-        HttpFunctionArgs(
+        RestApiFunctionArgs(
             function=api_function,
             routes=api_routes,
             stage_name=config.require("apiStageName"),

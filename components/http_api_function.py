@@ -1,6 +1,6 @@
 """An HTTP API function: an API Gateway HTTP API (payload format 2.0) whose routes all invoke one Lambda.
 
-The cheaper sibling of `HttpFunction`'s REST API (docs.aws.amazon.com/apigateway/latest/developerguide/
+The cheaper sibling of `RestApiFunction`'s REST API (docs.aws.amazon.com/apigateway/latest/developerguide/
 http-api-vs-rest.html): `AWS_IAM` on every route, a Lambda proxy integration, throttling and access logs on the
 `$default` stage, which deploys each change itself and puts no stage name in the URL. What it gives up, a stack
 chooses knowingly (README, "Which API"): WAF, usage plans and API keys, request validation, caching, private and
@@ -9,7 +9,6 @@ edge endpoints.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.http_function import Route
+from components.api_gateway_parts import (
+    HTTP_API_TYPE,
+    REST_API_TYPE,
+    Route,
+    access_log_format,
+    access_log_group,
+    check_authorization,
+    invoke_permission,
+    slug,
+    switching_kinds,
+)
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
 # The stage whose URL has no stage name and that serves every request; HTTP APIs name it `$default`
@@ -32,34 +41,13 @@ _PATH = re.compile(r"^/$|^(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\}))*(/\{[A-Za-z0-9
 # (docs.aws.amazon.com/apigateway/latest/developerguide/limits.html; adjustable, and lower in some regions): a
 # route's limits above it never take effect, so a value above it is a mistake, not a choice.
 ACCOUNT_RATE_LIMIT, ACCOUNT_BURST_LIMIT = 10_000, 5_000
-_ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "ip": "$context.identity.sourceIp",
-        "caller": "$context.identity.caller",
-        "requestTime": "$context.requestTime",
-        "httpMethod": "$context.httpMethod",
-        "routeKey": "$context.routeKey",
-        "status": "$context.status",
-        "responseLength": "$context.responseLength",
-        "integrationLatency": "$context.integrationLatency",
-        # Why a request failed before or in the integration: what AWS's troubleshooting pages ask for
-        # (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
-        "error": "$context.error.message",
-        "integrationError": "$context.integrationErrorMessage",
-    }
+_ACCESS_LOG_FORMAT = access_log_format(
+    "routeKey",
+    # Why a request failed before or in the integration: what AWS's troubleshooting pages ask for
+    # (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+    error="$context.error.message",
+    integrationError="$context.integrationErrorMessage",
 )
-
-
-API_KINDS = ("rest", "http")
-
-
-def checked_api_kind(setting: str, value: object) -> str:
-    """The kind of API a stack chose, `rest` (HttpFunction) or `http` (HttpApiFunction), or a RunError naming both."""
-    kind = str(value).strip()
-    if kind not in API_KINDS:
-        raise pulumi.RunError(f"{setting} must be rest or http, not {kind!r}: `pulumi config set {setting} http`")
-    return kind
 
 
 @dataclass
@@ -74,8 +62,7 @@ class HttpApiFunctionArgs:
 
     def __post_init__(self) -> None:
         # The provider takes these as they come; AWS refuses them at `pulumi up`, after a preview that passed.
-        if self.authorization not in ("AWS_IAM", "NONE"):
-            raise ValueError(f"authorization must be AWS_IAM or NONE, not {self.authorization!r}")
+        check_authorization(self.authorization)
         for key in route_keys(self.routes):
             method, _, path = key.partition(" ")
             if method not in ROUTE_METHODS or not _PATH.match(path):
@@ -110,10 +97,7 @@ class HttpApiFunction(pulumi.ComponentResource):
     url: pulumi.Output[str]
 
     def __init__(self, name: str, args: HttpApiFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        # A stack that had the REST API keeps its function, role and log groups when it switches: the same names
-        # under a parent that was an HttpFunction (children inherit their parent's aliases).
-        moved = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="serverless:http:HttpFunction")])
-        super().__init__("serverless:http:HttpApiFunction", name, None, pulumi.ResourceOptions.merge(opts, moved))
+        super().__init__(HTTP_API_TYPE, name, None, switching_kinds(opts, REST_API_TYPE))
         child = pulumi.ResourceOptions(parent=self)
         self.lambda_function = LambdaFunction(name, args.function, opts=child)
         function = self.lambda_function.function
@@ -130,7 +114,7 @@ class HttpApiFunction(pulumi.ComponentResource):
         target = pulumi.Output.concat("integrations/", self.integration.id)
         self.api_routes = [
             aws.apigatewayv2.Route(
-                f"{name}-{key.split(' ')[0].lower()}-{_slug(key.split(' ')[1])}",
+                f"{name}-{key.split(' ')[0].lower()}-{slug(key.split(' ')[1])}",
                 api_id=self.api.id,
                 route_key=key,
                 authorization_type=args.authorization,
@@ -139,18 +123,8 @@ class HttpApiFunction(pulumi.ComponentResource):
             )
             for key in route_keys(args.routes)
         ]
-        # The execution ARN's path is /stage/METHOD/path: any stage, method and path of this API, no other API's.
-        self.permission = aws.lambda_.Permission(
-            f"{name}-invoke",
-            action="lambda:InvokeFunction",
-            function=function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/*"),
-            opts=child,
-        )
-        self.access_logs = aws.cloudwatch.LogGroup(
-            f"{name}-access-logs", retention_in_days=args.function.log_retention_days, opts=child
-        )
+        self.permission = invoke_permission(name, function, self.api.execution_arn, child)
+        self.access_logs = access_log_group(name, args.function.log_retention_days, child)
         self.stage = aws.apigatewayv2.Stage(
             f"{name}-stage",
             api_id=self.api.id,
@@ -167,7 +141,3 @@ class HttpApiFunction(pulumi.ComponentResource):
         # The API's endpoint, without the `/` the `$default` stage's invoke URL ends with: clients add `/stocks`.
         self.url = self.api.api_endpoint
         self.register_outputs({"url": self.url, "api_id": self.api.id})
-
-
-def _slug(path: str) -> str:
-    return path.strip("/").replace("/", "-").replace("{", "").replace("}", "").replace("+", "")

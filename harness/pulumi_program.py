@@ -22,13 +22,14 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from harness.declared_resources import ProgramRun, RegisteredResource
+from harness.declared_resources import DeclaredAlias, ProgramRun, RegisteredResource
 from harness.stack_settings import PROJECT_ROOT, project_name, stack_config
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock resource monitor, also keeping what `Mocks.new_resource` is not told: each resource's parent,
-    dependencies and options (`MockResourceArgs` carries no parent, dependency, protect or retainOnDelete)."""
+    dependencies and options (`MockResourceArgs` carries no parent, dependency, protect, retainOnDelete or
+    aliases)."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
@@ -39,6 +40,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.retain_on_delete: dict[str, bool] = {}
         self.property_dependencies: dict[str, dict[str, list[str]]] = {}
         self.dependencies: dict[str, list[str]] = {}
+        self.aliases: dict[str, list[DeclaredAlias]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -51,7 +53,18 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.property_dependencies[response.urn] = {
             name: list(dependencies.urns) for name, dependencies in request.propertyDependencies.items()
         }
+        self.aliases[response.urn] = [_declared_alias(alias) for alias in request.aliases]
         return response
+
+
+def _declared_alias(alias: Any) -> DeclaredAlias:
+    """An alias as the SDK sends it to a monitor that takes alias specs (the mock monitor says it does)."""
+    if alias.WhichOneof("alias") == "urn":
+        return DeclaredAlias(urn=alias.urn)
+    spec = alias.spec
+    if spec.stack or spec.project:
+        raise NotImplementedError("an alias to another stack or project is not modelled")
+    return DeclaredAlias(type=spec.type, name=spec.name, parent_urn=spec.parentUrn, no_parent=spec.noParent)
 
 
 def run_program(
@@ -119,6 +132,7 @@ def _resources(monitor: _RecordingMonitor) -> list[RegisteredResource]:
                 property_dependencies=monitor.property_dependencies.get(urn, {}),
                 dependencies=monitor.dependencies.get(urn, []),
                 outputs=dict(registration.state or {}),
+                aliases=monitor.aliases.get(urn, []),
             )
         )
     return resources

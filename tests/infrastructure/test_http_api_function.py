@@ -2,11 +2,10 @@
 
 import json
 
-import pulumi
 import pytest
 
-from components.http_api_function import HttpApiFunctionArgs, checked_api_kind
-from components.http_function import Route
+from components.api_gateway_parts import Route
+from components.http_api_function import HttpApiFunctionArgs
 from harness.fake_cloud import ACCOUNT, REGION, configured_stack
 from tests.infrastructure.conftest import function_args
 
@@ -61,11 +60,6 @@ def test_only_this_api_may_invoke_the_function(http_stack):
 def test_an_http_api_stack_leaves_the_regions_api_gateway_logging_role_alone(http_stack):
     # HTTP APIs write access logs without it; a REST API stack may set it (manageApiGatewayAccount).
     assert not http_stack.of_type("aws:apigateway/account:Account")
-
-
-def test_an_unknown_api_kind_is_refused_with_what_to_set():
-    with pytest.raises(pulumi.RunError, match=r"apiKind must be rest or http, not 'graphql'"):
-        checked_api_kind("apiKind", "graphql")
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""An HTTP function: a REST API (API Gateway v1, proxy payload 1.0) whose routes all invoke one Lambda."""
+"""A REST API function: an API Gateway REST API (proxy payload 1.0) whose routes all invoke one Lambda."""
 
 from __future__ import annotations
 
@@ -10,34 +10,25 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.api_gateway_parts import (
+    HTTP_API_TYPE,
+    REST_API_TYPE,
+    Route,
+    access_log_format,
+    access_log_group,
+    check_authorization,
+    invoke_permission,
+    slug,
+    switching_kinds,
+)
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
-_ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "ip": "$context.identity.sourceIp",
-        "caller": "$context.identity.caller",
-        "requestTime": "$context.requestTime",
-        "httpMethod": "$context.httpMethod",
-        "resourcePath": "$context.resourcePath",
-        "status": "$context.status",
-        "responseLength": "$context.responseLength",
-        "integrationLatency": "$context.integrationLatency",
-    }
-)
-
-
-@dataclass(frozen=True)
-class Route:
-    """A path (with `{name}` parameters) and the methods it answers."""
-
-    path: str
-    methods: tuple[str, ...]
+_ACCESS_LOG_FORMAT = access_log_format("resourcePath")
 
 
 @dataclass
-class HttpFunctionArgs:
-    """The function, its routes, and how the API in front of it behaves."""
+class RestApiFunctionArgs:
+    """The function, its routes, and how the REST API in front of it behaves."""
 
     function: LambdaFunctionArgs
     routes: Sequence[Route]
@@ -48,11 +39,10 @@ class HttpFunctionArgs:
     stage_depends_on: Sequence[pulumi.Resource] = ()
 
     def __post_init__(self) -> None:
-        if self.authorization not in ("AWS_IAM", "NONE"):
-            raise ValueError(f"authorization must be AWS_IAM or NONE, not {self.authorization!r}")
+        check_authorization(self.authorization)
 
 
-class HttpFunction(pulumi.ComponentResource):
+class RestApiFunction(pulumi.ComponentResource):
     """A REST API with AWS_PROXY integrations to one Lambda, deployed to a throttled, access-logged stage."""
 
     lambda_function: LambdaFunction
@@ -64,8 +54,8 @@ class HttpFunction(pulumi.ComponentResource):
     stage: aws.apigateway.Stage
     url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: HttpFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("serverless:http:HttpFunction", name, None, opts)
+    def __init__(self, name: str, args: RestApiFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(REST_API_TYPE, name, None, switching_kinds(opts, HTTP_API_TYPE))
         child = pulumi.ResourceOptions(parent=self)
         self.lambda_function = LambdaFunction(name, args.function, opts=child)
         function = self.lambda_function.function
@@ -76,23 +66,14 @@ class HttpFunction(pulumi.ComponentResource):
         for route in args.routes:
             for http_method in route.methods:
                 self._add_method(name, resource_ids[route.path], route.path, http_method, args.authorization, function)
-        self.permission = aws.lambda_.Permission(
-            f"{name}-invoke",
-            action="lambda:InvokeFunction",
-            function=function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/*"),
-            opts=child,
-        )
+        self.permission = invoke_permission(name, function, self.api.execution_arn, child)
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.api.id,
             triggers=_redeploy_triggers(args, self.integrations),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.methods, *self.integrations]),
         )
-        self.access_logs = aws.cloudwatch.LogGroup(
-            f"{name}-access-logs", retention_in_days=args.function.log_retention_days, opts=child
-        )
+        self.access_logs = access_log_group(name, args.function.log_retention_days, child)
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.api.id,
@@ -125,7 +106,7 @@ class HttpFunction(pulumi.ComponentResource):
                 path = f"{parent.rstrip('/')}/{part}"
                 if path not in ids:
                     self.path_resources[path] = aws.apigateway.Resource(
-                        f"{name}-{_slug(path)}",
+                        f"{name}-{slug(path)}",
                         rest_api=self.api.id,
                         parent_id=ids[parent],
                         path_part=part,
@@ -144,9 +125,9 @@ class HttpFunction(pulumi.ComponentResource):
         authorization: str,
         function: aws.lambda_.Function,
     ) -> None:
-        slug = f"{http_method.lower()}-{_slug(path)}"
+        method_name = f"{name}-{http_method.lower()}-{slug(path)}"
         method = aws.apigateway.Method(
-            f"{name}-{slug}",
+            method_name,
             rest_api=self.api.id,
             resource_id=resource_id,
             http_method=http_method,
@@ -154,7 +135,7 @@ class HttpFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         integration = aws.apigateway.Integration(
-            f"{name}-{slug}-integration",
+            f"{method_name}-integration",
             rest_api=self.api.id,
             resource_id=resource_id,
             http_method=method.http_method,
@@ -168,7 +149,7 @@ class HttpFunction(pulumi.ComponentResource):
 
 
 def _redeploy_triggers(
-    args: HttpFunctionArgs, integrations: Sequence[aws.apigateway.Integration]
+    args: RestApiFunctionArgs, integrations: Sequence[aws.apigateway.Integration]
 ) -> dict[str, pulumi.Input[str]]:
     """A new deployment whenever a route, the authorization or an integration changes."""
     shape = json.dumps({"routes": [[r.path, sorted(r.methods)] for r in args.routes], "auth": args.authorization})
@@ -176,8 +157,3 @@ def _redeploy_triggers(
         "routes": hashlib.sha256(shape.encode()).hexdigest(),
         "integrations": pulumi.Output.json_dumps([[integration.id, integration.uri] for integration in integrations]),
     }
-
-
-def _slug(path: str) -> str:
-    """A resource-name-safe form of a path: /stocks/{stock_id} -> stocks-stock_id."""
-    return path.strip("/").replace("/", "-").replace("{", "").replace("}", "")

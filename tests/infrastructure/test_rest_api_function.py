@@ -1,21 +1,24 @@
+"""The REST API component: a REST API whose routes all proxy to one function, on a throttled, access-logged stage."""
+
 import json
 
 import pulumi
 import pytest
 
-from components.http_function import HttpFunction, HttpFunctionArgs, Route, _redeploy_triggers
+from components.api_gateway_parts import Route
+from components.rest_api_function import RestApiFunction, RestApiFunctionArgs, _redeploy_triggers
 from tests.infrastructure.conftest import function_args
 
 ROUTES = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
 
 
-def http(name="shop", function=None, **changes):
-    return HttpFunction(name, HttpFunctionArgs(function=function or function_args(), routes=ROUTES, **changes))
+def rest_api(name="shop", function=None, **changes):
+    return RestApiFunction(name, RestApiFunctionArgs(function=function or function_args(), routes=ROUTES, **changes))
 
 
 @pulumi.runtime.test
 def test_each_route_and_method_is_a_proxy_integration_of_the_function():
-    api = http()
+    api = rest_api()
 
     def check(values):
         methods, integrations, invoke_arn = values
@@ -38,7 +41,7 @@ def test_authorization_can_be_turned_off_by_the_stack():
     """Off takes effect only in a new deployment: a stage serves the snapshot of methods, authorization included,
     of the deployment it points at (docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.html),
     so every method is NONE and the deployment's trigger differs from that of the same API signed."""
-    opened, signed = http("opened", authorization="NONE"), http("signed")
+    opened, signed = rest_api("opened", authorization="NONE"), rest_api("signed")
 
     def check(values):
         authorizations, opened_trigger, signed_trigger = values
@@ -54,18 +57,18 @@ def test_authorization_can_be_turned_off_by_the_stack():
 
 def test_an_unknown_authorization_is_refused():
     with pytest.raises(ValueError, match="AWS_IAM or NONE"):
-        HttpFunctionArgs(function=function_args(), routes=ROUTES, authorization="MAYBE")
+        RestApiFunctionArgs(function=function_args(), routes=ROUTES, authorization="MAYBE")
 
 
 @pulumi.runtime.test
 def test_paths_share_their_parent_resources():
-    api = http()
+    api = rest_api()
     return pulumi.Output.all(*[r.id for r in api.methods]).apply(lambda _: _assert(len(api.path_resources) == 2))
 
 
 @pulumi.runtime.test
 def test_only_this_api_may_invoke_the_function():
-    api = http()
+    api = rest_api()
 
     def check(values):
         source_arn, execution_arn, principal, action = values
@@ -78,7 +81,7 @@ def test_only_this_api_may_invoke_the_function():
 
 @pulumi.runtime.test
 def test_the_stage_is_throttled_and_access_logged_and_gives_the_url():
-    api = http(throttling_rate_limit=7.0, throttling_burst_limit=9, stage_name="v1")
+    api = rest_api(throttling_rate_limit=7.0, throttling_burst_limit=9, stage_name="v1")
 
     def check(values):
         settings, method_path, access_logs, log_group_arn, url = values
@@ -97,13 +100,13 @@ def test_the_stage_is_throttled_and_access_logged_and_gives_the_url():
 @pulumi.runtime.test
 def test_the_access_logs_are_kept_as_long_as_the_function_s_logs():
     """The access-log group's retention is not given to the component: it follows its function's."""
-    api = http(function=function_args(log_retention_days=30))
+    api = rest_api(function=function_args(log_retention_days=30))
     return api.access_logs.retention_in_days.apply(lambda days: _assert(days == 30, days))
 
 
 @pulumi.runtime.test
 def test_the_deployment_is_triggered_by_routes_and_integrations():
-    api = http()
+    api = rest_api()
 
     def check(triggers):
         assert set(triggers) == {"routes", "integrations"}
@@ -113,9 +116,9 @@ def test_the_deployment_is_triggered_by_routes_and_integrations():
 
 
 def test_a_new_route_or_authorization_changes_the_trigger():
-    base = HttpFunctionArgs(function=function_args(), routes=ROUTES)
-    more = HttpFunctionArgs(function=function_args(), routes=[*ROUTES, Route("/health", ("GET",))])
-    open_api = HttpFunctionArgs(function=function_args(), routes=ROUTES, authorization="NONE")
+    base = RestApiFunctionArgs(function=function_args(), routes=ROUTES)
+    more = RestApiFunctionArgs(function=function_args(), routes=[*ROUTES, Route("/health", ("GET",))])
+    open_api = RestApiFunctionArgs(function=function_args(), routes=ROUTES, authorization="NONE")
     routes = {_redeploy_triggers(args, [])["routes"] for args in (base, more, open_api)}
     assert len(routes) == 3
 
