@@ -7,16 +7,16 @@ import functools
 import logging
 from typing import Any
 
-from adapters.inbound.api_gateway import (
+from adapters.inbound.api_gateway_v1 import parse_request
+from adapters.inbound.api_gateway_v2 import is_http_api_event, parse_http_api_request
+from adapters.inbound.stock_api import (
     ApiError,
     GetLevelRequest,
     error_response,
     level_response,
-    parse_request,
     saved_response,
     unavailable_response,
 )
-from adapters.inbound.api_gateway_v2 import is_http_api_event, parse_http_api_request
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from domain.use_cases import get_stock_level, set_stock_level
 from handlers import aws

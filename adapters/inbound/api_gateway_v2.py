@@ -1,18 +1,18 @@
-"""API Gateway HTTP API proxy events (payload format 2.0) in; the answer is the REST API's, in a shape 2.0 takes.
+"""API Gateway HTTP API proxy events (payload format 2.0) in, read into the stock API's requests.
 
 Format 2.0 names the method in `requestContext.http.method`, the path in `rawPath`, and the time of the request in
 `requestContext.timeEpoch` (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-
 lambda.html). Unlike a REST API, an HTTP API hands on the path and its parameters already percent-decoded, as
 captures of live HTTP API events show (github.com/middleapi/standard-server/pull/93, citing
 github.com/hotsock/voker/pull/8): decoding them again would turn an item id `A%41` into `AA`.
-Cookies and query strings are ignored, as by the REST API's reader.
+Cookies and query strings are ignored, as by the REST API's reader (`api_gateway_v1`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from adapters.inbound.api_gateway import GetLevelRequest, ProxyRequest, SetLevelRequest, interpret, request_time
+from adapters.inbound.stock_api import GetLevelRequest, ProxyRequest, SetLevelRequest, interpret, request_time
 
 PAYLOAD_FORMAT = "2.0"
 

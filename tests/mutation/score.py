@@ -140,7 +140,7 @@ def read_statuses(mutants: Path = MUTANTS) -> dict[str, str]:
 
 
 def source_of(name: str) -> Path:
-    """The source file of a mutant: `adapters.inbound.api_gateway.x_f__mutmut_1` is in adapters/inbound/."""
+    """The source file of a mutant: `adapters.inbound.stock_api.x_f__mutmut_1` is in adapters/inbound/."""
     module, _, _ = name.rpartition(".")
     return Path(*module.split(".")).with_suffix(".py")
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.inbound.api_gateway import ApiError, GetLevelRequest, SetLevelRequest, parse_request
+from adapters.inbound.api_gateway_v1 import parse_request
+from adapters.inbound.stock_api import ApiError, GetLevelRequest, SetLevelRequest
 from adapters.inbound.stock_lines import parse_stock_line, parse_stock_lines
 from domain.errors import InvalidStockInput
 from domain.stock import MAX_LEVEL, StockUpdate, format_as_of, parse_as_of, validate_level, validate_stock_id

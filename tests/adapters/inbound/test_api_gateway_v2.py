@@ -2,8 +2,9 @@
 
 import pytest
 
-from adapters.inbound.api_gateway import ApiError, GetLevelRequest, SetLevelRequest, parse_request
+from adapters.inbound.api_gateway_v1 import parse_request
 from adapters.inbound.api_gateway_v2 import is_http_api_event, parse_http_api_request
+from adapters.inbound.stock_api import ApiError, GetLevelRequest, SetLevelRequest
 from harness.lambda_events import api_event, http_api_event, load
 
 CALLS = [

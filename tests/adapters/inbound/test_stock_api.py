@@ -1,23 +1,25 @@
+"""The stock API's rules and answers, whichever payload format carried the request: read here from REST API events
+(payload 1.0); `test_api_gateway_v2` shows an HTTP API event (2.0) reads the same."""
+
 import base64
 import json
 from datetime import UTC, datetime
 
 import pytest
 
-from adapters.inbound.api_gateway import (
+from adapters.inbound.api_gateway_v1 import parse_request
+from adapters.inbound.stock_api import (
     MAX_BODY_BYTES,
     ApiError,
-    GetLevelRequest,
     SetLevelRequest,
     error_response,
     level_response,
-    parse_request,
     saved_response,
     unavailable_response,
 )
 from domain.ports import SaveOutcome
 from domain.stock import StockLevel, StockUpdate
-from harness.lambda_events import api_event, load
+from harness.lambda_events import api_event
 
 REQUEST_TIME = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -28,46 +30,10 @@ def refusal(event):
     return caught.value
 
 
-def test_original_post_body_sets_a_level_at_the_request_time():
-    request = parse_request(api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": 1}))
-    assert request == SetLevelRequest(StockUpdate("A000", 1), REQUEST_TIME)
-
-
-def test_put_takes_the_id_from_the_path():
-    request = parse_request(api_event("PUT", "/stocks/A000", {"stock_level": 4}))
-    assert request == SetLevelRequest(StockUpdate("A000", 4), REQUEST_TIME)
-
-
 def test_an_explicit_as_of_is_honoured():
     request = parse_request(api_event("PUT", "/stocks/A000", {"stock_level": "4", "as_of": "2024-01-01T00:00:00Z"}))
     assert isinstance(request, SetLevelRequest)
     assert request.update.as_of == datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def test_get_reads_the_documented_sample_event():
-    assert parse_request(load("api_gateway_rest_proxy.json")) == GetLevelRequest("A000")
-
-
-def test_path_parameter_is_url_decoded_when_api_gateway_gives_none():
-    event = api_event("GET", "/stocks/A%C3%A9")
-    event["pathParameters"] = None
-    assert parse_request(event) == GetLevelRequest("Aé")
-
-
-@pytest.mark.parametrize(
-    ("encoded", "stock_id"),
-    [("caf%C3%A9", "café"), ("A%2B1", "A+1"), ("A+1", "A+1"), ("x%25y", "x%y"), ("x%2525y", "x%25y"), ("B%2F2", "B/2")],
-)
-def test_a_path_parameter_is_decoded_exactly_once_as_a_rest_api_delivers_it_encoded(encoded, stock_id):
-    event = api_event("GET", f"/stocks/{encoded}")
-    assert event["pathParameters"] == {"stock_id": encoded}  # as API Gateway (REST, payload 1.0) sends it
-    assert parse_request(event) == GetLevelRequest(stock_id)
-
-
-def test_a_path_parameter_that_is_not_utf_8_once_decoded_is_refused():
-    with pytest.raises(ApiError, match="not percent-encoded UTF-8") as refused:
-        parse_request(api_event("GET", "/stocks/A%C3"))
-    assert refused.value.status == 400
 
 
 def test_base64_body_is_decoded():
@@ -192,19 +158,6 @@ def test_a_refusal_says_exactly_what_is_wrong(event, status, message):
     assert (error.status, error.message) == (status, message)
 
 
-def test_the_id_api_gateway_matched_in_the_path_parameters_is_the_one_used():
-    event = api_event("GET", "/stocks/A000")
-    event["pathParameters"] = {"stock_id": "B%2F2"}
-    assert parse_request(event) == GetLevelRequest("B/2")
-
-
-@pytest.mark.parametrize("parameters", [{}, {"stock_id": None}, ["B2"]])
-def test_without_a_usable_path_parameter_the_id_is_read_from_the_path(parameters):
-    event = api_event("GET", "/stocks/A000")
-    event["pathParameters"] = parameters
-    assert parse_request(event) == GetLevelRequest("A000")
-
-
 def test_a_body_of_exactly_the_size_limit_is_read():
     body = json.dumps({"stock_id": "A000", "stock_level": 1}).ljust(MAX_BODY_BYTES)
     assert parse_request(api_event("POST", "/stocks", body)) == SetLevelRequest(StockUpdate("A000", 1), REQUEST_TIME)
@@ -218,15 +171,6 @@ def test_a_body_no_encoding_could_bring_within_the_limit_is_refused_before_it_is
 def test_a_base64_body_with_a_character_outside_the_alphabet_is_refused_not_read_without_it():
     encoded = base64.b64encode(b'{"stock_id": "A000", "stock_level": 2}').decode()
     assert refusal(marked_base64(encoded[:8] + "*" + encoded[8:])).status == 400
-
-
-def test_without_a_request_time_the_update_is_received_now_in_utc():
-    event = api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": 1})
-    del event["requestContext"]["requestTimeEpoch"]
-    before = datetime.now(UTC)
-    request = parse_request(event)
-    assert isinstance(request, SetLevelRequest)
-    assert before <= request.received_at <= datetime.now(UTC)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
-"""API Gateway proxy events in, proxy responses out: the REST API's (payload format 1.0) read here, the HTTP API's
-(2.0) in `api_gateway_v2`, both interpreted by the same rules and answered in the same shape, which both formats
-take (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)."""
+"""The stock API's requests and answers, whichever payload format carried them (`api_gateway_v1` reads the REST
+API's 1.0, `api_gateway_v2` the HTTP API's 2.0): routes, body rules, and the proxy responses both formats take
+(docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from domain.errors import InvalidStockInput
 from domain.ports import SaveOutcome
@@ -67,24 +66,11 @@ class ProxyRequest:
     received_at: datetime
 
 
-def parse_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelRequest:
-    """Turn a REST API proxy event (payload format 1.0) into a request of the domain's, or raise ApiError with
-    the 4xx to send."""
-    method = str(event.get("httpMethod") or "").upper()
-    path = str(event.get("path") or "")
-    parameters = event.get("pathParameters") or {}
-    stock_id = parameters.get("stock_id") if isinstance(parameters, dict) else None
+def item_in_path(path: str) -> str | None:
+    """The item id of a `/stocks/{stock_id}` path as the path spells it (None for any other path), for an event
+    that does not give its path parameters."""
     item = _ITEM.match(path)
-    raw_id = stock_id if isinstance(stock_id, str) else item.group(1) if item else None
-    request = ProxyRequest(
-        method,
-        path,
-        _decoded_path_value(raw_id) if raw_id is not None else None,
-        event.get("body"),
-        bool(event.get("isBase64Encoded")),
-        request_time((event.get("requestContext") or {}).get("requestTimeEpoch")),
-    )
-    return interpret(request)
+    return item.group(1) if item else None
 
 
 def interpret(request: ProxyRequest) -> SetLevelRequest | GetLevelRequest:
@@ -115,15 +101,6 @@ def _route(request: ProxyRequest) -> _Route:
         path = request.path or "(empty path)"
         raise ApiError(404, f"no such resource: {path}; use /stocks or /stocks/{{stock_id}}")
     return _Route(("GET", "PUT"), request.stock_id)
-
-
-def _decoded_path_value(value: str) -> str:
-    """A REST API hands `path` and `pathParameters` on still percent-encoded (`caf%C3%A9`, `A%2B1`), so they
-    are decoded here, exactly once; `+` stays `+` (it means a space only in a query string)."""
-    try:
-        return unquote(value, errors="strict")
-    except UnicodeDecodeError:
-        raise ApiError(400, f"the item id in the path is not percent-encoded UTF-8: {value}") from None
 
 
 def _json_object(request: ProxyRequest) -> dict[str, Any]:
