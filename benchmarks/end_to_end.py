@@ -29,7 +29,9 @@ from benchmarks.checks import BenchmarkFailed, LoggedProblems, check
 from domain.low_stock import LevelChange, low_stock_alert
 from local_stack.api_gateway.api_authorization import signed_headers
 from local_stack.aws.embedded_aws import local_client
-from local_stack.stack import LocalStack, LocalStackSettings, read_credentials
+from local_stack.aws_cli_files import read_credentials
+from local_stack.settings import LocalStackSettings
+from local_stack.stack import LocalStack
 from tools.stack_outputs import local_stack_environment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,8 @@ import pulumi
 from local_stack.aws.embedded_aws import PortInUse
 from local_stack.aws.s3_notifications import NotificationRefused
 from local_stack.lambda_service.event_source_checks import EventSourceRefused
-from local_stack.stack import LocalStack, LocalStackSettings, NotLoopback
+from local_stack.settings import LocalStackSettings, NotLoopback
+from local_stack.stack import LocalStack
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,9 @@ from typing import Any
 
 from harness.stack_settings import PROJECT_ROOT
 from local_stack.api_gateway.api_authorization import signed_headers
-from local_stack.stack import LocalStack, LocalStackSettings, read_credentials
+from local_stack.aws_cli_files import read_credentials
+from local_stack.settings import LocalStackSettings
+from local_stack.stack import LocalStack
 
 # What a local stack needs of the project: the program, its settings, the Lambda code, the harness that runs the
 # program under mocks, and the local stack itself.

@@ -22,7 +22,7 @@ import pytest
 
 from local_stack.api_gateway.api_authorization import signed_headers
 from local_stack.aws.embedded_aws import local_client
-from local_stack.stack import read_credentials
+from local_stack.aws_cli_files import read_credentials
 from tools.stack_outputs import local_stack_environment
 
 ROOT = Path(__file__).resolve().parents[1]

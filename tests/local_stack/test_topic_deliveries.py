@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from local_stack.local_cloud import sns_may_send
-from local_stack.stack import NotLoopback, loopback_url
+from local_stack.settings import NotLoopback, loopback_url
 from tests.running_stack import eventually, local_stack_command, start_stack, stop_stack
 
 TOPIC, QUEUE = "arn:aws:sns:eu-west-3:123456789012:alerts", "arn:aws:sqs:eu-west-3:123456789012:chat"
