@@ -2,6 +2,8 @@
 
 import importlib.metadata
 import json
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -462,3 +464,22 @@ def test_cleanup_keeps_this_checkouts_name_while_its_receiver_remains(tmp_path, 
     assert test_aws.main(["--cleanup", "--stack", "dev"]) == 1
     assert (tmp_path / test_aws.UNFINISHED).read_text() == young
     assert f"and 1 webhook receiver(s) ['{young}']" in capsys.readouterr().out
+
+
+def test_the_scenarios_are_told_where_the_stacks_and_the_receivers_outputs_are(tmp_path, monkeypatch):
+    ran: dict[str, object] = {}
+
+    def run(command, **options):
+        ran.update(options, command=command)
+        return type("Completed", (), {"returncode": 0})()
+
+    monkeypatch.setattr(subprocess, "run", run)
+    outputs, receiver = tmp_path / "outputs.json", tmp_path / "webhook_receiver.json"
+    assert test_aws.scenarios_against(outputs, receiver, 60, {"AWS_PROFILE": "ci"}) == 0
+    assert ran["command"] == [sys.executable, "-m", "pytest", "tests/scenarios", "-v", "-p", "no:cacheprovider"]
+    assert ran["env"] == {
+        "AWS_PROFILE": "ci",
+        "STACK_OUTPUTS": str(outputs),
+        test_aws.RECEIVER_OUTPUTS_VARIABLE: str(receiver),
+    }
+    assert ran["timeout"] == 60
