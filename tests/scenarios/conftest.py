@@ -28,11 +28,7 @@ API_KINDS = ("rest", "http")
 
 
 @pytest.fixture(scope="session", params=API_KINDS)
-def started_stack(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    loopback_receiver: dict[str, Any] | None,
-) -> Iterator[Path | None]:
+def started_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
     """The work dir of the local stack the scenarios started, with the API kind of this run, or None when
     STACK_OUTPUTS names a stack (whose kind is its own: the scenarios run once)."""
     if os.environ.get("STACK_OUTPUTS"):
@@ -41,7 +37,7 @@ def started_stack(
         yield None
         return
     work_dir = tmp_path_factory.mktemp(f"scenarios-{request.param}-stack")
-    stack = start_stack(work_dir, {"apiKind": request.param, **chat_channel_settings(loopback_receiver)})
+    stack = start_stack(work_dir, {"apiKind": request.param, **chat_channel_settings(request)})
     try:
         yield work_dir
     finally:
@@ -88,11 +84,10 @@ def loopback_receiver() -> Iterator[dict[str, Any] | None]:
         receiver.destroy()
 
 
-def chat_channel_settings(receiver: dict[str, Any] | None) -> dict[str, Any]:
-    """A local stack's settings for a chat channel that posts to `receiver` (a loopback URL, which the local stack
-    takes as a secret), beside SNS, as `make test-aws` sets the ephemeral stack's."""
-    if receiver is None:
-        return {}
+def chat_channel_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A local stack's settings for a chat channel that posts to the loopback receiver (a loopback URL, which the
+    local stack takes as a secret), beside SNS, as `make test-aws` sets the ephemeral stack's."""
+    receiver: dict[str, Any] = request.getfixturevalue("loopback_receiver")
     return {"alertChannels": ["sns", "webhook"], "alertWebhookUrl": receiver["url"]}
 
 

@@ -1,13 +1,16 @@
 """The webhook receiver's function, fed function URL requests as AWS sends them (payload 2.0), its posts kept in
-an emulated table."""
+an emulated table; and the same function served on this machine, as the local runs use it."""
 
 import json
+import urllib.error
+import urllib.request
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from harness.lambda_events import function_url_event, load
+from tools.local_rehearsal import LoopbackReceiver
 from tools.webhook_receiver import function
 from tools.webhook_receiver.function import HOOK_PATH, POSTS_TABLE_VARIABLE, REFUSED_SUFFIX
 
@@ -105,3 +108,33 @@ def test_a_body_a_chat_would_refuse_is_answered_400_and_kept(posts, body, answer
 def test_a_request_other_than_a_post_is_refused_and_not_kept(posts):
     assert function.handler(function_url_event("GET", HOOK_PATH, ""), None)["statusCode"] == 405
     assert posts("A000") == []
+
+
+def post(url, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_loopback_receiver_answers_as_the_function_and_lists_what_it_kept():
+    receiver = LoopbackReceiver()
+    outputs = {key: output.value for key, output in receiver.up().outputs.items()}
+    try:
+        assert outputs["url"].endswith(HOOK_PATH)
+        refused = f"A001{REFUSED_SUFFIX}"
+        assert post(outputs["url"], {"text": "item A000 is down to 0", "stock_id": "A000"}) == (200, "ok")
+        assert post(outputs["url"], {"text": "refused", "stock_id": refused}) == (404, "channel_not_found")
+        assert post(outputs["url"].replace(HOOK_PATH, "/gone"), {"text": "t", "stock_id": "A000"}) == (
+            404,
+            "no_service",
+        )
+        with urllib.request.urlopen(f"{outputs['posts_url']}?stock_id=A000", timeout=10) as response:
+            kept = json.loads(response.read())
+        assert [(record["path"], record["status"]) for record in kept] == [(HOOK_PATH, 200), ("/gone", 404)]
+        assert [record["status"] for record in receiver.posts(refused)] == [404]
+    finally:
+        receiver.destroy()
