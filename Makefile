@@ -41,15 +41,17 @@ send: $(INSTALLED)
 	@test -n "$(FILE)" || { echo "usage: make send FILE=path [STACK=dev] [VIA=queue|bucket]"; exit 2; }
 	$(STACK_AWS) $(BIN)/python -m tools.send_stock_file "$(FILE)" $(if $(STACK),--stack "$(STACK)") $(if $(VIA),--via "$(VIA)")
 
-# The scenarios (tests/scenarios) against an ephemeral copy of STACK in AWS, created and destroyed with the
-# Pulumi Automation API. Needs the Pulumi CLI and AWS credentials; costs a few cents and about 10 minutes.
-# TARGET=local rehearses the same run with the local stack in the CLI's place (`make test` runs it);
+# The scenarios (tests/scenarios) against an ephemeral copy of STACK in AWS, and a webhook receiver for its chat
+# channel, created and destroyed with the Pulumi Automation API. Needs the Pulumi CLI and AWS credentials; costs a
+# few cents and about 12 minutes. TARGET=local rehearses the same run with the local stack in the CLI's place and a
+# loopback receiver in the receiver stack's (`make test` runs it);
 # STACK_FILE names another settings file than Pulumi.$(STACK).yaml.
 test-aws: $(INSTALLED) $(if $(filter local,$(TARGET)),,policy/venv)
 	$(BIN)/python -m tools.test_aws --stack "$(or $(STACK),dev)" --target "$(or $(TARGET),aws)" \
 		$(if $(STACK_FILE),--stack-file "$(STACK_FILE)")
 
-# Destroy and remove the ephemeral stacks of STACK that a cancelled or timed-out `make test-aws` left behind.
+# Destroy and remove the ephemeral stacks of STACK, and their webhook receivers, that a cancelled or timed-out
+# `make test-aws` left behind.
 test-aws-cleanup: $(INSTALLED)
 	$(BIN)/python -m tools.test_aws --cleanup --stack "$(or $(STACK),dev)"
 

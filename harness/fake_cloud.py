@@ -30,6 +30,8 @@ def _outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[str, An
             computed["invokeArn"] = (
                 f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{computed['arn']}/invocations"
             )
+        case "aws:lambda/functionUrl:FunctionUrl":
+            computed["functionUrl"] = f"https://{name}-id.lambda-url.{REGION}.on.aws/"
         case "aws:apigateway/restApi:RestApi":
             computed["rootResourceId"] = f"{name}-root"
             computed["executionArn"] = f"arn:aws:execute-api:{_PREFIX}:{name}-id"

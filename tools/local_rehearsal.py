@@ -1,20 +1,29 @@
-"""The local stack in the Pulumi CLI's place, for `make test-aws TARGET=local`.
+"""The local stack in the Pulumi CLI's place, and a loopback webhook receiver in the receiver stack's, for
+`make test-aws TARGET=local`.
 
 `up` starts `python -m local_stack` with the ephemeral stack's settings file, as `pulumi up --config-file` would
 take it, and hands over the outputs it writes; `destroy` stops it; `cancel` kills it. The local stack runs in a
-process of its own: the tools never import it, so that what they do against AWS is what they do here.
+process of its own: the tools never import it, so that what they do against AWS is what they do here. The
+receiver's function (tools.webhook_receiver.function) is served on 127.0.0.1, its posts kept in memory.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tools.webhook_receiver.function import HOOK_PATH, Record, respond
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,12 @@ class LocalStackProcess:
         self.work_dir = work_dir
         self._project_dir = project_dir
         self._process: subprocess.Popen[str] | None = None
+        self._secrets: dict[str, str] = {}
+
+    def set_secret(self, key: str, value: str, config_file: str) -> None:
+        """Given to the local stack on its command line at `up` (`--config`), which it takes as a secret: it
+        cannot read a value encrypted for a stack (`pulumi config set --secret` would write one in `config_file`)."""
+        self._secrets[key] = value
 
     def up(self, **options: Any) -> UpResult:
         """Start the stack and wait until it says it is ready; the caller bounds the wait (and cancels). Of the
@@ -46,6 +61,7 @@ class LocalStackProcess:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "local_stack", "--stack", self.name, "--config-file", options["config_file"]]
         command += ["--work-dir", str(self.work_dir), "--port", "0", "--aws-port", "0", "--no-reload"]
+        command += [f"--config={key}={value}" for key, value in self._secrets.items()]
         with (self.work_dir / "stderr.log").open("w") as errors:  # the child keeps its own descriptor
             self._process = subprocess.Popen(
                 command, cwd=self._project_dir, stdout=subprocess.PIPE, stderr=errors, text=True
@@ -84,3 +100,94 @@ class LocalStackProcess:
     def cancel(self) -> None:
         if self._process is not None:
             self._process.kill()
+
+
+class LoopbackReceiver:
+    """The webhook receiver on this machine: its function answers each request as behind its function URL, and
+    what it keeps is read at GET /posts (?stock_id= for one item's), where the table holds it in AWS."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.records: list[Record] = []
+        self._host = host
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def up(self, **_: Any) -> UpResult:
+        """Start serving; the outputs are the receiver stack's, with `posts_url` in place of its table."""
+        server = self._server = ThreadingHTTPServer((self._host, 0), self._handler())
+        # Polled every 50 ms for shutdown (http.server's default, 0.5 s, would make every stop wait that long).
+        threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="webhook-receiver", daemon=True
+        ).start()
+        base = f"http://{self._host}:{server.server_address[1]}"
+        return UpResult({"url": OutputValue(base + HOOK_PATH), "posts_url": OutputValue(base + "/posts")})
+
+    def destroy(self, **_: Any) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def cancel(self) -> None:
+        self.destroy()
+
+    def posts(self, stock_id: str | None = None) -> list[Record]:
+        with self._lock:
+            return [record for record in self.records if stock_id is None or record["stock_id"] == stock_id]
+
+    def _keep(self, record: Record) -> None:
+        with self._lock:
+            self.records.append(record)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/posts":
+                    item = parse_qs(parts.query).get("stock_id", [None])[0]
+                    self._send(200, json.dumps(receiver.posts(item)), "application/json")
+                else:
+                    self._invoke()
+
+            def do_POST(self) -> None:
+                self._invoke()
+
+            def _invoke(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                response = respond(self._event(body), receiver._keep)
+                self._send(response["statusCode"], response["body"], response["headers"]["Content-Type"])
+
+            def _event(self, body: bytes) -> dict[str, Any]:
+                """The request as a function URL hands it to the function (payload 2.0), in the fields it reads."""
+                path = urlsplit(self.path).path
+                try:
+                    text, encoded = body.decode(), False
+                except UnicodeDecodeError:
+                    text, encoded = base64.b64encode(body).decode(), True
+                return {
+                    "version": "2.0",
+                    "rawPath": path,
+                    "headers": {name.lower(): value for name, value in self.headers.items()},
+                    "requestContext": {
+                        "http": {"method": self.command, "path": path},
+                        "requestId": str(uuid.uuid4()),
+                        "timeEpoch": int(time.time() * 1000),
+                    },
+                    "body": text,
+                    "isBase64Encoded": encoded,
+                }
+
+            def _send(self, status: int, body: str, content_type: str) -> None:
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # each post is kept instead
+
+        return Handler

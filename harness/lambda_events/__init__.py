@@ -148,3 +148,28 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
         "eventSourceARN": queue_arn,
         "awsRegion": region,
     }
+
+
+def function_url_event(
+    method: str, path: str, body: str | bytes | dict[str, Any] | None = None, *, request_id: str | None = None
+) -> dict[str, Any]:
+    """A function URL request (payload 2.0, docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html) for this
+    method and path, with the stored alert as its body unless `body` is given ("" for none); a bytes body arrives
+    base64-encoded, as a function URL sends a body it does not take for text."""
+    event = load("function_url_request.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    if request_id is not None:
+        event["requestContext"]["requestId"] = request_id
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, bytes):
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+        event["headers"]["content-length"] = str(len(body))
+    elif body == "":
+        event.pop("body")
+        event["headers"].pop("content-length")
+    elif body is not None:
+        event["body"] = body
+        event["headers"]["content-length"] = str(len(body.encode()))
+    return event

@@ -7,16 +7,21 @@ configuration: with STACK_OUTPUTS, whatever the environment holds (a deployed st
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.running_stack import start_stack, stop_stack
 from tests.scenarios.target import Target
+from tests.scenarios.webhook_receiver import WebhookReceiver
+from tools.local_rehearsal import LoopbackReceiver
 from tools.stack_outputs import local_stack_environment
+from tools.test_aws import RECEIVER_OUTPUTS_VARIABLE
 
 # Every scenario runs against a local stack of each API kind: the same requests get the same answers.
 API_KINDS = ("rest", "http")
@@ -32,7 +37,7 @@ def started_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         yield None
         return
     work_dir = tmp_path_factory.mktemp(f"scenarios-{request.param}-stack")
-    stack = start_stack(work_dir, {"apiKind": request.param})
+    stack = start_stack(work_dir, {"apiKind": request.param, **chat_channel_settings(request)})
     try:
         yield work_dir
     finally:
@@ -62,3 +67,36 @@ def target(started_stack: Path | None, _no_real_aws: None) -> Target:
 def unique() -> str:
     """A prefix for this test's items, so runs against a shared stack never meet."""
     return f"SC-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def loopback_receiver() -> Iterator[dict[str, Any] | None]:
+    """The outputs of the webhook receiver the local stacks the scenarios start post to, on this machine; None when
+    STACK_OUTPUTS names a stack, whose receiver (if any) WEBHOOK_RECEIVER_OUTPUTS describes."""
+    if os.environ.get("STACK_OUTPUTS"):
+        yield None
+        return
+    receiver = LoopbackReceiver()
+    outputs = {key: output.value for key, output in receiver.up().outputs.items()}
+    try:
+        yield outputs
+    finally:
+        receiver.destroy()
+
+
+def chat_channel_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A local stack's settings for a chat channel that posts to the loopback receiver (a loopback URL, which the
+    local stack takes as a secret), beside SNS, as `make test-aws` sets the ephemeral stack's."""
+    receiver: dict[str, Any] = request.getfixturevalue("loopback_receiver")
+    return {"alertChannels": ["sns", "webhook"], "alertWebhookUrl": receiver["url"]}
+
+
+@pytest.fixture
+def chat(target: Target, loopback_receiver: dict[str, Any] | None) -> WebhookReceiver:
+    """The webhook receiver the stack's chat channel posts to."""
+    if loopback_receiver is not None:
+        return WebhookReceiver(loopback_receiver, target)
+    described = os.environ.get(RECEIVER_OUTPUTS_VARIABLE)
+    if not described:
+        pytest.skip(f"{RECEIVER_OUTPUTS_VARIABLE} names no webhook receiver to read (make test-aws sets it)")
+    return WebhookReceiver(json.loads(Path(described).read_text()), target)

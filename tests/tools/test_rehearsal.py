@@ -29,7 +29,11 @@ def test_the_ephemeral_stack_run_passes_locally_from_a_base_with_secrets_subscri
         timeout=900,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
-    assert re.search(r"Scenarios against ephemeral stack rehearsal-scenarios-\S+: passed; stack destroyed", run.stdout)
+    assert re.search(
+        r"Scenarios against ephemeral stack rehearsal-scenarios-\S+: passed; stack destroyed and removed; "
+        r"webhook receiver destroyed and removed",
+        run.stdout,
+    )
 
     [written] = re.findall(r"its settings in (\S+)", run.stdout)
     assert Path(written).parent == ROOT / "build" / "test-aws"  # left there for a person to read
@@ -37,4 +41,6 @@ def test_the_ephemeral_stack_run_passes_locally_from_a_base_with_secrets_subscri
     assert secure_paths(config) == []
     assert config["stock-levels:manageApiGatewayAccount"] is False
     assert config["stock-levels:notificationEmails"] == []
-    assert config["stock-levels:alertChannels"] == ["sns"]
+    assert config["stock-levels:alertChannels"] == ["sns", "webhook"]
+    # The local stack cannot read a value encrypted for a stack: it is given the receiver's URL on its command line.
+    assert "stock-levels:alertWebhookUrl" not in config
