@@ -21,7 +21,7 @@ from harness.pulumi_program import run_program
 from harness.stack_settings import PROJECT_ROOT, encrypted_settings, stack_config
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
 from local_stack.api_gateway.http_api import LocalHttpApi
-from local_stack.api_gateway.rest_api import LocalRestApi, bind
+from local_stack.api_gateway.rest_api import Answer, LocalRestApi, bind
 from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
 from local_stack.aws.s3_notifications import BucketNotifications, Deliver
 from local_stack.chat_webhook import ChatWebhook
@@ -36,7 +36,7 @@ from local_stack.local_cloud import DeclaredFunction, LocalCloud, LocalDeclarati
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
 MAX_ENVIRONMENTS = 5  # concurrent execution environments per function, at most
-_NOT_READY = (503, {"Content-Type": "application/json"}, b'{"message": "the local stack is starting"}')
+_NOT_READY: Answer = (503, [("Content-Type", "application/json")], b'{"message": "the local stack is starting"}')
 CREDENTIALS_PROFILE = "local"
 
 
@@ -227,7 +227,7 @@ class LocalStack:
         assert self._fleet is not None
         return self._fleet.by_arn(function_arn).invoke(event)
 
-    def _respond(self, *request: Any) -> tuple[int, dict[str, str], bytes]:
+    def _respond(self, *request: Any) -> Answer:
         return self._api.respond(*request) if self._api is not None else _NOT_READY
 
     def _aws_environment(self, function: DeclaredFunction) -> dict[str, str]:
