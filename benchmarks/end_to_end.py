@@ -42,6 +42,7 @@ ORIGINAL_CONFIG = {"queueBatchSize": ORIGINAL_BATCH_SIZE, "queueBatchingWindowSe
 FREE_READS = ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream")
 # Each alert is one Publish, claimed before it (the only PutItem) and marked sent after (an UpdateItem).
 PUBLISH, CLAIM = "sns:Publish", "dynamodb:PutItem"
+BATCH = "sqs:SendMessageBatch"  # the loader's: SQS bills it per 64 KB chunk, not per request
 INVOCATIONS = "Lambda invocations"
 # Requests Lambda's pollers make whatever the load (billed for SQS, free for DynamoDB Streams).
 POLLER_OPERATIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessageBatch", "sqs:DeleteMessage", *FREE_READS)

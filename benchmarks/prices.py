@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from benchmarks.end_to_end import CLAIM, PUBLISH, Run, invocations
+from benchmarks.end_to_end import BATCH, CLAIM, PUBLISH, Run, invocations
 
 REGION = "us-east-1"
 PUBLISHED = "2025"
@@ -64,10 +64,7 @@ def cost_per_million(
 
     The original is billed as it ran: a Publish for every update at or below the threshold, no alert records, and
     no invocations of `left_out_functions` (it had no notifier function)."""
-    batches = run.requests.get("sqs:SendMessageBatch", 0)
-    # A batch is billed per 64 KB chunk of its payload: at least once per request, and for every chunk sent.
-    batch_chunks = max(batches, math.ceil(run.batch_bytes / CHUNK)) if batches else 0
-    sqs = run.requests.get("sqs:SendMessage", 0) + batch_chunks
+    sqs = run.requests.get("sqs:SendMessage", 0) + billed_batch_requests(run)
     sqs += sum(
         run.requests.get(op, 0)
         for op in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:DeleteMessageBatch", "sqs:GetQueueAttributes")
@@ -84,3 +81,10 @@ def cost_per_million(
         "API Gateway": (run.updates if through_api else 0) * api_price.usd_per_million,
     }
     return {item: value / run.updates for item, value in requests.items()}
+
+
+def billed_batch_requests(run: Run) -> int:
+    """The run's SendMessageBatch requests as SQS bills them: each 64 KB chunk of the payload is one request, and
+    every request at least one."""
+    batches = run.requests.get(BATCH, 0)
+    return max(batches, math.ceil(run.batch_bytes / CHUNK)) if batches else 0

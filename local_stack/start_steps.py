@@ -17,7 +17,7 @@ from harness.declared_resources import ProgramRun
 from harness.pulumi_program import run_program
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
 from local_stack.api_gateway.http_api import LocalHttpApi
-from local_stack.api_gateway.rest_api import LocalRestApi, bind
+from local_stack.api_gateway.rest_api import Answer, LocalRestApi, bind
 from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
 from local_stack.aws.s3_notifications import BucketNotifications, Deliver
 from local_stack.aws_cli_files import write_aws_cli_files
@@ -35,7 +35,7 @@ from local_stack.settings import LocalStackSettings, loopback_url
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
 MAX_ENVIRONMENTS = 5  # concurrent execution environments per function, at most
-_NOT_READY = (503, {"Content-Type": "application/json"}, b'{"message": "the local stack is starting"}')
+_NOT_READY: Answer = (503, [("Content-Type", "application/json")], b'{"message": "the local stack is starting"}')
 
 
 class Step(Protocol):
@@ -104,7 +104,7 @@ class StackParts:
             return self.chat.url
         return loopback_url(str(given))
 
-    def respond(self, *request: Any) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, *request: Any) -> Answer:
         return self.api.respond(*request) if self.api is not None else _NOT_READY
 
     def spawn(self, name: str, target: Callable[[], None]) -> None:

@@ -16,14 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import pytest
 
 from local_stack.api_gateway.api_authorization import signed_headers
 from local_stack.aws.embedded_aws import local_client
 from local_stack.aws_cli_files import read_credentials
-from tools.stack_outputs import local_stack_environment
+from tools.stack_outputs import api_kind_of, local_stack_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -43,8 +42,8 @@ class RunningStack:
 
     @property
     def api_kind(self) -> str:
-        """`rest` or `http`: a REST API's URL ends with its stage; an HTTP API's `$default` stage adds none."""
-        return "rest" if urlsplit(self.outputs["endpoint_url"]).path.strip("/") else "http"
+        """`rest` or `http`, read from the stack's outputs."""
+        return api_kind_of(self.outputs)
 
     @property
     def no_such_route(self) -> tuple[int, dict[str, str]]:

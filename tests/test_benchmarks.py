@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import boto3
 import pytest
@@ -12,18 +11,20 @@ from moto import mock_aws
 
 from benchmarks import alert_fan_out, cold_start, handler_overhead
 from benchmarks.__main__ import measure_all
+from benchmarks.alert_fan_out import MARK
 from benchmarks.checks import BenchmarkFailed
-from benchmarks.end_to_end import PUBLISH
+from benchmarks.end_to_end import CLAIM, PUBLISH
 from benchmarks.handler_overhead import FakeTopic
-from benchmarks.report import COST_PER_ALERT_ROW, COUNTED_ROW, REQUESTS_PER_ALERT_ROW, Results, render
+from benchmarks.report import API_PATH, COST_PER_ALERT_ROW, COUNTED_ROW, REQUESTS_PER_ALERT_ROW, Results, render
 from benchmarks.sizes import TINY, sizes_from
 from handlers import low_stock_notifier, queue_import, webhook_alerts
 from harness.lambda_events import sqs_event, stream_event
 from harness.port_fakes import FakeRejectedInputStore, FakeStockRepository
+from tests.benchmark_page import PAGE, assert_costs_follow_the_counts, names_each_api_path_by_its_kind, prose, table
 
 pytestmark = pytest.mark.local_stack  # starts local stacks and the embedded AWS: not in `make check`
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
+SECRET_READ = "secretsmanager:GetSecretValue"
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +56,25 @@ def test_the_alerts_run_published_each_alert_once_and_the_webhook_function_poste
     assert 0 < run.webhook_invocations <= run.alerts
 
 
-def test_before_the_change_is_the_same_run_less_what_each_channels_path_adds(tiny_run):
+def test_before_the_change_is_what_the_stream_function_made_alone_in_this_run(tiny_run):
+    """From the run's own counts and the alerts it wrote, not from `before`'s definition: any other request the
+    run counted (one more of the queue's path, a free read, an empty poll) would show here."""
     run = tiny_run.alerts
-    after, before, added = alert_fan_out.after(run), alert_fan_out.before(run), alert_fan_out.added_by_fan_out(run)
-    assert set(added) == set(alert_fan_out.NEW_PATH)
-    assert added[alert_fan_out.DELIVERY] == run.alerts
-    assert all(before[row] == 0 for row in alert_fan_out.NEW_PATH)  # the stream function posted to the webhook itself
-    assert {row: count for row, count in before.items() if row not in added} == {
-        row: count for row, count in after.items() if row not in added
+    secret_reads = run.requests[SECRET_READ]
+    assert secret_reads > 0  # the webhook's function read its URL
+    stream_function_alone = {
+        PUBLISH: run.alerts,
+        CLAIM: 2 * run.alerts,
+        MARK: 2 * run.alerts,
+        SECRET_READ: secret_reads,
+    }
+    assert alert_fan_out.before(run) == {**stream_function_alone, **dict.fromkeys(alert_fan_out.NEW_PATH, 0)}
+    assert alert_fan_out.after(run) == {
+        **stream_function_alone,
+        alert_fan_out.DELIVERY: run.alerts,
+        alert_fan_out.RECEIVES_WITH_ALERTS: run.webhook_invocations,
+        alert_fan_out.DELETE: run.webhook_invocations,
+        alert_fan_out.WEBHOOK_INVOCATIONS: run.webhook_invocations,
     }
 
 
@@ -73,6 +85,18 @@ def test_an_alert_request_the_benchmark_cannot_price_stops_it():
 
 def test_the_cost_per_alert_on_the_page_is_what_its_table_gives(tiny_run):
     assert_cost_per_alert_follows_the_table(render(tiny_run))
+
+
+def test_the_cost_table_is_each_kind_of_run_counted_at_list_prices(tiny_run):
+    assert_costs_follow_the_counts(render(tiny_run))
+
+
+def test_the_api_path_is_named_by_its_kind_of_api_and_the_verdict_by_what_decides_it(tiny_run):
+    page = render(tiny_run)
+    assert names_each_api_path_by_its_kind(page)
+    _, costs = table(page, "| configuration |")
+    assert {name for name in costs if name.startswith("API path")} == set(API_PATH.values())
+    assert "decided by list prices applied to the requests each run counted, not by the run's timing" in prose(page)
 
 
 def test_the_published_page_gives_the_cost_per_alert_its_table_gives():

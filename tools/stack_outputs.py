@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -48,6 +49,12 @@ def stack_outputs(stack: str | None, outputs_path: Path) -> dict[str, Any]:
 def region_of(outputs: dict[str, Any]) -> str:
     """The stack's region, from the ARN of its topic (arn:partition:sns:REGION:account:name)."""
     return str(outputs["topic_arn"].split(":")[3])
+
+
+def api_kind_of(outputs: dict[str, Any]) -> str:
+    """`rest` or `http`, the kind of the stack's API (its `apiKind`): a REST API's endpoint_url ends with its stage,
+    while an HTTP API serves from its `$default` stage, which adds no segment."""
+    return "rest" if urlsplit(outputs["endpoint_url"]).path.strip("/") else "http"
 
 
 def stack_session(outputs: dict[str, Any]) -> boto3.session.Session:

@@ -7,8 +7,9 @@ splits a segment and matches no `{stock_id}` route. A request no route matches g
 `{"message":"Forbidden"}`: these bodies are what HTTP APIs are observed to send, which AWS's pages do not spell
 out. A signature that does not verify gets the same 403 messages as a REST API's. A function's response follows
 format 2.0's rules (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html):
-without a `statusCode` it is the body of a 200 JSON answer; `cookies` become `set-cookie` headers; a function that
-fails gets 500 `{"message":"Internal Server Error"}` (docs.aws.amazon.com/apigateway/latest/developerguide/
+without a `statusCode` it is the body of a 200 JSON answer; each of its `cookies` becomes a `Set-Cookie` header of
+its own (the page's "payload format differences"), never one header joining them; a function that fails gets
+500 `{"message":"Internal Server Error"}` (docs.aws.amazon.com/apigateway/latest/developerguide/
 http-api-troubleshooting-lambda.html). The stage is `$default`, which puts no segment in the URL.
 """
 
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from local_stack.api_gateway.api_authorization import MISSING_TOKEN, Caller, Refused, SigV4Authorizer
 from local_stack.api_gateway.rest_api import (
+    Answer,
     Invoke,
     body_as_api_gateway_passes_it,
     json_answer,
@@ -58,9 +60,7 @@ class LocalHttpApi:
         self._authorizer = authorizer
         self._execution_arn = execution_arn
 
-    def respond(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
-    ) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str) -> Answer:
         """Status, headers and body for one HTTP request."""
         split = urlsplit(raw_path)
         try:
@@ -148,7 +148,7 @@ class LocalHttpApi:
         return event
 
 
-def format_2_0_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes]:
+def format_2_0_response(outcome: Invocation) -> Answer:
     """The function's answer as an HTTP API gives it to the client under payload format 2.0."""
     result = outcome.result
     if outcome.failed:
@@ -157,14 +157,13 @@ def format_2_0_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes
     if not isinstance(result, dict) or "statusCode" not in result:
         # Any other valid JSON is the body of a 200 (the 2.0 rules); a string is sent as it is.
         body = result if isinstance(result, str) else json.dumps(result)
-        return 200, {"Content-Type": "application/json"}, body.encode()
+        return 200, [("Content-Type", "application/json")], body.encode()
     if not isinstance(result.get("statusCode"), int):
         logger.error("malformed proxy response: %s", result)
         return json_answer(500, {"message": "Internal Server Error"})
-    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-    cookies = [str(cookie) for cookie in result.get("cookies") or []]
-    if cookies:  # one set-cookie header each on the wire; joined here, as the local server sends one per name
-        headers["Set-Cookie"] = ", ".join(cookies)
+    headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
+    # One header per cookie: a Set-Cookie value may itself hold a comma (in `Expires`), so cookies cannot be joined.
+    headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
     return int(result["statusCode"]), headers, raw

@@ -21,6 +21,10 @@ from local_stack.local_cloud import DeclaredRoute
 
 logger = logging.getLogger("local_stack.api")
 Invoke = Callable[[str, dict[str, Any]], Invocation]
+# Response headers in the order they are sent: a list, not a dict, because a name may be sent once per value, as
+# an HTTP API sends `Set-Cookie`.
+Headers = list[tuple[str, str]]
+Answer = tuple[int, Headers, bytes]
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,7 @@ class LocalRestApi:
         self._authorizer = authorizer
         self._execution_arn = execution_arn
 
-    def respond(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
-    ) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str) -> Answer:
         """Status, headers and body for one HTTP request."""
         split = urlsplit(raw_path)
         path = split.path
@@ -151,7 +153,7 @@ def body_as_api_gateway_passes_it(body: bytes, content_type: str) -> tuple[str |
     return base64.b64encode(body).decode("ascii"), True
 
 
-def http_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes]:
+def http_response(outcome: Invocation) -> Answer:
     """The proxy response as HTTP; a function error or a malformed response is API Gateway's 502."""
     result = outcome.result
     if outcome.failed or not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
@@ -162,14 +164,14 @@ def http_response(outcome: Invocation) -> tuple[int, dict[str, str], bytes]:
         headers[str(name)] = ", ".join(str(value) for value in values)
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
-    return int(result["statusCode"]), headers, raw
+    return int(result["statusCode"]), list(headers.items()), raw
 
 
-def json_answer(status: int, document: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(document).encode()
+def json_answer(status: int, document: dict[str, Any]) -> Answer:
+    return status, [("Content-Type", "application/json")], json.dumps(document).encode()
 
 
-Respond = Callable[[str, str, dict[str, str], bytes, str], tuple[int, dict[str, str], bytes]]
+Respond = Callable[[str, str, dict[str, str], bytes, str], Answer]
 
 
 def bind(host: str, port: int, respond: Respond) -> ThreadingHTTPServer:
@@ -185,7 +187,7 @@ def bind(host: str, port: int, respond: Respond) -> ThreadingHTTPServer:
                 self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
             )
             self.send_response(status)
-            for name, value in headers.items():
+            for name, value in headers:
                 if name.lower() not in ("content-length", "connection"):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))

@@ -66,3 +66,15 @@ def test_the_phone_numbers_setting_shows_the_command_that_sets_one_as_a_secret()
     # `pulumi config set --secret notificationPhoneNumbers '[...]'` would store a string, not a list.
     description = DECLARED["notificationPhoneNumbers"]["description"]
     assert "pulumi config set --secret --path 'notificationPhoneNumbers[0]' +" in description
+
+
+def test_the_project_description_names_both_kinds_of_api_the_default_and_the_stacks_that_choose_another():
+    """Not "REST API" as if it were the only kind: dev and prod serve an HTTP API."""
+    description = PROJECT["description"]
+    default = DECLARED["apiKind"]["default"]
+    chosen = {stack: yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"] for stack in ("dev", "prod")}
+    others = sorted(stack for stack, config in chosen.items() if config.get("stock-levels:apiKind", default) != default)
+    assert "a REST API or an HTTP API" in description
+    assert f"apiKind, default {default}" in description
+    assert others == ["dev", "prod"]
+    assert f"{' and '.join(others)} choose {chosen['dev']['stock-levels:apiKind']}" in description

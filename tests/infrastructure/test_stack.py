@@ -290,6 +290,7 @@ def test_a_stack_that_chooses_the_webhook_keeps_its_url_in_a_secret_its_function
     assert (["secretsmanager:GetSecretValue"], [secret.outputs["arn"]]) in granted(run, "alert-webhook")
     environment = run.named("alert-webhook-function").inputs["environment"]["variables"]
     assert environment["ALERT_WEBHOOK_SECRET_ARN"] == secret.outputs["arn"]
+    # Nowhere else: a function's environment, above all, is shown to whoever may read its configuration.
     assert HOOK not in repr([r.inputs for r in run.resources if r.type != version.type])
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.fake_cloud import configured_stack
 from tools import send_stock_file
 from tools.stack_outputs import (
     NotReachable,
+    api_kind_of,
     local_stack_environment,
     queue_region,
     sqs_client,
@@ -114,6 +116,11 @@ def test_a_queue_of_aws_given_by_url_is_refused_while_an_endpoint_is_configured(
 )
 def test_a_queue_urls_region(url, region):
     assert queue_region(url) == region
+
+
+@pytest.mark.parametrize("kind", ["rest", "http"])
+def test_a_stacks_api_kind_is_read_from_its_endpoint_url_as_the_program_exports_it(kind):
+    assert api_kind_of(configured_stack("dev", {"apiKind": kind}).outputs) == kind
 
 
 def test_the_tools_load_no_emulator():
