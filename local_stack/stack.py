@@ -420,7 +420,14 @@ class LocalStack:
             )
         if self.settings.reload_code:
             self.announce("  code reload is ON: a file saved under domain/, adapters/ or handlers/ replaces the code")
-        self.announce("  alarms are created but never fire: no metrics are emitted locally")
+        self.announce(
+            "  alarms are created but never fire: of the metrics, only SNS's counts of what it moved or failed to"
+            " move to a subscription's dead-letter queue are recorded"
+        )
+        self.announce(
+            "  SNS delivers to an encrypted queue only while its key is enabled and its key policy lets SNS use it for"
+            " the topic (KMS grants are not read)"
+        )
         self.announce(
             "  a message move (redrive) without DestinationArn is refused at once while the dead-letter queue holds a"
             " message sent to it directly, which has no source queue (AWS does not document its answer)"
