@@ -8,6 +8,7 @@ import pulumi_aws as aws
 from components.api_gateway_parts import Route, checked_api_kind
 from components.bucket_function import BucketFunction, BucketFunctionArgs
 from components.code_archive import build_code_archive
+from components.delivery_keys import topic_delivery_key
 from components.http_api_function import HttpApiFunction, HttpApiFunctionArgs
 from components.iam import allow, assume_role_policy
 from components.lambda_function import LambdaFunctionArgs
@@ -98,34 +99,23 @@ notification_key = aws.kms.Key(
     ),
 )
 alerts_topic = aws.sns.Topic("low-stock-alerts", kms_master_key_id=notification_key.arn)
-# Queues that SNS writes to, for the topic's subscribers, are encrypted with a key of their own whose policy names
+# Queues that SNS writes to, for the topic's subscribers, are encrypted with keys of their own whose policy names
 # the topic: one key for both would have to name the topic that it encrypts.
-alert_queues_key = aws.kms.Key(
+alert_queues_key = topic_delivery_key(
     "alert-queues-key",
-    description="Encrypts the queues that the low-stock alerts topic delivers to.",
-    enable_key_rotation=True,
-    deletion_window_in_days=30,
-    policy=pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                account_administers_the_key,
-                {
-                    # SNS writes to an encrypted queue only with these two grants on a customer managed key
-                    # (docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
-                    # "Configure KMS permissions for AWS services"), here for the alerts topic alone.
-                    "Sid": "AlertsTopicDelivers",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": "*",
-                    # SNS names the topic in aws:SourceArn when it calls KMS for a delivery (AWS CDK's grant for an
-                    # SQS subscription to an encrypted queue tests on it: github.com/aws/aws-cdk/pull/20521).
-                    "Condition": {"ArnEquals": {"aws:SourceArn": alerts_topic.arn}},
-                },
-            ],
-        }
-    ),
+    "Encrypts the queues that the low-stock alerts topic delivers to.",
+    alerts_topic.arn,
+    account_administers_the_key,
+    grant_sid="AlertsTopicDelivers",
+)
+# The subscribers' dead letters have a key apart: were they on the chat queue's key, that key disabled, scheduled for
+# deletion or its policy broken would stop SNS from keeping what it could not deliver, and the alert would be lost.
+subscriber_dead_letters_key = topic_delivery_key(
+    "low-stock-subscriber-dlq-key",
+    "Encrypts the dead letters of the low-stock alerts topic's subscribers.",
+    alerts_topic.arn,
+    account_administers_the_key,
+    grant_sid="AlertsTopicDelivers",
 )
 alarms_topic = aws.sns.Topic("operations-alarms", kms_master_key_id=notification_key.arn)
 email_subscriptions(
@@ -236,9 +226,11 @@ stock_import = QueueFunction(
 alert_channels = checked_alert_channels("alertChannels", config.get_object("alertChannels") or [], ("sns", "webhook"))
 # What SNS cannot deliver to any subscription of the topic (an SMS or email refused; a channel's queue it may not
 # write to, a key it may not use) waits here with an alarm, rather than being discarded
-# (docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html).
+# (docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html); what it cannot write here either is lost, and
+# alarmed on. Every subscription names this queue, so each failed notification sets one of these two alarms: one on
+# the topic's NumberOfNotificationsFailed would only call again for the same alert.
 subscriber_dead_letters = TopicDeadLetters(
-    "low-stock-subscriber-dlq", alerts_topic.arn, alert_queues_key.arn, alarm_actions=[alarms_topic.arn]
+    "low-stock-subscriber-dlq", alerts_topic, subscriber_dead_letters_key.arn, alarm_actions=[alarms_topic.arn]
 )
 alert_dead_letter_queues: dict[str, pulumi.Output[str]] = {"sns": subscriber_dead_letters.queue.url}
 if "sns" in alert_channels:

@@ -37,7 +37,14 @@ def banner(
         lines.append(f"  asynchronous invocations are retried after {first:g} s and {second:g} s (AWS: 60 s and 120 s)")
     if settings.reload_code:
         lines.append("  code reload is ON: a file saved under domain/, adapters/ or handlers/ replaces the code")
-    lines.append("  alarms are created but never fire: no metrics are emitted locally")
+    lines.append(
+        "  alarms are created but never fire: of the metrics, only SNS's counts of what it moved or failed to"
+        " move to a subscription's dead-letter queue are recorded"
+    )
+    lines.append(
+        "  SNS delivers to an encrypted queue only while its key is enabled and its key policy lets SNS use it for"
+        " the topic (KMS grants are not read)"
+    )
     lines.append(
         "  a message move (redrive) without DestinationArn is refused at once while the dead-letter queue holds a"
         " message sent to it directly, which has no source queue (AWS does not document its answer)"

@@ -11,13 +11,13 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from local_stack.aws.embedded_aws import ACCOUNT_ID, local_client
+from local_stack.aws.service_grants import sns_may_send
 
 
 @dataclass
@@ -235,7 +235,9 @@ class LocalCloud(pulumi.runtime.Mocks):
         return arn, {"arn": arn}
 
     def _key(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
-        key = self.client("kms").create_key(Description=inputs.get("description", name))["KeyMetadata"]
+        # With its policy: SNS writes to a queue only with the key's grant (local_stack.aws.sns_deliveries).
+        policy = {"Policy": inputs["policy"]} if inputs.get("policy") else {}
+        key = self.client("kms").create_key(Description=inputs.get("description", name), **policy)["KeyMetadata"]
         return key["KeyId"], {"arn": key["Arn"], "keyId": key["KeyId"]}
 
     def _secret(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
@@ -507,26 +509,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def sns_may_send(policy: Any, queue_arn: str, topic_arn: str) -> bool:
-    """Whether a queue policy allows sns.amazonaws.com to SendMessage to the queue on behalf of this topic."""
-    for statement in (policy or {}).get("Statement", []):
-        principal = statement.get("Principal")
-        actions = statement.get("Action")
-        resources = statement.get("Resource")
-        conditions = statement.get("Condition") or {}
-        source = (conditions.get("ArnEquals") or conditions.get("ArnLike") or {}).get("aws:SourceArn")
-        if (
-            statement.get("Effect") == "Allow"
-            and isinstance(principal, dict)
-            and principal.get("Service") == "sns.amazonaws.com"
-            and "sqs:SendMessage" in (actions if isinstance(actions, list) else [actions])
-            and queue_arn in (resources if isinstance(resources, list) else [resources])
-            and any(fnmatchcase(topic_arn, str(arn)) for arn in (source if isinstance(source, list) else [source]))
-        ):
-            return True
-    return False
 
 
 def describe_not_emulated(declared: LocalDeclarations) -> list[str]:

@@ -14,6 +14,10 @@ the request layers that add what moto's server lacks.
 5. SQS's message move tasks (local_stack.aws.message_moves), which moto does not serve, and the ids of the
    messages moto accepted.
 The last three act on different services, so their order among themselves changes nothing.
+
+Two behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
+stream record per new item (local_stack.aws.atomic_dynamodb), and SNS's deliveries to a queue only while SNS may
+use the queue's key (local_stack.aws.sns_deliveries).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
 from local_stack.aws.message_moves import MessageMoves
 from local_stack.aws.s3_notifications import ObjectCreatedEvents
+from local_stack.aws.sns_deliveries import check_queue_keys_on_delivery
 
 ACCOUNT_ID = "123456789012"  # moto's account
 
@@ -46,6 +51,7 @@ class EmbeddedAws:
 
     def __init__(self, host: str, port: int, region: str = "eu-west-3") -> None:
         emit_one_insert_per_new_item()
+        check_queue_keys_on_delivery()
         self.faults = FaultInjector()
         self.iam = IamEnforcer(region, ACCOUNT_ID)
         self.s3_events = ObjectCreatedEvents(region, ACCOUNT_ID)

@@ -319,6 +319,7 @@ def test_the_stream_function_publishes_to_the_topic_and_reaches_no_channel():
 
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3"
 QUEUES_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/alert-queues-key-key-id"
+DEAD_LETTERS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/low-stock-subscriber-dlq-key-key-id"
 
 
 def test_the_topic_fans_each_alert_out_to_the_webhook_queue_raw_and_for_that_topic_alone():
@@ -384,12 +385,49 @@ def test_sms_and_email_subscribers_keep_what_sns_could_not_deliver():
     assert sorted(s.inputs["protocol"] for s in subscriptions) == ["email", "sms"]
     for subscription in subscriptions:
         assert json.loads(subscription.inputs["redrivePolicy"]) == {"deadLetterTargetArn": dead_letters.outputs["arn"]}
-    assert dead_letters.inputs["kmsMasterKeyId"] == QUEUES_KEY_ARN  # SNS writes there too
+    assert dead_letters.inputs["kmsMasterKeyId"] == DEAD_LETTERS_KEY_ARN  # SNS writes there too
     [statement] = statements_of(run.named("low-stock-subscriber-dlq-policy").inputs["policy"])
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": TOPIC_ARN}}
     assert run.named("low-stock-subscriber-dlq-not-empty").inputs["dimensions"] == {
         "QueueName": dead_letters.outputs["name"]
     }
+
+
+def test_the_subscribers_dead_letters_are_kept_on_a_key_apart_from_the_chat_queues():
+    """The chat queue's key disabled, scheduled for deletion or its policy broken, SNS can still keep the alert."""
+    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    chat_queue = run.named("alert-webhook-queue")
+    [dead_letters] = [q for q in run.of_type("aws:sqs/queue:Queue") if q.name == "low-stock-subscriber-dlq"]
+    assert chat_queue.inputs["kmsMasterKeyId"] == QUEUES_KEY_ARN
+    assert dead_letters.inputs["kmsMasterKeyId"] == DEAD_LETTERS_KEY_ARN != QUEUES_KEY_ARN
+    assert run.named("low-stock-subscriber-dlq-key").outputs["arn"] == DEAD_LETTERS_KEY_ARN
+
+
+def test_the_dead_letters_key_lets_sns_use_it_for_the_alerts_topic_alone(dev_stack):
+    key = dev_stack.named("low-stock-subscriber-dlq-key").inputs
+    assert (key["enableKeyRotation"], key["deletionWindowInDays"]) == (True, 30)
+    administration, sns_grant = statements_of(key["policy"])
+    assert administration["Sid"] == "AccountAdministersTheKey"
+    assert administration["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert sns_grant == {
+        "Sid": "AlertsTopicDelivers",
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": ["*"],
+        "Condition": {"ArnEquals": {"aws:SourceArn": TOPIC_ARN}},
+    }
+    # The same grant as the chat queue's key: the one SNS needs to write either queue.
+    assert statements_of(dev_stack.named("alert-queues-key").inputs["policy"]) == [administration, sns_grant]
+
+
+def test_an_alert_sns_could_neither_deliver_nor_keep_calls_the_operations_alarm_topic(dev_stack):
+    alarm = dev_stack.named("low-stock-subscriber-dlq-redrive-failed").inputs
+    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq")
+    assert alarm["dimensions"] == {"TopicName": dev_stack.named("low-stock-alerts").outputs["name"]}
+    assert (alarm["statistic"], alarm["comparisonOperator"], alarm["threshold"]) == ("Sum", "GreaterThanThreshold", 0)
+    assert alarm["treatMissingData"] == "notBreaching"  # SNS sends no count while nothing is lost
+    assert alarm["alarmActions"] == [dev_stack.named("operations-alarms").outputs["arn"]]
 
 
 @pytest.mark.parametrize(

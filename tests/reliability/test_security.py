@@ -40,7 +40,7 @@ def test_wildcard_resources_appear_only_where_the_action_or_aws_requires_them(ru
     wildcards = [
         (name, statement["Action"]) for name, statement in policy_documents(run) if "*" in statement.get("Resource", [])
     ]
-    keys = {"notifications-key", "alert-queues-key"}
+    keys = {"notifications-key", "alert-queues-key", "low-stock-subscriber-dlq-key"}
     assert {name for name, _ in wildcards} == {*keys, "low-stock-notifier-policy"}
     assert [actions for name, actions in wildcards if name not in keys] == [["dynamodb:ListStreams"]]
 
@@ -48,10 +48,10 @@ def test_wildcard_resources_appear_only_where_the_action_or_aws_requires_them(ru
 def test_queues_topics_and_table_are_encrypted_at_rest(run):
     queues = run.of_type("aws:sqs/queue:Queue")
     assert len(queues) == 5
-    # SQS's own keys, or, where SNS writes (the subscribers' dead letters), the key whose policy lets it.
-    key = run.named("alert-queues-key").outputs["arn"]
+    # SQS's own keys, or, where SNS writes (the subscribers' dead letters), a key whose policy lets it.
+    keys = {run.named(name).outputs["arn"] for name in ("alert-queues-key", "low-stock-subscriber-dlq-key")}
     assert all(
-        queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get("kmsMasterKeyId") == key
+        queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get("kmsMasterKeyId") in keys
         for queue in queues
     )
     assert all(
