@@ -11,6 +11,9 @@ from domain.errors import InvalidStockInput
 MAX_ID_LENGTH = 128
 MAX_LEVEL = 1_000_000_000
 _FORBIDDEN_ID_CHARACTERS = frozenset(";")
+# The times a stored `as_of` can hold: its fixed-width form has four digits of year, so string order is time order
+# from the first instant of year 1 to the last of year 9999, in UTC.
+_AS_OF_RANGE = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z"
 
 
 def validate_stock_id(value: object) -> str:
@@ -47,7 +50,8 @@ def validate_level(value: object) -> int:
 
 
 def parse_as_of(value: object) -> datetime:
-    """Return an ISO-8601 time as an aware UTC datetime; a time without an offset is taken as UTC."""
+    """Return an ISO-8601 time as an aware UTC datetime; a time without an offset is taken as UTC. A time whose UTC
+    form falls outside the years a stored time can hold (0001 to 9999) is refused, naming that range."""
     if not isinstance(value, str):
         raise InvalidStockInput("as_of must be an ISO-8601 time string such as 2024-05-01T12:00:00Z")
     try:
@@ -56,12 +60,18 @@ def parse_as_of(value: object) -> datetime:
         raise InvalidStockInput(f"as_of must be an ISO-8601 time such as 2024-05-01T12:00:00Z, not {value!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        # An offset can carry a time of year 1 or 9999 past the ends of what UTC datetimes hold.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidStockInput(f"as_of must be from {_AS_OF_RANGE} once in UTC, not {value!r}") from None
 
 
 def format_as_of(moment: datetime) -> str:
-    """Render a time so that string order is time order: fixed width, UTC, microseconds."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Render a time so that string order is time order: fixed width (four digits of year, zero-padded, which
+    `strftime("%Y")` does not do below year 1000 on every platform), UTC, microseconds."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 @dataclass(frozen=True)

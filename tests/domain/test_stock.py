@@ -2,6 +2,8 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.errors import InvalidStockInput
 from domain.stock import MAX_LEVEL, StockUpdate, format_as_of, parse_as_of, validate_level, validate_stock_id
@@ -70,6 +72,53 @@ def test_formatted_times_sort_as_the_times_do():
     other_zone = later.astimezone(timezone(timedelta(hours=-5)))
     assert format_as_of(earlier) < format_as_of(other_zone)
     assert format_as_of(later) == "2024-05-01T12:00:00.001000Z"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0001-01-01T00:00:00+01:00",  # year 0 in UTC
+        "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
+        "0001-01-01T00:59:59.999999+01:00",
+        "9999-12-31T23:00:00-01:00",
+    ],
+)
+def test_a_time_whose_utc_form_leaves_the_years_a_stored_time_holds_is_refused_naming_the_range(raw):
+    with pytest.raises(InvalidStockInput) as caught:
+        parse_as_of(raw)
+    assert str(caught.value) == (
+        f"as_of must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z once in UTC, not {raw!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("0999-01-01T00:00:00Z", "0999-01-01T00:00:00.000000Z"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000000Z"),
+        ("0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00.000000Z"),
+        ("0099-06-01T12:00:00Z", "0099-06-01T12:00:00.000000Z"),
+        ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999Z"),
+        ("9999-12-31T23:59:59-00:00", "9999-12-31T23:59:59.000000Z"),
+    ],
+)
+def test_times_at_the_ends_of_the_years_are_stored_fixed_width(raw, stored):
+    assert format_as_of(parse_as_of(raw)) == stored
+
+
+_ANY_TIME = st.datetimes(timezones=st.just(UTC))
+
+
+@given(_ANY_TIME)
+def test_every_storable_time_is_stored_in_one_width_and_read_back_unchanged(moment):
+    stored = format_as_of(moment)
+    assert len(stored) == len("2024-05-01T12:00:00.000000Z")
+    assert parse_as_of(stored) == moment
+
+
+@given(_ANY_TIME, _ANY_TIME)
+def test_stored_times_sort_as_the_times_do_across_every_year(first, second):
+    assert (format_as_of(first) < format_as_of(second)) == (first < second)
 
 
 def test_an_update_without_time_is_stamped_with_the_time_it_was_received():

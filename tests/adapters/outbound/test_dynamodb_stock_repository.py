@@ -1,3 +1,4 @@
+import itertools
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -131,3 +132,27 @@ def test_a_read_is_strongly_consistent_so_it_sees_every_write_before_it(reposito
     get_item = mocker.spy(account.dynamodb, "get_item")
     repository.get("A1")
     assert get_item.call_args.kwargs["ConsistentRead"] is True
+
+
+_ACROSS_THE_YEARS = [
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(1000, 1, 1, tzinfo=UTC),
+    NOON,
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("as_of", _ACROSS_THE_YEARS)
+def test_a_level_of_any_storable_year_is_read_back_as_saved(repository, as_of):
+    repository.save_if_newer(StockLevel("A1", 4, as_of))
+    assert repository.get("A1") == StockLevel("A1", 4, as_of)
+
+
+@pytest.mark.parametrize(("earlier", "later"), list(itertools.pairwise(_ACROSS_THE_YEARS)))
+def test_the_stored_condition_orders_times_across_years(repository, earlier, later):
+    """The condition compares the stored strings: a year below 1000 written with three digits sorted after 2024."""
+    repository.save_if_newer(StockLevel("A1", 1, earlier))
+    assert repository.save_if_newer(StockLevel("A1", 2, later)).applied
+    assert not repository.save_if_newer(StockLevel("A1", 3, earlier)).applied
+    assert repository.get("A1") == StockLevel("A1", 2, later)
