@@ -17,7 +17,7 @@ import yaml
 from openapi_spec_validator import validate
 from schemathesis.core.result import Err, Ok
 
-from adapters.inbound.api_gateway import MAX_BODY_BYTES
+from adapters.inbound.stock_api import MAX_BODY_BYTES
 from domain.errors import InvalidStockInput
 from domain.stock import MAX_ID_LENGTH, MAX_LEVEL, validate_level, validate_stock_id
 
