@@ -28,12 +28,13 @@ FIRST_INVOCATION = {
     "handlers.http_api": "import handlers.http_api as h; h._repository()",
     "handlers.queue_import": "import handlers.queue_import as h; h._repository()",
     "handlers.low_stock_notifier": (
-        "import handlers.low_stock_notifier as h; h._topic().for_change('change-1'); h.sent_alerts('sns'); "
-        "h._threshold()"
+        "import handlers.low_stock_notifier as h; h._topic().for_change('change-1'); "
+        "h.sent_alerts(h.Channel.SNS, h._settings().sent_alerts_table); h._threshold()"
     ),
     # _attempts() is read only once a post has failed; built here too, so that a broken builder stops the run.
     "handlers.webhook_alerts": (
-        "import handlers.webhook_alerts as h; h._webhook(); h.sent_alerts(h.CHANNEL); h._attempts()"
+        "import handlers.webhook_alerts as h; h._webhook(); h.sent_alerts(h.CHANNEL, h._settings().sent_alerts_table); "
+        "h._attempts()"
     ),
     # Its first AWS call reads the file's report from S3; the SQS clients come once lines are to be sent.
     "handlers.bucket_import": "import handlers.bucket_import as h; h.aws.s3()",
@@ -60,6 +61,7 @@ ENVIRONMENT = {
     "TOPIC_ARN": "arn:aws:sns:eu-west-3:123456789012:alerts",
     "SENT_ALERTS_TABLE": "low-stock-alerts-sent",
     "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/dlq",
+    "QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/alerts",
     "IMPORT_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/import",
     "ALERT_WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:alert-webhook-url",
     "DELIVERY_ATTEMPTS": "10",

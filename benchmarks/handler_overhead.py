@@ -19,10 +19,25 @@ from benchmarks.checks import LoggedProblems, check
 from benchmarks.sizes import Sizes
 from domain.low_stock import LowStockAlert
 from handlers import http_api, low_stock_notifier, queue_import, webhook_alerts
+from handlers.settings import (
+    ConsumedQueue,
+    DeadLetterQueue,
+    NotifierSettings,
+    WebhookAlertFunctionSettings,
+)
 from harness.lambda_events import api_event, sqs_event, sqs_record, stream_event
 from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
 
 UNITS = ("API request", "queue line", "stream record", "alert message")
+# What the two alert functions read of their environment, which this process lacks; no AWS call is made with it.
+_NOTIFIER = NotifierSettings(topic_arn="arn:aws:sns:eu-west-3:123456789012:alerts", sent_alerts_table="sent")
+_WEBHOOK_ALERTS = WebhookAlertFunctionSettings(
+    sent_alerts_table="sent",
+    webhook_secret_arn="arn:aws:secretsmanager:eu-west-3:123456789012:secret:alert-webhook-url",
+    delivery_attempts=2,
+    queue=ConsumedQueue(url="https://sqs.eu-west-3.amazonaws.com/123456789012/alerts"),
+    dead_letters=DeadLetterQueue(url="https://sqs.eu-west-3.amazonaws.com/123456789012/alerts-dlq"),
+)
 
 
 class FakeTopic:
@@ -82,10 +97,10 @@ def measure(sizes: Sizes) -> dict[str, float]:
         replaced.enter_context(patch.object(queue_import, "_rejected_input_store", lambda: fakes.rejected))
         replaced.enter_context(patch.object(low_stock_notifier, "_topic", lambda: fakes.topic))
         replaced.enter_context(patch.object(webhook_alerts, "_webhook", lambda: fakes.webhook))
-        # Read when a post fails, from a variable Lambda's environment has and this process lacks.
-        replaced.enter_context(patch.object(webhook_alerts, "_attempts", lambda: 2))
+        replaced.enter_context(patch.object(low_stock_notifier, "_settings", lambda: _NOTIFIER))
+        replaced.enter_context(patch.object(webhook_alerts, "_settings", lambda: _WEBHOOK_ALERTS))
         for module in (low_stock_notifier, webhook_alerts):
-            replaced.enter_context(patch.object(module, "sent_alerts", lambda channel: fakes.sent_alerts))
+            replaced.enter_context(patch.object(module, "sent_alerts", lambda channel, table: fakes.sent_alerts))
         with LoggedProblems("handler overhead", "handlers", "adapters", "domain"):
             return {
                 "API request": _api_requests(sizes, fakes),

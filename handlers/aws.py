@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import botocore.session
 from botocore.config import Config
 
+from handlers.settings import FunctionLimits
 from handlers.time_budget import attempt_timeouts, refuse_attempts_that_cannot_finish
 
 if TYPE_CHECKING:
@@ -25,22 +26,10 @@ logging.getLogger("botocore").setLevel(logging.WARNING)
 # How many saves of one message run at once; the client keeps a connection for each.
 WRITE_CONCURRENCY = 16
 
-# Lambda does not tell a function its own time-out; the program passes it in this variable.
-FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS"
-
-
-def setting(name: str, default: str | None = None) -> str:
-    """An environment variable the function was deployed with; a missing one is a deployment error."""
-    value = os.environ.get(name, default)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set; the function was deployed without it")
-    return value
-
 
 def function_timeout_seconds() -> float | None:
     """This function's time-out, as the program passed it (None where it did not: a test, a script)."""
-    timeout = os.environ.get(FUNCTION_TIMEOUT_VARIABLE)
-    return float(timeout) if timeout else None
+    return FunctionLimits.from_environment(os.environ).timeout_seconds
 
 
 @functools.cache

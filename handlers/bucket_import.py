@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from adapters.outbound.sqs_stock_line_queue import SqsStockLineQueue
 from domain.ports import RejectedInput
 from domain.stock import format_as_of
 from handlers import aws
+from handlers.settings import BucketImportFunctionSettings
 from handlers.time_budget import start_invocation
 
 logger = logging.getLogger(__name__)
@@ -38,13 +40,18 @@ _REJECTED_BATCH = 10  # kept as they come, one SendMessageBatch at a time
 
 
 @functools.cache
+def _settings() -> BucketImportFunctionSettings:
+    return BucketImportFunctionSettings.from_environment(os.environ)
+
+
+@functools.cache
 def _import_queue() -> SqsStockLineQueue:
-    return SqsStockLineQueue(aws.sqs(), aws.setting("IMPORT_QUEUE_URL"))
+    return SqsStockLineQueue(aws.sqs(), _settings().import_queue_url)
 
 
 @functools.cache
 def _rejected_input_store() -> SqsRejectedInputStore:
-    return SqsRejectedInputStore(aws.sqs(), aws.setting("DEAD_LETTER_QUEUE_URL"))
+    return SqsRejectedInputStore(aws.sqs(), _settings().dead_letters.url)
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -59,7 +66,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 
 def _import(dropped: DroppedFile) -> None:
     reports = S3ImportReports(aws.s3(), dropped.bucket)
-    report_key = report_key_of(dropped.key, aws.setting("INPUT_PREFIX"), aws.setting("OUTPUT_PREFIX"))
+    folders = _settings().folders
+    report_key = report_key_of(dropped.key, folders.input_prefix, folders.output_prefix)
     if reports.reported_event(report_key) == dropped.sequencer:
         logger.info("file already imported; event redelivered", extra={"file": dropped.uri, "event": dropped.sequencer})
         return

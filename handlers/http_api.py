@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from typing import Any
 
 from adapters.inbound.api_gateway import (
@@ -20,14 +21,20 @@ from adapters.inbound.api_gateway_v2 import is_http_api_event, parse_http_api_re
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from domain.use_cases import get_stock_level, set_stock_level
 from handlers import aws
+from handlers.settings import ApiSettings
 from handlers.time_budget import start_invocation
 
 logger = logging.getLogger(__name__)
 
 
 @functools.cache
+def _settings() -> ApiSettings[str]:
+    return ApiSettings.from_environment(os.environ)
+
+
+@functools.cache
 def _repository() -> DynamoDbStockRepository:
-    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"))
+    return DynamoDbStockRepository(aws.dynamodb(), _settings().table_name)
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from typing import Any
 
 from adapters.inbound.dynamodb_stream import StreamRecord, parse_stream_records, partial_batch_response
@@ -14,19 +15,26 @@ from domain.low_stock import DEFAULT_THRESHOLD, LevelChange, parse_threshold
 from domain.use_cases import react_to_level_change
 from handlers import aws
 from handlers.sent_alerts import sent_alerts
+from handlers.settings import Channel, NotifierSettings
 from handlers.time_budget import start_invocation
 
 logger = logging.getLogger(__name__)
 
 
 @functools.cache
+def _settings() -> NotifierSettings[str]:
+    return NotifierSettings.from_environment(os.environ)
+
+
+@functools.cache
 def _topic() -> SnsLowStockNotifier:
-    return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
+    return SnsLowStockNotifier(aws.sns(), _settings().topic_arn)
 
 
 @functools.cache
 def _threshold() -> int:
-    return parse_threshold(aws.setting("LOW_STOCK_THRESHOLD", str(DEFAULT_THRESHOLD)))
+    threshold = _settings().low_stock_threshold
+    return parse_threshold(DEFAULT_THRESHOLD if threshold is None else threshold)
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -51,7 +59,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 def _alert(change: LevelChange, record: StreamRecord) -> bool:
     try:
         topic = _topic().for_change(record.event_id)
-        alert = react_to_level_change(change, record.event_id, _threshold(), topic, sent_alerts("sns"))
+        record_of_sent = sent_alerts(Channel.SNS, _settings().sent_alerts_table)
+        alert = react_to_level_change(change, record.event_id, _threshold(), topic, record_of_sent)
     except Exception as error:
         logger.error(
             "alert not published; the stream will retry from this record: %s: %s",

@@ -6,6 +6,7 @@ import functools
 
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
 from handlers import aws
+from handlers.settings import Channel
 from handlers.time_budget import finishing
 
 # Sent marks outlive every retry of what delivers an alert: a stream keeps records 24 hours, and a channel's queue
@@ -22,9 +23,9 @@ class SentAlertsRecordedInTime:
     Each channel claims an alert apart, so that a channel that failed is retried without sending again on those
     that accepted it; the topic keeps the bare change id it had when it was the only channel."""
 
-    def __init__(self, record: DynamoDbSentAlerts, channel: str) -> None:
+    def __init__(self, record: DynamoDbSentAlerts, channel: Channel) -> None:
         self._record = record
-        self._prefix = "" if channel == "sns" else f"{channel}:"
+        self._prefix = "" if channel == Channel.SNS else f"{channel}:"
 
     def claim(self, change_id: str) -> bool:
         return self._record.claim(self._prefix + change_id)
@@ -39,8 +40,8 @@ class SentAlertsRecordedInTime:
 
 
 @functools.cache
-def sent_alerts(channel: str) -> SentAlertsRecordedInTime:
+def sent_alerts(channel: Channel, table_name: str) -> SentAlertsRecordedInTime:
     # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
     hold = aws.function_timeout_seconds() or _LONGEST_INVOCATION_SECONDS
-    record = DynamoDbSentAlerts(aws.dynamodb(), aws.setting("SENT_ALERTS_TABLE"), hold, _KEEP_SENT_SECONDS)
+    record = DynamoDbSentAlerts(aws.dynamodb(), table_name, hold, _KEEP_SENT_SECONDS)
     return SentAlertsRecordedInTime(record, channel)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 from typing import TYPE_CHECKING, Any
 
 from adapters.inbound.alert_messages import AlertMessage, parse_alert_messages
@@ -26,14 +27,14 @@ from domain.use_cases import react_to_level_change
 from handlers import aws
 from handlers.secret_cache import CachedSecret
 from handlers.sent_alerts import sent_alerts
+from handlers.settings import Channel, WebhookAlertFunctionSettings
 from handlers.time_budget import ensure_time_for, start_invocation
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 logger = logging.getLogger(__name__)
-CHANNEL = "webhook"
-DELIVERY_ATTEMPTS_VARIABLE = "DELIVERY_ATTEMPTS"
+CHANNEL = Channel.WEBHOOK
 _FAILURE_ATTRIBUTES = ("channel", "status", "reason")
 FIRST_WAIT_SECONDS = 5
 LONGEST_WAIT_SECONDS = 900  # between two back-off attempts
@@ -70,18 +71,21 @@ class _WebhookAtItsCurrentUrl:
 
 
 @functools.cache
+def _settings() -> WebhookAlertFunctionSettings:
+    return WebhookAlertFunctionSettings.from_environment(os.environ)
+
+
+@functools.cache
 def _webhook() -> _WebhookAtItsCurrentUrl:
     # Read from Secrets Manager, never from the environment: the URL is a credential.
     url = CachedSecret(
-        aws.secrets_manager(), aws.setting("ALERT_WEBHOOK_SECRET_ARN"), max_age_seconds=WEBHOOK_URL_MAX_AGE_SECONDS
+        aws.secrets_manager(), _settings().webhook_secret_arn, max_age_seconds=WEBHOOK_URL_MAX_AGE_SECONDS
     )
     return _WebhookAtItsCurrentUrl(url, aws.attempt_seconds())
 
 
-@functools.cache
 def _attempts() -> int:
-    attempts: int = int(aws.setting(DELIVERY_ATTEMPTS_VARIABLE))
-    return attempts
+    return _settings().delivery_attempts
 
 
 def back_off_seconds(attempts_made: int) -> int:
@@ -110,7 +114,8 @@ def _deliver(message: AlertMessage) -> bool:
     if message.change is None:
         return _dead_letter(message, None, f"not an alert: {message.problem}")
     try:
-        react_to_level_change(message.change, message.alert_id, message.threshold, _webhook(), sent_alerts(CHANNEL))
+        record_of_sent = sent_alerts(CHANNEL, _settings().sent_alerts_table)
+        react_to_level_change(message.change, message.alert_id, message.threshold, _webhook(), record_of_sent)
     except WebhookNotAccepted as refused:
         if refused.permanent:
             return _dead_letter(message, refused.status, refused.reason)
@@ -140,7 +145,7 @@ def _failed(message: AlertMessage, status: int | None, reason: str, retry_after:
 
 def _try_again(message: AlertMessage, seconds: float) -> None:
     try:
-        queue = aws.setting("QUEUE_URL")
+        queue = _settings().queue.url
         aws.sqs().change_message_visibility(
             QueueUrl=queue, ReceiptHandle=message.receipt_handle, VisibilityTimeout=math.ceil(seconds)
         )
@@ -162,7 +167,7 @@ def _dead_letter(message: AlertMessage, status: int | None, reason: str) -> bool
     if status is not None:
         attributes["status"] = {"DataType": "Number", "StringValue": str(status)}
     try:
-        dead_letters = aws.setting("DEAD_LETTER_QUEUE_URL")
+        dead_letters = _settings().dead_letters.url
         aws.sqs().send_message(QueueUrl=dead_letters, MessageBody=message.body or reason, MessageAttributes=attributes)
     except Exception as error:
         logger.error("alert not kept as a dead letter; it will be tried again: %s: %s", type(error).__name__, error)

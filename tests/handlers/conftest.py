@@ -15,16 +15,20 @@ _CACHED = (
     aws.sns,
     aws.s3,
     aws.secrets_manager,
+    bucket_import._settings,
     bucket_import._import_queue,
     bucket_import._rejected_input_store,
+    http_api._settings,
     http_api._repository,
+    queue_import._settings,
     queue_import._repository,
     queue_import._rejected_input_store,
+    low_stock_notifier._settings,
     low_stock_notifier._topic,
     low_stock_notifier._threshold,
     sent_alerts.sent_alerts,
+    webhook_alerts._settings,
     webhook_alerts._webhook,
-    webhook_alerts._attempts,
 )
 
 

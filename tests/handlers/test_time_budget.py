@@ -4,6 +4,7 @@ import pytest
 
 from handlers import http_api, low_stock_notifier, sent_alerts
 from handlers.queue_import import handler
+from handlers.settings import Channel
 from handlers.time_budget import (
     OutOfTime,
     attempt_timeouts,
@@ -87,7 +88,7 @@ def test_without_a_known_time_out_attempts_keep_the_longest_time_outs():
 def test_clients_use_time_outs_sized_to_the_function(deployed, monkeypatch):
     from handlers import aws
 
-    monkeypatch.setenv(aws.FUNCTION_TIMEOUT_VARIABLE, "10")
+    monkeypatch.setenv("FUNCTION_TIMEOUT_SECONDS", "10")
     config = vars(aws.dynamodb().meta.config)
     assert (config["connect_timeout"], config["read_timeout"]) == attempt_timeouts(10)
     assert config["retries"]["total_max_attempts"] == 4  # botocore counts the first attempt too
@@ -95,7 +96,7 @@ def test_clients_use_time_outs_sized_to_the_function(deployed, monkeypatch):
 
 def test_a_sent_alert_is_recorded_even_when_time_is_short(deployed):
     """Refusing the record of a publish SNS accepted would only make the alert go out again on the retry."""
-    record = sent_alerts.sent_alerts("sns")
+    record = sent_alerts.sent_alerts(Channel.SNS, "sent-alerts")
     assert record.claim("change-1")
     start_invocation(Context(2_000))  # less than one attempt: new work is refused...
     with pytest.raises(OutOfTime):
