@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import functools
+from typing import TYPE_CHECKING
 
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
-from handlers import aws
-from handlers.settings import Channel
+from handlers.settings import Channel, FunctionLimits
 from handlers.time_budget import finishing
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Sent marks outlive every retry of what delivers an alert: a stream keeps records 24 hours, and a channel's queue
 # gives up on an alert well within that.
@@ -39,9 +41,11 @@ class SentAlertsRecordedInTime:
             self._record.release(self._prefix + change_id)
 
 
-@functools.cache
-def sent_alerts(channel: Channel, table_name: str) -> SentAlertsRecordedInTime:
+def sent_alerts(
+    channel: Channel, table_name: str, limits: FunctionLimits, client: DynamoDBClient
+) -> SentAlertsRecordedInTime:
+    """The record of the alerts sent on `channel`, in the table `table_name`."""
     # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
-    hold = aws.function_timeout_seconds() or _LONGEST_INVOCATION_SECONDS
-    record = DynamoDbSentAlerts(aws.dynamodb(), table_name, hold, _KEEP_SENT_SECONDS)
+    hold = limits.timeout_seconds or _LONGEST_INVOCATION_SECONDS
+    record = DynamoDbSentAlerts(client, table_name, hold, _KEEP_SENT_SECONDS)
     return SentAlertsRecordedInTime(record, channel)

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from adapters.inbound.dynamodb_stream import parse_stream_records
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert, low_stock_alert, parse_threshold
-from handlers import aws
+from handlers.aws import AwsClients
 from handlers.settings import NotifierSettings
 
 logger = Logger()
@@ -36,7 +36,7 @@ once_per_change = IdempotencyConfig(event_key_jmespath="change_id", expires_afte
 
 @functools.cache
 def _topic() -> SnsLowStockNotifier:
-    return SnsLowStockNotifier(aws.sns(), settings.topic_arn)
+    return SnsLowStockNotifier(AwsClients(settings.limits).sns, settings.topic_arn)
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from adapters.inbound.stock_lines import parse_stock_lines
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from domain.use_cases import set_stock_levels
-from handlers import aws
+from handlers.aws import WRITE_CONCURRENCY, AwsClients
 from handlers.settings import ImportFunctionSettings
 
 logger = Logger()
@@ -29,13 +29,18 @@ def _settings() -> ImportFunctionSettings:
 
 
 @functools.cache
+def _clients() -> AwsClients:
+    return AwsClients(_settings().limits)
+
+
+@functools.cache
 def _repository() -> DynamoDbStockRepository:
-    return DynamoDbStockRepository(aws.dynamodb(), _settings().table_name, concurrency=aws.WRITE_CONCURRENCY)
+    return DynamoDbStockRepository(_clients().dynamodb, _settings().table_name, concurrency=WRITE_CONCURRENCY)
 
 
 @functools.cache
 def _rejected_input_store() -> SqsRejectedInputStore:
-    return SqsRejectedInputStore(aws.sqs(), _settings().dead_letters.url)
+    return SqsRejectedInputStore(_clients().sqs, _settings().dead_letters.url)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -1,4 +1,3 @@
-import ast
 import importlib
 import json
 import typing
@@ -8,6 +7,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from handlers.aws import EntryPoint
 from handlers.settings import Settings
 from harness.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud, configured_stack
 from harness.pulumi_program import run_program
@@ -235,20 +235,20 @@ def test_the_threshold_reaches_the_notifier():
 def test_each_function_names_a_handler_that_exists(dev_stack):
     for function in dev_stack.of_type("aws:lambda/function:Function"):
         module, attribute = function.inputs["handler"].rsplit(".", 1)
-        source = ROOT / (module.replace(".", "/") + ".py")
-        defined = {node.name for node in ast.parse(source.read_text()).body if isinstance(node, ast.FunctionDef)}
-        assert attribute in defined, function.inputs["handler"]
+        assert isinstance(getattr(importlib.import_module(module), attribute, None), EntryPoint), module
 
 
 HANDLER_MODULES = {
-    f"handlers.{path.stem}" for path in (ROOT / "handlers").glob("*.py") if "def handler(" in path.read_text()
+    f"handlers.{path.stem}"
+    for path in (ROOT / "handlers").glob("*.py")
+    if isinstance(getattr(importlib.import_module(f"handlers.{path.stem}"), "handler", None), EntryPoint)
 }
 
 
 def settings_class(handler: str) -> type[Settings[str]]:
-    """The class a function's handler reads its settings with, as the handler module declares it."""
+    """The class a function's handler reads its settings with: the one its module's `build` takes."""
     module = importlib.import_module(handler.rsplit(".", 1)[0])
-    hint = typing.get_type_hints(module._settings)["return"]
+    hint = typing.get_type_hints(module.build)["settings"]
     read_with: type[Settings[str]] = typing.get_origin(hint) or hint
     return read_with
 
