@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from adapters.outbound.alert_wording import alert_text
 from adapters.outbound.sns_low_stock_notifier import ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD
@@ -18,10 +18,13 @@ from benchmarks.sizes import Sizes
 from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert
 from handlers import http_api, low_stock_notifier, queue_import, webhook_alerts
 from harness.lambda_events import api_event, sqs_event, sqs_record, stream_event
-from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
+from harness.port_fakes import (
+    FakeAlertDeliveries,
+    FakeNotifier,
+    FakeRejectedInputStore,
+    FakeSentAlerts,
+    FakeStockRepository,
+)
 
 UNITS = ("API request", "queue line", "stream record", "alert message")
 
@@ -61,15 +64,8 @@ class _Fakes:
         self.api = http_api.ApiFunction(self.repository)
         self.importer = queue_import.ImportFunction(self.repository, self.rejected)
         self.notifier = low_stock_notifier.NotifierFunction(self.topic.for_change, self.sent_alerts, DEFAULT_THRESHOLD)
-        self.alerts = webhook_alerts.WebhookAlertFunction(
-            # No queue: every alert is posted at its first attempt, and nothing is asked of the queue.
-            self.webhook,
-            self.sent_alerts,
-            2,
-            cast("SQSClient", None),
-            "https://queue",
-            "https://dead-letters",
-        )
+        self.deliveries = FakeAlertDeliveries()
+        self.alerts = webhook_alerts.WebhookAlertFunction(self.webhook, self.sent_alerts, self.deliveries, 2)
 
 
 def _median_micros(

@@ -16,27 +16,23 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapters.inbound.alert_messages import AlertMessage, parse_alert_messages
 from adapters.inbound.sqs_batch import partial_batch_response
-from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier, WebhookNotAccepted
-from domain.low_stock import LowStockAlert
-from domain.ports import LowStockNotifier, SentAlerts
+from adapters.outbound.secret_cache import CachedSecret
+from adapters.outbound.sqs_alert_deliveries import SqsAlertDeliveries
+from adapters.outbound.webhook_at_current_url import WebhookAtItsCurrentUrl
+from adapters.outbound.webhook_low_stock_notifier import WebhookNotAccepted
+from domain.ports import AlertDeliveries, LowStockNotifier, SentAlerts
 from domain.use_cases import react_to_level_change
 from handlers.aws import AwsClients, EntryPoint, Handler
-from handlers.secret_cache import CachedSecret
 from handlers.sent_alerts import sent_alerts
 from handlers.settings import Channel, WebhookAlertFunctionSettings
 from handlers.time_budget import ensure_time_for, start_invocation
 
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
-
 logger = logging.getLogger(__name__)
 CHANNEL = Channel.WEBHOOK
-_FAILURE_ATTRIBUTES = ("channel", "status", "reason")
 FIRST_WAIT_SECONDS = 5
 LONGEST_WAIT_SECONDS = 900  # between two back-off attempts
 # The longest a message may stay hidden (ChangeMessageVisibility): a webhook asking for more is tried after that.
@@ -47,43 +43,18 @@ LONGEST_VISIBILITY_SECONDS = 12 * 3600
 WEBHOOK_URL_MAX_AGE_SECONDS = 300.0
 
 
-class _WebhookAtItsCurrentUrl:
-    """Implements LowStockNotifier: posts to the URL its secret holds, as read at most WEBHOOK_URL_MAX_AGE_SECONDS
-    ago, and again at once when the webhook refuses an alert for good. The URL is read when an alert is to be sent,
-    so a failed read fails that attempt, which is tried again."""
-
-    def __init__(self, url: CachedSecret, attempt_seconds: float) -> None:
-        self._url = url
-        self._attempt = attempt_seconds
-
-    def send(self, alert: LowStockAlert) -> None:
-        try:
-            self._post(alert)
-        except WebhookNotAccepted as refused:
-            # A URL revoked or moved by a rotation is refused for good: the new one, if the secret holds one
-            # already, is tried at once rather than the alert waiting in the dead letters for a redrive.
-            if not refused.permanent or not self._url.reread():
-                raise
-            self._post(alert)
-
-    def _post(self, alert: LowStockAlert) -> None:
-        before_attempt = functools.partial(ensure_time_for, self._attempt)
-        WebhookLowStockNotifier(self._url.value(), self._attempt, before_attempt=before_attempt).send(alert)
-
-
 def build(settings: WebhookAlertFunctionSettings, clients: AwsClients) -> Handler:
     """The chat channel's function, on the webhook its secret names, the record of alerts sent and its queue."""
     # Read from Secrets Manager, never from the environment: the URL is a credential.
     url = CachedSecret(
         clients.secrets_manager, settings.webhook_secret_arn, max_age_seconds=WEBHOOK_URL_MAX_AGE_SECONDS
     )
+    before_attempt = functools.partial(ensure_time_for, clients.attempt_seconds)
     return WebhookAlertFunction(
-        _WebhookAtItsCurrentUrl(url, clients.attempt_seconds),
+        WebhookAtItsCurrentUrl(url, clients.attempt_seconds, before_attempt),
         sent_alerts(CHANNEL, settings.sent_alerts_table, settings.limits, clients.dynamodb),
+        SqsAlertDeliveries(clients.sqs, settings.queue.url, settings.dead_letters.url, CHANNEL),
         settings.delivery_attempts,
-        clients.sqs,
-        settings.queue.url,
-        settings.dead_letters.url,
     )
 
 
@@ -94,24 +65,14 @@ def back_off_seconds(attempts_made: int) -> int:
 
 
 class WebhookAlertFunction:
-    """Posts each alert to `webhook` once, as `sent` records, giving each `attempts` attempts; its queue, `sqs`
-    at `queue_url`, brings back those to be tried again, and what is given up on goes to `dead_letter_queue_url`."""
+    """Posts each alert to `webhook` once, as `sent` records, giving each `attempts` attempts: `deliveries` brings
+    back those to be tried again, and keeps those given up on as dead letters."""
 
-    def __init__(
-        self,
-        webhook: LowStockNotifier,
-        sent: SentAlerts,
-        attempts: int,
-        sqs: SQSClient,
-        queue_url: str,
-        dead_letter_queue_url: str,
-    ) -> None:
+    def __init__(self, webhook: LowStockNotifier, sent: SentAlerts, deliveries: AlertDeliveries, attempts: int) -> None:
         self._webhook = webhook
         self._sent = sent
+        self._deliveries = deliveries
         self._attempts = attempts
-        self._sqs = sqs
-        self._queue_url = queue_url
-        self._dead_letter_queue_url = dead_letter_queue_url
 
     def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
         """Deliver each alert of the batch; report for retry those to be tried again, and those left unstarted when
@@ -162,29 +123,15 @@ class WebhookAlertFunction:
 
     def _try_again(self, message: AlertMessage, seconds: float) -> None:
         try:
-            self._sqs.change_message_visibility(
-                QueueUrl=self._queue_url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=math.ceil(seconds)
-            )
+            self._deliveries.try_again_in(message.delivery, seconds)
         except Exception as error:
             # The message still comes back, after the queue's own visibility timeout.
             logger.error("could not set when to try again: %s: %s", type(error).__name__, error)
 
     def _dead_letter(self, message: AlertMessage, status: int | None, reason: str) -> bool:
         """Keep the message whole, with why it was not delivered; False (try again) if it could not be kept."""
-        # A redriven alert that fails again carries the last failure's channel, status and reason: none is kept.
-        attributes: dict[str, MessageAttributeValueTypeDef] = {
-            name: {"DataType": value["DataType"], "StringValue": value["StringValue"]}
-            for name, value in message.attributes.items()
-            if name not in _FAILURE_ATTRIBUTES
-        }
-        attributes["channel"] = {"DataType": "String", "StringValue": CHANNEL}
-        attributes["reason"] = {"DataType": "String", "StringValue": reason}
-        if status is not None:
-            attributes["status"] = {"DataType": "Number", "StringValue": str(status)}
         try:
-            self._sqs.send_message(
-                QueueUrl=self._dead_letter_queue_url, MessageBody=message.body or reason, MessageAttributes=attributes
-            )
+            self._deliveries.give_up(message.delivery, status, reason)
         except Exception as error:
             logger.error("alert not kept as a dead letter; it will be tried again: %s: %s", type(error).__name__, error)
             return False

@@ -267,7 +267,7 @@ def posted(webhook):
 def test_a_rotated_webhook_url_reaches_a_warm_environment_within_five_minutes(
     alerts, published, webhook_settings, chat, new_chat, mocker
 ):
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    clock = mocker.patch("adapters.outbound.secret_cache.monotonic", return_value=1000.0)
     alerts(published(("A1", 9, 1)), None)  # read at the cold start
     rotate_webhook_url(webhook_settings, new_chat.url)
 
@@ -282,7 +282,7 @@ def test_a_rotated_webhook_url_reaches_a_warm_environment_within_five_minutes(
 def test_a_failed_read_of_the_webhook_url_delays_the_alert_without_losing_it(
     deployed, run, published, chat, new_chat, clients, webhook_settings, mocker, caplog
 ):
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    clock = mocker.patch("adapters.outbound.secret_cache.monotonic", return_value=1000.0)
     run(published(("A1", 9, 1)))
     rotate_webhook_url(webhook_settings, new_chat.url)
     clock.return_value = 1000.0 + 301
@@ -324,7 +324,7 @@ def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, p
 def test_a_url_revoked_by_a_rotation_is_replaced_at_once_by_the_new_one(
     deployed, published, run, webhook_settings, chat, new_chat, mocker
 ):
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
+    clock = mocker.patch("adapters.outbound.secret_cache.monotonic", return_value=1000.0)
     run(published(("A1", 9, 1)))  # the URL read at the cold start
     rotate_webhook_url(webhook_settings, new_chat.url)
     chat.fail(410)  # the old URL is gone, well before the cached one is 5 minutes old
