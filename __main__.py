@@ -24,6 +24,15 @@ from components.subscriptions import (
 )
 from components.topic_dead_letters import TopicDeadLetters
 from components.topic_queue_function import TopicQueueFunction, TopicQueueFunctionArgs
+from handlers.settings import (
+    ApiSettings,
+    BucketImportSettings,
+    Channel,
+    DeadLetterQueue,
+    ImportSettings,
+    NotifierSettings,
+    WebhookAlertSettings,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 config = pulumi.Config()
@@ -167,7 +176,7 @@ api_function = LambdaFunctionArgs(
     code=code,
     description=f"Sets and reads stock levels for the {'HTTP' if api_kind == 'http' else 'REST'} API.",
     statements=[allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.arn])],
-    environment={"TABLE_NAME": table.name},
+    environment=ApiSettings(table_name=table.name).environment(),
     log_retention_days=log_retention_days,
 )
 api_routes = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
@@ -207,7 +216,7 @@ stock_import = QueueFunction(
             code=code,
             description="Applies STOCK_ID;LEVEL lines sent to the import queue.",
             statements=[allow(["dynamodb:UpdateItem"], [table.arn])],
-            environment={"TABLE_NAME": table.name},
+            environment=ImportSettings(table_name=table.name).environment(),
             timeout_seconds=config.require_int("importFunctionTimeoutSeconds"),
             log_retention_days=log_retention_days,
         ),
@@ -223,7 +232,7 @@ stock_import = QueueFunction(
 # --- Alerts: the stream function detects each crossing and publishes it once to the topic; each channel the stack
 # chose gets it from there on a path of its own (SMS and email subscribers; a queue and function per other channel),
 # with its own retries, dead letters and alarm, so that a broken channel never holds back another.
-alert_channels = checked_alert_channels("alertChannels", config.get_object("alertChannels") or [], ("sns", "webhook"))
+alert_channels = checked_alert_channels("alertChannels", config.get_object("alertChannels") or [], tuple(Channel))
 # What SNS cannot deliver to any subscription of the topic (an SMS or email refused; a channel's queue it may not
 # write to, a key it may not use) waits here with an alarm, rather than being discarded
 # (docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html); what it cannot write here either is lost, and
@@ -232,8 +241,8 @@ alert_channels = checked_alert_channels("alertChannels", config.get_object("aler
 subscriber_dead_letters = TopicDeadLetters(
     "low-stock-subscriber-dlq", alerts_topic, subscriber_dead_letters_key.arn, alarm_actions=[alarms_topic.arn]
 )
-alert_dead_letter_queues: dict[str, pulumi.Output[str]] = {"sns": subscriber_dead_letters.queue.url}
-if "sns" in alert_channels:
+alert_dead_letter_queues: dict[str, pulumi.Output[str]] = {Channel.SNS: subscriber_dead_letters.queue.url}
+if Channel.SNS in alert_channels:
     sms_subscriptions(
         "low-stock-sms",
         alerts_topic.arn,
@@ -260,11 +269,11 @@ low_stock_notifier = StreamFunction(
                 allow(["sns:Publish"], [alerts_topic.arn]),
                 allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
             ],
-            environment={
-                "TOPIC_ARN": alerts_topic.arn,
-                "SENT_ALERTS_TABLE": sent_alerts.name,
-                "LOW_STOCK_THRESHOLD": str(config.require_int("lowStockThreshold")),
-            },
+            environment=NotifierSettings(
+                topic_arn=alerts_topic.arn,
+                sent_alerts_table=sent_alerts.name,
+                low_stock_threshold=config.require_int("lowStockThreshold"),
+            ).environment(),
             # Each publish starts only if an attempt can end in time (handlers.time_budget): 30 s leaves room
             # for many per batch where the default 10 s would leave room for a few.
             timeout_seconds=config.require_int("notifierFunctionTimeoutSeconds"),
@@ -281,7 +290,7 @@ low_stock_notifier = StreamFunction(
 # (handlers.webhook_alerts): about 36 minutes of a chat outage before an alert waits in the dead letters.
 WEBHOOK_DELIVERY_ATTEMPTS = 10
 alert_webhook: TopicQueueFunction | None = None
-if "webhook" in alert_channels:
+if Channel.WEBHOOK in alert_channels:
     refuse_plaintext(config, "alertWebhookUrl")
     webhook_url = stored_secret(
         "alert-webhook-url",
@@ -297,11 +306,11 @@ if "webhook" in alert_channels:
                     code=code,
                     description="Posts each low-stock alert to the chat channel's webhook, once.",
                     statements=[sent_alerts_writes, allow(["secretsmanager:GetSecretValue"], [webhook_url.secret.arn])],
-                    environment={
-                        "SENT_ALERTS_TABLE": sent_alerts.name,
-                        "ALERT_WEBHOOK_SECRET_ARN": webhook_url.secret.arn,
-                        "DELIVERY_ATTEMPTS": str(WEBHOOK_DELIVERY_ATTEMPTS),
-                    },
+                    environment=WebhookAlertSettings(
+                        sent_alerts_table=sent_alerts.name,
+                        webhook_secret_arn=webhook_url.secret.arn,
+                        delivery_attempts=WEBHOOK_DELIVERY_ATTEMPTS,
+                    ).environment(),
                     # Not before the URL is stored: an alert sent earlier would find no value and wait a retry.
                     depends_on=[webhook_url.version],
                     timeout_seconds=config.require_int("notifierFunctionTimeoutSeconds"),
@@ -318,7 +327,7 @@ if "webhook" in alert_channels:
             subscription_redrive_policy=subscriber_dead_letters.redrive_policy(),
         ),
     )
-    alert_dead_letter_queues["webhook"] = alert_webhook.consumer.dead_letter_queue.url
+    alert_dead_letter_queues[Channel.WEBHOOK] = alert_webhook.consumer.dead_letter_queue.url
 
 # --- Files dropped in a bucket feed the same import queue, so its retries and dead letters serve them too.
 stock_drop: BucketFunction | None = None
@@ -335,10 +344,10 @@ if config.require_bool("dropBucket"):
                     allow(["sqs:SendMessage", "sqs:GetQueueAttributes"], [stock_import.queue.arn]),
                     allow(["sqs:SendMessage"], [stock_import.dead_letter_queue.arn]),
                 ],
-                environment={
-                    "IMPORT_QUEUE_URL": stock_import.queue.url,
-                    "DEAD_LETTER_QUEUE_URL": stock_import.dead_letter_queue.url,
-                },
+                environment=BucketImportSettings(
+                    import_queue_url=stock_import.queue.url,
+                    dead_letters=DeadLetterQueue(url=stock_import.dead_letter_queue.url),
+                ).environment(),
                 memory_size=config.require_int("dropFunctionMemoryMb"),
                 timeout_seconds=config.require_int("dropFunctionTimeoutSeconds"),
                 log_retention_days=log_retention_days,

@@ -23,20 +23,17 @@ REFERENCES = {
     BASELINE: "import boto3; boto3.client('dynamodb')",
     BOTOCORE: "import botocore.session; botocore.session.get_session().create_client('dynamodb')",
 }
-# What each handler's first invocation sets up before it makes its first AWS call.
+# What each handler's first invocation sets up before it makes its first AWS call: the function built from its
+# settings, with the clients it uses.
 FIRST_INVOCATION = {
-    "handlers.http_api": "import handlers.http_api as h; h._repository()",
-    "handlers.queue_import": "import handlers.queue_import as h; h._repository()",
-    "handlers.low_stock_notifier": (
-        "import handlers.low_stock_notifier as h; h._topic().for_change('change-1'); h.sent_alerts('sns'); "
-        "h._threshold()"
-    ),
-    # _attempts() is read only once a post has failed; built here too, so that a broken builder stops the run.
-    "handlers.webhook_alerts": (
-        "import handlers.webhook_alerts as h; h._webhook(); h.sent_alerts(h.CHANNEL); h._attempts()"
-    ),
-    # Its first AWS call reads the file's report from S3; the SQS clients come once lines are to be sent.
-    "handlers.bucket_import": "import handlers.bucket_import as h; h.aws.s3()",
+    name: f"import {name} as h; h.handler.built()"
+    for name in (
+        "handlers.http_api",
+        "handlers.queue_import",
+        "handlers.low_stock_notifier",
+        "handlers.webhook_alerts",
+        "handlers.bucket_import",
+    )
 }
 # Handlers written after the move from boto3 to botocore: no "before" row, as they never imported boto3.
 SINCE_BOTOCORE = ("handlers.webhook_alerts",)
@@ -60,7 +57,10 @@ ENVIRONMENT = {
     "TOPIC_ARN": "arn:aws:sns:eu-west-3:123456789012:alerts",
     "SENT_ALERTS_TABLE": "low-stock-alerts-sent",
     "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/dlq",
+    "QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/alerts",
     "IMPORT_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/import",
+    "INPUT_PREFIX": "incoming/",
+    "OUTPUT_PREFIX": "reports/",
     "ALERT_WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:alert-webhook-url",
     "DELIVERY_ATTEMPTS": "10",
     "PYTHONDONTWRITEBYTECODE": "1",

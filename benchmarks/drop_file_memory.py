@@ -35,9 +35,9 @@ if sys.argv[2] == "stream":
     lines = None
     result = bucket_import.handler(event, None)
 else:
-    from handlers import aws
+    from handlers.aws import AwsClients
     record = event["Records"][0]["s3"]
-    body = aws.s3().get_object(Bucket=record["bucket"]["name"], Key=record["object"]["key"])["Body"].read()
+    body = AwsClients().s3.get_object(Bucket=record["bucket"]["name"], Key=record["object"]["key"])["Body"].read()
     lines = len(body.decode().splitlines())
     result = None
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.

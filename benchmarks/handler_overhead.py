@@ -9,18 +9,22 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from typing import Any
-from unittest.mock import patch
 
 from adapters.outbound.alert_wording import alert_text
 from adapters.outbound.sns_low_stock_notifier import ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD
 from benchmarks.checks import LoggedProblems, check
 from benchmarks.sizes import Sizes
-from domain.low_stock import LowStockAlert
+from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert
 from handlers import http_api, low_stock_notifier, queue_import, webhook_alerts
 from harness.lambda_events import api_event, sqs_event, sqs_record, stream_event
-from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
+from harness.port_fakes import (
+    FakeAlertDeliveries,
+    FakeNotifier,
+    FakeRejectedInputStore,
+    FakeSentAlerts,
+    FakeStockRepository,
+)
 
 UNITS = ("API request", "queue line", "stream record", "alert message")
 
@@ -46,7 +50,7 @@ class _NamedNotifier:
 
 
 class _Fakes:
-    """The ports behind the handlers, replaced with fresh ones before each round."""
+    """The ports behind the handlers, replaced with fresh ones before each round, and the handlers built on them."""
 
     def __init__(self) -> None:
         self.fresh()
@@ -57,6 +61,11 @@ class _Fakes:
         self.topic = FakeTopic()
         self.webhook = FakeNotifier()
         self.sent_alerts = FakeSentAlerts()
+        self.api = http_api.ApiFunction(self.repository)
+        self.importer = queue_import.ImportFunction(self.repository, self.rejected)
+        self.notifier = low_stock_notifier.NotifierFunction(self.topic.for_change, self.sent_alerts, DEFAULT_THRESHOLD)
+        self.deliveries = FakeAlertDeliveries()
+        self.alerts = webhook_alerts.WebhookAlertFunction(self.webhook, self.sent_alerts, self.deliveries, 2)
 
 
 def _median_micros(
@@ -76,23 +85,13 @@ def _median_micros(
 def measure(sizes: Sizes) -> dict[str, float]:
     """Microseconds per API request, per queue line, per stream record and per alert message."""
     fakes = _Fakes()
-    with ExitStack() as replaced:
-        for module in (http_api, queue_import):
-            replaced.enter_context(patch.object(module, "_repository", lambda: fakes.repository))
-        replaced.enter_context(patch.object(queue_import, "_rejected_input_store", lambda: fakes.rejected))
-        replaced.enter_context(patch.object(low_stock_notifier, "_topic", lambda: fakes.topic))
-        replaced.enter_context(patch.object(webhook_alerts, "_webhook", lambda: fakes.webhook))
-        # Read when a post fails, from a variable Lambda's environment has and this process lacks.
-        replaced.enter_context(patch.object(webhook_alerts, "_attempts", lambda: 2))
-        for module in (low_stock_notifier, webhook_alerts):
-            replaced.enter_context(patch.object(module, "sent_alerts", lambda channel: fakes.sent_alerts))
-        with LoggedProblems("handler overhead", "handlers", "adapters", "domain"):
-            return {
-                "API request": _api_requests(sizes, fakes),
-                "queue line": _queue_lines(sizes, fakes),
-                "stream record": _stream_records(sizes, fakes),
-                "alert message": _alert_messages(sizes, fakes),
-            }
+    with LoggedProblems("handler overhead", "handlers", "adapters", "domain"):
+        return {
+            "API request": _api_requests(sizes, fakes),
+            "queue line": _queue_lines(sizes, fakes),
+            "stream record": _stream_records(sizes, fakes),
+            "alert message": _alert_messages(sizes, fakes),
+        }
 
 
 def _api_requests(sizes: Sizes, fakes: _Fakes) -> float:
@@ -102,7 +101,7 @@ def _api_requests(sizes: Sizes, fakes: _Fakes) -> float:
     ]
 
     def call() -> list[int]:
-        return [http_api.handler(event, None)["statusCode"] for event in requests]
+        return [fakes.api(event, None)["statusCode"] for event in requests]
 
     def checked(statuses: list[int]) -> None:
         wrong = [status for status in statuses if status != 200]
@@ -125,13 +124,13 @@ def _queue_lines(sizes: Sizes, fakes: _Fakes) -> float:
         stored = len(fakes.repository.levels)
         check(stored == lines, f"handler overhead: {stored} of {lines} queue lines stored")
 
-    return _median_micros(sizes.repeats, lines, fakes, lambda: queue_import.handler(batch, None), checked)
+    return _median_micros(sizes.repeats, lines, fakes, lambda: fakes.importer(batch, None), checked)
 
 
 def _stream_records(sizes: Sizes, fakes: _Fakes) -> float:
     changes = [(f"ITEM{n}", 5, n % 3) for n in range(sizes.stream_records)]
     records = stream_event(*changes)
-    threshold = low_stock_notifier._threshold()
+    threshold = DEFAULT_THRESHOLD
     due = sum(new <= threshold < old for _, old, new in changes)
     check(due > 0, "handler overhead: the stream records carry no alert to send")
 
@@ -142,14 +141,12 @@ def _stream_records(sizes: Sizes, fakes: _Fakes) -> float:
         named = {alert_id for alert_id, _ in fakes.topic.sent if alert_id}
         check(len(named) == due, f"handler overhead: {due - len(named)} alerts were not sent by their change's id")
 
-    return _median_micros(
-        sizes.repeats, len(changes), fakes, lambda: low_stock_notifier.handler(records, None), checked
-    )
+    return _median_micros(sizes.repeats, len(changes), fakes, lambda: fakes.notifier(records, None), checked)
 
 
 def _alert_messages(sizes: Sizes, fakes: _Fakes) -> float:
     """One batch of the chat webhook's queue: alerts as the topic delivers them with raw message delivery."""
-    threshold = low_stock_notifier._threshold()
+    threshold = DEFAULT_THRESHOLD
     alerts = [LowStockAlert(f"ITEM{n}", n % (threshold + 1), threshold) for n in range(sizes.alert_messages)]
     messages = [
         {
@@ -177,4 +174,4 @@ def _alert_messages(sizes: Sizes, fakes: _Fakes) -> float:
         posted = fakes.webhook.sent
         check(posted == alerts, f"handler overhead: {len(posted)} of the {len(alerts)} alerts were posted as sent")
 
-    return _median_micros(sizes.repeats, len(messages), fakes, lambda: webhook_alerts.handler(batch, None), checked)
+    return _median_micros(sizes.repeats, len(messages), fakes, lambda: fakes.alerts(batch, None), checked)

@@ -17,9 +17,8 @@ import pulumi_aws as aws
 from components.holding_queues import falling_behind_alarm, holding_queue, queue_not_empty_alarm
 from components.iam import allow
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
+from handlers.settings import DropFolders
 
-INPUT_PREFIX_VARIABLE = "INPUT_PREFIX"
-OUTPUT_PREFIX_VARIABLE = "OUTPUT_PREFIX"
 # Lambda's limits for asynchronous invocations (API reference, PutFunctionEventInvokeConfig).
 MAXIMUM_ASYNC_RETRIES = 2
 MINIMUM_EVENT_AGE_SECONDS, MAXIMUM_EVENT_AGE_SECONDS = 60, 6 * 3600
@@ -163,11 +162,8 @@ class BucketFunction(pulumi.ComponentResource):
             # Lambda sends the record of a failed asynchronous invocation with the function's own role.
             allow(["sqs:SendMessage"], [self.failure_queue.arn]),
         ]
-        environment = {
-            **args.function.environment,
-            INPUT_PREFIX_VARIABLE: args.input_prefix,
-            OUTPUT_PREFIX_VARIABLE: args.output_prefix,
-        }
+        folders = DropFolders(input_prefix=args.input_prefix, output_prefix=args.output_prefix)
+        environment = {**args.function.environment, **folders.environment()}
         return replace(args.function, statements=statements, environment=environment)
 
     def _alarms(self, name: str, args: BucketFunctionArgs) -> None:

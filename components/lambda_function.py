@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.code_archive import CodeArchive
 from components.iam import Statement, allow, assume_role_policy, policy_document
+from handlers.settings import FunctionLimits
 
 # The newest Python runtime pulumi-aws offers; our code is kept compatible with 3.11 and later.
 RUNTIME = aws.lambda_.Runtime.PYTHON3D14
@@ -70,7 +71,9 @@ class LambdaFunction(pulumi.ComponentResource):
             timeout=args.timeout_seconds,
             description=args.description,
             # Lambda does not tell a function its own time-out; the handlers size their AWS calls to it.
-            environment={"variables": {**args.environment, "FUNCTION_TIMEOUT_SECONDS": str(args.timeout_seconds)}},
+            environment={
+                "variables": {**args.environment, **FunctionLimits(timeout_seconds=args.timeout_seconds).environment()}
+            },
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy, *args.depends_on]),
         )

@@ -11,11 +11,10 @@ import pulumi_aws as aws
 from components.holding_queues import holding_queue, queue_not_empty_alarm
 from components.iam import allow
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
+from handlers.settings import ConsumedQueue, DeadLetterQueue
 
 # Lambda's advice: a visibility timeout of at least six times the function timeout, plus the batching window.
 VISIBILITY_TIMEOUT_FACTOR = 6
-DEAD_LETTER_QUEUE_URL_VARIABLE = "DEAD_LETTER_QUEUE_URL"
-QUEUE_URL_VARIABLE = "QUEUE_URL"
 
 
 @dataclass
@@ -96,10 +95,10 @@ class QueueFunction(pulumi.ComponentResource):
         environment = dict(args.function.environment)
         if args.handler_sends_dead_letters:
             statements.append(allow(["sqs:SendMessage"], [self.dead_letter_queue.arn]))
-            environment[DEAD_LETTER_QUEUE_URL_VARIABLE] = self.dead_letter_queue.url
+            environment.update(DeadLetterQueue(url=self.dead_letter_queue.url).environment())
         if args.handler_delays_retries:
             statements.append(allow(["sqs:ChangeMessageVisibility"], [self.queue.arn]))
-            environment[QUEUE_URL_VARIABLE] = self.queue.url
+            environment.update(ConsumedQueue(url=self.queue.url).environment())
         if args.kms_key_arn is not None:
             # Lambda reads an encrypted queue with the function's role (docs.aws.amazon.com/lambda/latest/dg/
             # with-sqs.html, "Execution role permissions").

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -73,4 +73,26 @@ class RejectedInputStore(Protocol):
 
     def keep(self, rejected: list[RejectedInput]) -> None:
         """Keep every rejected input durably, or raise so that the caller retries; never drop one."""
+        ...
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """One delivery of an alert by a channel's queue: `receipt` names this delivery to the queue; `body` and
+    `attributes` (each a DataType and a StringValue) are the alert's message as it was sent."""
+
+    receipt: str
+    body: str
+    attributes: Mapping[str, Mapping[str, str]]
+
+
+class AlertDeliveries(Protocol):
+    """A channel's queue of the alerts it has not delivered yet, and its dead letters, each naming its last failure."""
+
+    def try_again_in(self, alert: AlertDelivery, seconds: float) -> None:
+        """Have the queue deliver the alert again after `seconds`, rounded up to whole seconds; raise if it cannot."""
+        ...
+
+    def give_up(self, alert: AlertDelivery, status: int | None, reason: str) -> None:
+        """Keep the alert whole as a dead letter naming the channel, `status` and `reason`, or raise if it cannot."""
         ...

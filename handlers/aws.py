@@ -1,15 +1,18 @@
-"""What every handler shares: settings from the environment and AWS clients built once per cold start."""
+"""What every handler shares: the entry point Lambda calls, which builds the function once per execution environment
+from the settings it was deployed with, and the AWS clients it builds it with."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import os
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import botocore.session
 from botocore.config import Config
 
+from handlers.settings import FunctionLimits, FunctionSettings
 from handlers.time_budget import attempt_timeouts, refuse_attempts_that_cannot_finish
 
 if TYPE_CHECKING:
@@ -25,84 +28,84 @@ logging.getLogger("botocore").setLevel(logging.WARNING)
 # How many saves of one message run at once; the client keeps a connection for each.
 WRITE_CONCURRENCY = 16
 
-# Lambda does not tell a function its own time-out; the program passes it in this variable.
-FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS"
+# What Lambda calls with an event and its context, and what it gets back.
+Handler = Callable[[dict[str, Any], object], dict[str, Any]]
+S = TypeVar("S", bound=FunctionSettings[Any])
+_NO_TIME_OUT_GIVEN = FunctionLimits()  # a test's, a script's
 
 
-def setting(name: str, default: str | None = None) -> str:
-    """An environment variable the function was deployed with; a missing one is a deployment error."""
-    value = os.environ.get(name, default)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set; the function was deployed without it")
-    return value
+class AwsClients:
+    """The AWS clients of one execution environment, each built when first asked for. An attempt of any call is
+    sized to the function's time-out and is not started if it might not end within the invocation (time_budget)."""
+
+    def __init__(self, limits: FunctionLimits = _NO_TIME_OUT_GIVEN) -> None:
+        self._attempt_timeouts = attempt_timeouts(limits.timeout_seconds)
+
+    @property
+    def attempt_seconds(self) -> float:
+        """The longest one attempt of a call may take (connect plus read), sized to the function's time-out."""
+        return sum(self._attempt_timeouts)
+
+    @functools.cached_property
+    def _session(self) -> botocore.session.Session:
+        # botocore directly: `import boto3` would also load s3transfer, a third of the cold start, for nothing.
+        session = botocore.session.get_session()
+        # First among the `before-send` handlers: the check precedes anything that would send the request.
+        session.get_component("event_emitter").register_first(
+            "before-send", refuse_attempts_that_cannot_finish(self.attempt_seconds)
+        )
+        return session
+
+    def _client(self, service: str) -> Any:
+        # Standard retry mode backs off on throttling and retries time-outs: 3 retries, 4 attempts. With fixed 2 s +
+        # 5 s attempts that is over 28 s in the worst case, past a 10 s time-out: so attempts are sized to the
+        # function's time-out, and one that might not end within the invocation is not started (time_budget).
+        connect, read = self._attempt_timeouts
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=connect,
+            read_timeout=read,
+            max_pool_connections=WRITE_CONCURRENCY,
+        )
+        return self._session.create_client(service, config=config)
+
+    @functools.cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        return cast("DynamoDBClient", self._client("dynamodb"))
+
+    @functools.cached_property
+    def sqs(self) -> SQSClient:
+        return cast("SQSClient", self._client("sqs"))
+
+    @functools.cached_property
+    def sns(self) -> SNSClient:
+        return cast("SNSClient", self._client("sns"))
+
+    @functools.cached_property
+    def s3(self) -> S3Client:
+        return cast("S3Client", self._client("s3"))
+
+    @functools.cached_property
+    def secrets_manager(self) -> SecretsManagerClient:
+        return cast("SecretsManagerClient", self._client("secretsmanager"))
 
 
-def function_timeout_seconds() -> float | None:
-    """This function's time-out, as the program passed it (None where it did not: a test, a script)."""
-    timeout = os.environ.get(FUNCTION_TIMEOUT_VARIABLE)
-    return float(timeout) if timeout else None
+class EntryPoint(Generic[S]):
+    """The handler Lambda calls: on the first invocation of an execution environment it reads the function's settings
+    from the environment and builds the function with them (nothing is built, nothing called, at import); every
+    invocation then goes to what it built."""
 
+    def __init__(self, build: Callable[[S, AwsClients], Handler], settings: type[S]) -> None:
+        self._build = build
+        self._settings = settings
+        self._built: Handler | None = None
 
-@functools.cache
-def _attempt_timeouts() -> tuple[float, float]:
-    return attempt_timeouts(function_timeout_seconds())
+    def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
+        return self.built()(event, context)
 
-
-def attempt_seconds() -> float:
-    """The longest one attempt of a call may take (connect plus read), sized to the function's time-out."""
-    return sum(_attempt_timeouts())
-
-
-@functools.cache
-def _session() -> botocore.session.Session:
-    # botocore directly: `import boto3` would also load s3transfer, a third of the cold start, for nothing.
-    session = botocore.session.get_session()
-    # First among the `before-send` handlers: the check precedes anything that would send the request.
-    session.get_component("event_emitter").register_first(
-        "before-send", refuse_attempts_that_cannot_finish(sum(_attempt_timeouts()))
-    )
-    return session
-
-
-def _client(service: str) -> Any:
-    # Standard retry mode backs off on throttling and retries time-outs: 3 retries, 4 attempts. With fixed 2 s + 5 s
-    # attempts that is over 28 s in the worst case, past a 10 s time-out: so attempts are sized to the
-    # function's time-out, and one that might not end within the invocation is not started (time_budget).
-    connect, read = _attempt_timeouts()
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 3},
-        connect_timeout=connect,
-        read_timeout=read,
-        max_pool_connections=WRITE_CONCURRENCY,
-    )
-    return _session().create_client(service, config=config)
-
-
-@functools.cache
-def dynamodb() -> DynamoDBClient:
-    """The DynamoDB client of this execution environment."""
-    return cast("DynamoDBClient", _client("dynamodb"))
-
-
-@functools.cache
-def sqs() -> SQSClient:
-    """The SQS client of this execution environment."""
-    return cast("SQSClient", _client("sqs"))
-
-
-@functools.cache
-def sns() -> SNSClient:
-    """The SNS client of this execution environment."""
-    return cast("SNSClient", _client("sns"))
-
-
-@functools.cache
-def s3() -> S3Client:
-    """The S3 client of this execution environment."""
-    return cast("S3Client", _client("s3"))
-
-
-@functools.cache
-def secrets_manager() -> SecretsManagerClient:
-    """The Secrets Manager client of this execution environment."""
-    return cast("SecretsManagerClient", _client("secretsmanager"))
+    def built(self) -> Handler:
+        """The function of this execution environment, built on first use; SettingError if it was deployed wrong."""
+        if self._built is None:
+            settings = self._settings.from_environment(os.environ)
+            self._built = self._build(settings, AwsClients(settings.limits))
+        return self._built

@@ -3,7 +3,6 @@ the stock level of an item."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
@@ -18,29 +17,40 @@ from adapters.inbound.stock_api import (
     unavailable_response,
 )
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
+from domain.ports import StockRepository
 from domain.use_cases import get_stock_level, set_stock_level
-from handlers import aws
+from handlers.aws import AwsClients, EntryPoint, Handler
+from handlers.settings import ApiSettings
 from handlers.time_budget import start_invocation
 
 logger = logging.getLogger(__name__)
 
 
-@functools.cache
-def _repository() -> DynamoDbStockRepository:
-    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"))
+def build(settings: ApiSettings[str], clients: AwsClients) -> Handler:
+    """The API's function, on the table of stock levels."""
+    return ApiFunction(DynamoDbStockRepository(clients.dynamodb, settings.table_name))
 
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Answer one API Gateway proxy request, in either payload format; bad input is a 4xx, a failing store a
-    503, never a crash."""
-    start_invocation(context)  # a slow store gets a 503 in time, not API Gateway's 502 after a time-out
-    try:
-        request = parse_http_api_request(event) if is_http_api_event(event) else parse_request(event)
-        if isinstance(request, GetLevelRequest):
-            return level_response(request.stock_id, get_stock_level(request.stock_id, _repository()))
-        return saved_response(request, set_stock_level(request.update, request.received_at, _repository()))
-    except ApiError as error:
-        return error_response(error)
-    except Exception:
-        logger.exception("request failed in a backing service")
-        return unavailable_response()
+class ApiFunction:
+    """Sets and reads stock levels in `repository`."""
+
+    def __init__(self, repository: StockRepository) -> None:
+        self._repository = repository
+
+    def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
+        """Answer one API Gateway proxy request, in either payload format; bad input is a 4xx, a failing store a
+        503, never a crash."""
+        start_invocation(context)  # a slow store gets a 503 in time, not API Gateway's 502 after a time-out
+        try:
+            request = parse_http_api_request(event) if is_http_api_event(event) else parse_request(event)
+            if isinstance(request, GetLevelRequest):
+                return level_response(request.stock_id, get_stock_level(request.stock_id, self._repository))
+            return saved_response(request, set_stock_level(request.update, request.received_at, self._repository))
+        except ApiError as error:
+            return error_response(error)
+        except Exception:
+            logger.exception("request failed in a backing service")
+            return unavailable_response()
+
+
+handler = EntryPoint(build, ApiSettings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
@@ -10,59 +9,66 @@ from adapters.inbound.sqs_batch import QueueMessage, parse_queue_messages, parti
 from adapters.inbound.stock_lines import parse_stock_lines
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
+from domain.ports import RejectedInputStore, StockRepository
 from domain.use_cases import set_stock_levels
-from handlers import aws
+from handlers.aws import WRITE_CONCURRENCY, AwsClients, EntryPoint, Handler
+from handlers.settings import ImportFunctionSettings
 from handlers.time_budget import start_invocation
 
 logger = logging.getLogger(__name__)
 
 
-@functools.cache
-def _repository() -> DynamoDbStockRepository:
-    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"), concurrency=aws.WRITE_CONCURRENCY)
+def build(settings: ImportFunctionSettings, clients: AwsClients) -> Handler:
+    """The import queue's function, on the table of stock levels and the queue's dead letters."""
+    repository = DynamoDbStockRepository(clients.dynamodb, settings.table_name, concurrency=WRITE_CONCURRENCY)
+    return ImportFunction(repository, SqsRejectedInputStore(clients.sqs, settings.dead_letters.url))
 
 
-@functools.cache
-def _rejected_input_store() -> SqsRejectedInputStore:
-    return SqsRejectedInputStore(aws.sqs(), aws.setting("DEAD_LETTER_QUEUE_URL"))
+class ImportFunction:
+    """Applies each message's lines to `repository`; keeps the lines it rejects in `rejected`."""
 
+    def __init__(self, repository: StockRepository, rejected: RejectedInputStore) -> None:
+        self._repository = repository
+        self._rejected = rejected
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Apply every message of the batch; report for retry those that failed for a transient reason, and those
-    left unstarted when the time left might not fit one more (a time-out would redo the finished ones too)."""
-    budget = start_invocation(context)
-    failed = []
-    for message in parse_queue_messages(event):
-        if not budget.allows_another() or not _apply(message):
-            failed.append(message.message_id)
-        budget.finished_one()
-    return partial_batch_response(failed)
+    def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
+        """Apply every message of the batch; report for retry those that failed for a transient reason, and those
+        left unstarted when the time left might not fit one more (a time-out would redo the finished ones too)."""
+        budget = start_invocation(context)
+        failed = []
+        for message in parse_queue_messages(event):
+            if not budget.allows_another() or not self._apply(message):
+                failed.append(message.message_id)
+            budget.finished_one()
+        return partial_batch_response(failed)
 
-
-def _apply(message: QueueMessage) -> bool:
-    parsed = parse_stock_lines(message.body, source=message.message_id)
-    try:
-        # Valid lines first: a retry re-applies them as no-ops, while rejected lines would be kept twice.
-        outcomes = set_stock_levels(parsed.updates, message.sent_at, _repository())
-        if parsed.rejected:
-            _rejected_input_store().keep(parsed.rejected)
-    except Exception:
-        logger.exception("message failed; it will be retried", extra={"message_id": message.message_id})
-        return False
-    for rejected in parsed.rejected:
-        logger.warning(
-            "line %s rejected and kept in the dead-letter queue: %s",
-            rejected.source,
-            rejected.reason,
-            extra={"source": rejected.source, "line": rejected.content, "reason": rejected.reason},
+    def _apply(self, message: QueueMessage) -> bool:
+        parsed = parse_stock_lines(message.body, source=message.message_id)
+        try:
+            # Valid lines first: a retry re-applies them as no-ops, while rejected lines would be kept twice.
+            outcomes = set_stock_levels(parsed.updates, message.sent_at, self._repository)
+            if parsed.rejected:
+                self._rejected.keep(parsed.rejected)
+        except Exception:
+            logger.exception("message failed; it will be retried", extra={"message_id": message.message_id})
+            return False
+        for rejected in parsed.rejected:
+            logger.warning(
+                "line %s rejected and kept in the dead-letter queue: %s",
+                rejected.source,
+                rejected.reason,
+                extra={"source": rejected.source, "line": rejected.content, "reason": rejected.reason},
+            )
+        logger.info(
+            "message applied",
+            extra={
+                "message_id": message.message_id,
+                "applied": sum(outcome.applied for outcome in outcomes),
+                "stale": sum(not outcome.applied for outcome in outcomes),
+                "rejected": len(parsed.rejected),
+            },
         )
-    logger.info(
-        "message applied",
-        extra={
-            "message_id": message.message_id,
-            "applied": sum(outcome.applied for outcome in outcomes),
-            "stale": sum(not outcome.applied for outcome in outcomes),
-            "rejected": len(parsed.rejected),
-        },
-    )
-    return True
+        return True
+
+
+handler = EntryPoint(build, ImportFunctionSettings)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import functools
+from typing import TYPE_CHECKING
 
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
-from handlers import aws
+from handlers.settings import Channel, FunctionLimits
 from handlers.time_budget import finishing
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Sent marks outlive every retry of what delivers an alert: a stream keeps records 24 hours, and a channel's queue
 # gives up on an alert well within that.
@@ -22,9 +25,9 @@ class SentAlertsRecordedInTime:
     Each channel claims an alert apart, so that a channel that failed is retried without sending again on those
     that accepted it; the topic keeps the bare change id it had when it was the only channel."""
 
-    def __init__(self, record: DynamoDbSentAlerts, channel: str) -> None:
+    def __init__(self, record: DynamoDbSentAlerts, channel: Channel) -> None:
         self._record = record
-        self._prefix = "" if channel == "sns" else f"{channel}:"
+        self._prefix = "" if channel == Channel.SNS else f"{channel}:"
 
     def claim(self, change_id: str) -> bool:
         return self._record.claim(self._prefix + change_id)
@@ -38,9 +41,11 @@ class SentAlertsRecordedInTime:
             self._record.release(self._prefix + change_id)
 
 
-@functools.cache
-def sent_alerts(channel: str) -> SentAlertsRecordedInTime:
+def sent_alerts(
+    channel: Channel, table_name: str, limits: FunctionLimits, client: DynamoDBClient
+) -> SentAlertsRecordedInTime:
+    """The record of the alerts sent on `channel`, in the table `table_name`."""
     # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
-    hold = aws.function_timeout_seconds() or _LONGEST_INVOCATION_SECONDS
-    record = DynamoDbSentAlerts(aws.dynamodb(), aws.setting("SENT_ALERTS_TABLE"), hold, _KEEP_SENT_SECONDS)
+    hold = limits.timeout_seconds or _LONGEST_INVOCATION_SECONDS
+    record = DynamoDbSentAlerts(client, table_name, hold, _KEEP_SENT_SECONDS)
     return SentAlertsRecordedInTime(record, channel)

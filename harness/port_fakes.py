@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from domain.low_stock import LowStockAlert
-from domain.ports import RejectedInput, SaveOutcome
+from domain.ports import AlertDelivery, RejectedInput, SaveOutcome
 from domain.stock import StockLevel
 
 
@@ -77,3 +78,32 @@ class FakeSentAlerts:
     def release(self, change_id: str) -> None:
         if change_id not in self.sent:
             self.claimed.discard(change_id)
+
+
+class FakeAlertDeliveries:
+    """A channel's queue in lists: each alert tried again with its wait in whole seconds, and each dead letter as its
+    body and attributes' values; every call raises once `unreachable`, as an unreachable queue does."""
+
+    def __init__(self, channel: str = "webhook") -> None:
+        self.channel = channel
+        self.tried_again: list[tuple[AlertDelivery, int]] = []
+        self.dead_letters: list[tuple[str, dict[str, str]]] = []
+        self.unreachable = False
+
+    def try_again_in(self, alert: AlertDelivery, seconds: float) -> None:
+        self._reach()
+        self.tried_again.append((alert, math.ceil(seconds)))
+
+    def give_up(self, alert: AlertDelivery, status: int | None, reason: str) -> None:
+        self._reach()
+        kept = {
+            name: value["StringValue"]
+            for name, value in alert.attributes.items()
+            if name not in ("channel", "status", "reason")  # an earlier failure's, on a redriven alert
+        }
+        failure = {"channel": self.channel, "reason": reason} | ({} if status is None else {"status": str(status)})
+        self.dead_letters.append((alert.body or reason, kept | failure))
+
+    def _reach(self) -> None:
+        if self.unreachable:
+            raise ConnectionError("queue unavailable")

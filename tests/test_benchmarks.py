@@ -226,6 +226,7 @@ class _Context:
 
 def test_the_powertools_notifier_sends_each_alert_once_however_often_it_is_delivered(monkeypatch):
     monkeypatch.setenv("SENT_ALERTS_TABLE", "alerts-sent")
+    monkeypatch.setenv("TOPIC_ARN", "arn:aws:sns:eu-west-3:123456789012:alerts")  # read with the table, not used
     with mock_aws():
         boto3.client("dynamodb").create_table(
             TableName="alerts-sent",

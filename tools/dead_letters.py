@@ -27,14 +27,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from adapters.inbound.alert_messages import STOCK_ID, STOCK_LEVEL
+from handlers.settings import Channel
 from tools.stack_outputs import sqs_client, stack_outputs
 
 _MOST = 10_000  # messages read per queue at the most
 _HIDE_SECONDS = 60  # long enough to list or export, short enough that a crash releases them soon
-ALERT_CHANNELS = ("sns", "webhook")  # the keys of the stack's `alert_dead_letter_queue_urls`
-_NEXT_STEP = {
-    "sns": "not redriven, as publishing again would reach every subscriber; each names the one SNS failed",
-    "webhook": "once the chat takes posts again, `make redrive CHANNEL=webhook` posts them",
+ALERT_CHANNELS = tuple(Channel)  # the keys of the stack's `alert_dead_letter_queue_urls`
+_NEXT_STEP: dict[str, str] = {
+    Channel.SNS: "not redriven, as publishing again would reach every subscriber; each names the one SNS failed",
+    Channel.WEBHOOK: "once the chat takes posts again, `make redrive CHANNEL=webhook` posts them",
 }
 SNS_REDRIVE_REFUSED = (
     "The sns channel's dead letters are not redriven: publishing them to the topic again would alert every "
@@ -178,7 +179,7 @@ def _alert_dead_letters(channel: str, messages: list[dict[str, Any]]) -> list[st
 
 def alert_dead_letter(channel: str, message: dict[str, Any]) -> AlertDeadLetter:
     """What a dead letter of `channel`'s queue says of its alert."""
-    if channel == "sns":
+    if channel == Channel.SNS:
         return _subscriber_dead_letter(message)
     return AlertDeadLetter(
         item=_attribute(message, STOCK_ID) or "?",
@@ -211,7 +212,7 @@ def _subscriber_dead_letter(message: dict[str, Any]) -> AlertDeadLetter:
     if not envelope and not value(STOCK_ID):
         reason = f"(not an SNS message) {str(message.get('Body', ''))[:200]!r}"
     status = _attribute(message, "ErrorCode") or "-"
-    return AlertDeadLetter(value(STOCK_ID) or "?", value(STOCK_LEVEL) or "?", "sns", status, reason)
+    return AlertDeadLetter(value(STOCK_ID) or "?", value(STOCK_LEVEL) or "?", Channel.SNS, status, reason)
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -304,7 +305,7 @@ def redrive(sqs: Any, outputs: dict[str, Any]) -> str:
 def redrive_alerts(sqs: Any, outputs: dict[str, Any], channel: str) -> str:
     """Move a channel's alert dead letters back to the channel's queue with SQS's message move task, once the
     channel works again: its function posts each alert once (one posted before is skipped)."""
-    if channel == "sns":
+    if channel == Channel.SNS:
         # SQS could not move them anyway: it moves messages only out of a dead-letter queue whose sources are SQS
         # queues (API_StartMessageMoveTask), and this one's are SNS subscriptions.
         return SNS_REDRIVE_REFUSED

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.errors import InvalidStockInput
 from domain.low_stock import LevelChange, parse_threshold
+from domain.ports import AlertDelivery
 from domain.stock import validate_level
 
 ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD = "alert_id", "stock_id", "stock_level", "threshold"
@@ -32,6 +33,11 @@ class AlertMessage:
     body: str
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     problem: str = ""
+
+    @property
+    def delivery(self) -> AlertDelivery:
+        """This delivery of the message, for its queue to bring back or keep as a dead letter."""
+        return AlertDelivery(self.receipt_handle, self.body, self.attributes)
 
 
 def parse_alert_messages(event: dict[str, Any]) -> list[AlertMessage]:

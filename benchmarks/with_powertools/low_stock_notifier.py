@@ -23,23 +23,25 @@ from aws_lambda_powertools.utilities.idempotency import (
 from adapters.inbound.dynamodb_stream import parse_stream_records
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert, low_stock_alert, parse_threshold
-from handlers import aws
+from handlers.aws import AwsClients
+from handlers.settings import NotifierSettings
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-persistence = DynamoDBPersistenceLayer(table_name=os.environ["SENT_ALERTS_TABLE"])
+settings = NotifierSettings[str].from_environment(os.environ)
+persistence = DynamoDBPersistenceLayer(table_name=settings.sent_alerts_table)
 # An alert is sent once per change: the change's id is the idempotency key.
 once_per_change = IdempotencyConfig(event_key_jmespath="change_id", expires_after_seconds=48 * 3600)
 
 
 @functools.cache
 def _topic() -> SnsLowStockNotifier:
-    return SnsLowStockNotifier(aws.sns(), aws.setting("TOPIC_ARN"))
+    return SnsLowStockNotifier(AwsClients(settings.limits).sns, settings.topic_arn)
 
 
 @functools.cache
 def _threshold() -> int:
-    return parse_threshold(aws.setting("LOW_STOCK_THRESHOLD", str(DEFAULT_THRESHOLD)))
+    return parse_threshold(DEFAULT_THRESHOLD if settings.low_stock_threshold is None else settings.low_stock_threshold)
 
 
 def _send(alert: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,20 +16,31 @@ from adapters.inbound.stock_lines import parse_stock_lines
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from domain.use_cases import set_stock_levels
-from handlers import aws
+from handlers.aws import WRITE_CONCURRENCY, AwsClients
+from handlers.settings import ImportFunctionSettings
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @functools.cache
+def _settings() -> ImportFunctionSettings:
+    return ImportFunctionSettings.from_environment(os.environ)
+
+
+@functools.cache
+def _clients() -> AwsClients:
+    return AwsClients(_settings().limits)
+
+
+@functools.cache
 def _repository() -> DynamoDbStockRepository:
-    return DynamoDbStockRepository(aws.dynamodb(), aws.setting("TABLE_NAME"), concurrency=aws.WRITE_CONCURRENCY)
+    return DynamoDbStockRepository(_clients().dynamodb, _settings().table_name, concurrency=WRITE_CONCURRENCY)
 
 
 @functools.cache
 def _rejected_input_store() -> SqsRejectedInputStore:
-    return SqsRejectedInputStore(aws.sqs(), aws.setting("DEAD_LETTER_QUEUE_URL"))
+    return SqsRejectedInputStore(_clients().sqs, _settings().dead_letters.url)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -5,6 +5,7 @@ domain's own tests rely on them."""
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,13 +18,20 @@ from adapters.outbound.alert_wording import alert_text
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
+from adapters.outbound.sqs_alert_deliveries import SqsAlertDeliveries
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier, WebhookNotAccepted
 from domain import ports
 from domain.low_stock import LowStockAlert
-from domain.ports import RejectedInput
+from domain.ports import AlertDelivery, RejectedInput
 from domain.stock import StockLevel
-from harness.port_fakes import FakeNotifier, FakeRejectedInputStore, FakeSentAlerts, FakeStockRepository
+from harness.port_fakes import (
+    FakeAlertDeliveries,
+    FakeNotifier,
+    FakeRejectedInputStore,
+    FakeSentAlerts,
+    FakeStockRepository,
+)
 from local_stack.chat_webhook import ChatWebhook
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
@@ -37,6 +45,16 @@ class Harness:
     delivered: Callable[[], list[Any]] = lambda: []
     break_it: Callable[[], None] = lambda: None
     failure: type[Exception] = Exception  # what it raises once broken
+
+
+@dataclass
+class AlertQueueHarness(Harness):
+    """A channel's deliveries, with a way to have its queue deliver an alert, and the alerts it delivers again now."""
+
+    receive: Callable[[str, dict[str, dict[str, str]]], AlertDelivery] = lambda body, attributes: AlertDelivery(
+        "", body, attributes
+    )
+    comes_back: Callable[[], list[str]] = lambda: []
 
 
 @pytest.fixture
@@ -121,11 +139,52 @@ def _dynamodb_sent_alerts(needs: Needs) -> Harness:
     return Harness(DynamoDbSentAlerts(needs.account.dynamodb, "sent-alerts", hold_seconds=60, keep_seconds=3600))
 
 
+def _sqs_deliveries(needs: Needs) -> AlertQueueHarness:
+    account = needs.account
+    queue, dead_letters = account.alert_inbox_url, account.dead_letter_queue_url
+
+    def receive(body: str, attributes: dict[str, dict[str, str]]) -> AlertDelivery:
+        account.sqs.send_message(QueueUrl=queue, MessageBody=body, MessageAttributes=attributes)
+        [message] = account.sqs.receive_message(QueueUrl=queue, MessageAttributeNames=["All"], VisibilityTimeout=30)[
+            "Messages"
+        ]
+        kept = {name: {"DataType": v["DataType"], "StringValue": v["StringValue"]} for name, v in attributes.items()}
+        assert message["MessageAttributes"] == kept
+        return AlertDelivery(message["ReceiptHandle"], message["Body"], kept)
+
+    def kept() -> list[Any]:
+        return [
+            (m["Body"], {name: value["StringValue"] for name, value in m["MessageAttributes"].items()})
+            for m in account.drain(dead_letters)
+        ]
+
+    harness = AlertQueueHarness(
+        SqsAlertDeliveries(account.sqs, queue, dead_letters, "webhook"), kept, failure=ClientError
+    )
+    harness.break_it = lambda: setattr(
+        harness, "adapter", SqsAlertDeliveries(account.sqs, f"{queue}-gone", f"{dead_letters}-gone", "webhook")
+    )
+    harness.receive = receive
+    harness.comes_back = lambda: [m["Body"] for m in account.drain(queue)]
+    return harness
+
+
+def _fake_deliveries(needs: Needs) -> AlertQueueHarness:
+    fake = FakeAlertDeliveries("webhook")
+    receipts = itertools.count()
+    harness = AlertQueueHarness(fake, lambda: list(fake.dead_letters), failure=ConnectionError)
+    harness.break_it = lambda: setattr(fake, "unreachable", True)
+    harness.receive = lambda body, attributes: AlertDelivery(f"receipt-{next(receipts)}", body, attributes)
+    harness.comes_back = lambda: [alert.body for alert, wait in fake.tried_again if wait == 0]
+    return harness
+
+
 ADAPTERS: dict[type, dict[str, Callable[[Needs], Harness]]] = {
     ports.StockRepository: {"dynamodb": _dynamodb_repository, "fake": lambda _: Harness(FakeStockRepository())},
     ports.LowStockNotifier: {"sns": _sns, "webhook": _webhook, "fake": _fake_notifier},
     ports.SentAlerts: {"dynamodb": _dynamodb_sent_alerts, "fake": lambda _: Harness(FakeSentAlerts())},
     ports.RejectedInputStore: {"sqs": _sqs_store, "fake": _fake_store},
+    ports.AlertDeliveries: {"sqs": _sqs_deliveries, "fake": _fake_deliveries},
 }
 
 
@@ -223,3 +282,57 @@ def test_the_sqs_store_raises_rather_than_drop_input_it_could_not_keep(needs):
     harness.break_it()
     with pytest.raises(harness.failure):
         harness.adapter.keep([RejectedInput("file:1", "A1;x", "line 1: bad level")])
+
+
+# --- AlertDeliveries
+
+ALERT_TEXT = "Low stock: item A1 is down to 1 (alert threshold 1). Restock it."
+ALERT = {
+    "alert_id": {"DataType": "String", "StringValue": "A1-1-9-1"},
+    "stock_id": {"DataType": "String", "StringValue": "A1"},
+    "stock_level": {"DataType": "Number", "StringValue": "1"},
+}
+ALERT_VALUES = {"alert_id": "A1-1-9-1", "stock_id": "A1", "stock_level": "1"}
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.AlertDeliveries))
+def test_an_alert_tried_again_at_once_comes_back_at_once_and_one_asked_to_wait_does_not(needs, build):
+    harness = cast(AlertQueueHarness, build(needs))
+    now, later = harness.receive("now", ALERT), harness.receive("later", ALERT)
+    harness.adapter.try_again_in(now, 0)
+    harness.adapter.try_again_in(later, 60)
+    assert harness.comes_back() == ["now"]
+    assert harness.delivered() == []
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.AlertDeliveries))
+def test_an_alert_given_up_on_is_kept_whole_naming_the_channel_the_status_and_the_reason(needs, build):
+    harness = cast(AlertQueueHarness, build(needs))
+    harness.adapter.give_up(harness.receive(ALERT_TEXT, ALERT), 404, "HTTP 404 no such channel")
+    assert harness.delivered() == [
+        (ALERT_TEXT, ALERT_VALUES | {"channel": "webhook", "status": "404", "reason": "HTTP 404 no such channel"})
+    ]
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.AlertDeliveries))
+def test_a_redriven_alert_given_up_on_again_names_its_new_failure_alone(needs, build):
+    harness = cast(AlertQueueHarness, build(needs))
+    earlier = {
+        "channel": {"DataType": "String", "StringValue": "webhook"},
+        "status": {"DataType": "Number", "StringValue": "404"},
+        "reason": {"DataType": "String", "StringValue": "HTTP 404 no such channel"},
+    }
+    harness.adapter.give_up(harness.receive(ALERT_TEXT, ALERT | earlier), None, "no answer")
+    assert harness.delivered() == [(ALERT_TEXT, ALERT_VALUES | {"channel": "webhook", "reason": "no answer"})]
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.AlertDeliveries))
+def test_deliveries_raise_rather_than_lose_an_alert_when_the_queue_cannot_be_reached(needs, build):
+    harness = cast(AlertQueueHarness, build(needs))
+    alert = harness.receive(ALERT_TEXT, ALERT)
+    harness.break_it()
+    with pytest.raises(harness.failure):
+        harness.adapter.try_again_in(alert, 0)
+    with pytest.raises(harness.failure):
+        harness.adapter.give_up(alert, 404, "HTTP 404")
+    assert harness.delivered() == []

@@ -1,5 +1,6 @@
 import itertools
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -7,6 +8,12 @@ from botocore.exceptions import ClientError
 
 from handlers import bucket_import, queue_import
 from harness.lambda_events import s3_event, sqs_event
+
+
+@pytest.fixture
+def bucket_function(bucket_import_settings, clients):
+    return bucket_import.build(bucket_import_settings, clients)
+
 
 KEY = "incoming/monday delivery.txt"
 REPORT = "reports/monday delivery.txt.report.json"
@@ -29,9 +36,11 @@ def queued_lines(account) -> list[str]:
     return [line for message in account.drain(account.import_queue_url) for line in message["Body"].split("\n")]
 
 
-def test_valid_lines_go_to_the_import_queue_stamped_with_the_drop_time_and_bad_ones_to_the_dead_letters(deployed):
+def test_valid_lines_go_to_the_import_queue_stamped_with_the_drop_time_and_bad_ones_to_the_dead_letters(
+    deployed, bucket_function
+):
     event = drop(deployed, b"A1;5\nA2;many\nA3;3;2024-04-01T08:00:00+02:00\n")
-    assert bucket_import.handler(event, None) == {"files": 1}
+    assert bucket_function(event, None) == {"files": 1}
 
     assert queued_lines(deployed) == [
         "A1;5;2024-05-01T12:00:00.000001Z",
@@ -46,61 +55,66 @@ def test_valid_lines_go_to_the_import_queue_stamped_with_the_drop_time_and_bad_o
     assert report["rejected"][0]["reason"].startswith("line 2: stock_level must be a whole number")
 
 
-def test_of_two_lines_for_one_item_the_later_wins_whatever_order_the_queue_delivers_them_in(deployed):
-    bucket_import.handler(drop(deployed, b"A1;5\nA1;3\n"), None)
+def test_of_two_lines_for_one_item_the_later_wins_whatever_order_the_queue_delivers_them_in(
+    deployed, bucket_function, import_settings, clients
+):
+    bucket_function(drop(deployed, b"A1;5\nA1;3\n"), None)
     first, second = queued_lines(deployed)
-    assert queue_import.handler(sqs_event(second, first), None) == {"batchItemFailures": []}
+    import_function = queue_import.build(import_settings, clients)
+    assert import_function(sqs_event(second, first), None) == {"batchItemFailures": []}
     assert deployed.stored("A1")["stock_level"] == {"N": "3"}
 
 
-def test_a_redelivered_event_sends_nothing_again_and_counts_nothing_twice(deployed):
+def test_a_redelivered_event_sends_nothing_again_and_counts_nothing_twice(deployed, bucket_function):
     event = drop(deployed, b"A1;5\nA2;x\n")
-    bucket_import.handler(event, None)
+    bucket_function(event, None)
     deployed.drain(deployed.import_queue_url)
     deployed.drain(deployed.dead_letter_queue_url)
 
-    bucket_import.handler(event, None)
+    bucket_function(event, None)
 
     assert deployed.drain(deployed.import_queue_url) == []
     assert deployed.drain(deployed.dead_letter_queue_url) == []
     assert (report_of(deployed)["lines_sent"], report_of(deployed)["lines_rejected"]) == (1, 1)
 
 
-def test_a_file_deleted_before_it_was_read_is_reported_unreadable(deployed):
+def test_a_file_deleted_before_it_was_read_is_reported_unreadable(deployed, bucket_function):
     event = drop(deployed, b"A1;5\n")
     deployed.s3.delete_object(Bucket=deployed.bucket, Key=KEY)
-    bucket_import.handler(event, None)
+    bucket_function(event, None)
     report = report_of(deployed)
     assert report["status"] == "unreadable"
     assert "deleted before it could be read" in report["error"]
 
 
-def test_an_event_for_content_since_replaced_leaves_the_file_to_its_newer_event(deployed):
+def test_an_event_for_content_since_replaced_leaves_the_file_to_its_newer_event(deployed, bucket_function):
     older = drop(deployed, b"A1;5\n")
     newer = drop(deployed, b"A1;7\n")
-    bucket_import.handler(newer, None)
+    bucket_function(newer, None)
     deployed.drain(deployed.import_queue_url)
-    bucket_import.handler(older, None)
+    bucket_function(older, None)
     assert deployed.drain(deployed.import_queue_url) == []
     assert report_of(deployed)["etag"] == newer["Records"][0]["s3"]["object"]["eTag"]
 
 
-def test_lines_the_queue_keeps_refusing_fail_the_invocation_for_a_retry_and_write_no_report(deployed, monkeypatch):
-    monkeypatch.setenv("IMPORT_QUEUE_URL", deployed.import_queue_url + "-gone")
+def test_lines_the_queue_keeps_refusing_fail_the_invocation_for_a_retry_and_write_no_report(
+    deployed, bucket_import_settings, clients
+):
+    gone = replace(bucket_import_settings, import_queue_url=deployed.import_queue_url + "-gone")
     with pytest.raises(ClientError, match=r"NonExistentQueue|does not exist"):
-        bucket_import.handler(drop(deployed, b"A1;5\n"), None)
+        bucket_import.build(gone, clients)(drop(deployed, b"A1;5\n"), None)
     assert deployed.s3.list_objects_v2(Bucket=deployed.bucket, Prefix="reports/")["KeyCount"] == 0
 
 
-def test_lines_of_a_binary_file_are_kept_in_the_dead_letter_queue_in_a_form_sqs_accepts(deployed):
-    bucket_import.handler(drop(deployed, b"\x00\x01PK\x03\x04\xff\xfe\nA1;1\n"), None)
+def test_lines_of_a_binary_file_are_kept_in_the_dead_letter_queue_in_a_form_sqs_accepts(deployed, bucket_function):
+    bucket_function(drop(deployed, b"\x00\x01PK\x03\x04\xff\xfe\nA1;1\n"), None)
     [dead] = deployed.drain(deployed.dead_letter_queue_url)
     assert "\x00" not in dead["Body"]
     assert report_of(deployed)["lines_sent"] == 1
 
 
-def test_the_same_content_dropped_again_is_a_new_event_and_is_imported_again(deployed):
-    bucket_import.handler(drop(deployed, b"A1;5\n"), None)
+def test_the_same_content_dropped_again_is_a_new_event_and_is_imported_again(deployed, bucket_function):
+    bucket_function(drop(deployed, b"A1;5\n"), None)
     first = queued_lines(deployed)
-    bucket_import.handler(drop(deployed, b"A1;5\n"), None)
+    bucket_function(drop(deployed, b"A1;5\n"), None)
     assert queued_lines(deployed) == first  # stamped with its event's time, the same in this document

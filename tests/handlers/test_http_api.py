@@ -1,41 +1,47 @@
 import json
+from dataclasses import replace
 
 import pytest
 
-from handlers.http_api import handler
+from handlers import http_api
 from harness.lambda_events import api_event
 
 
-def call(event):
-    response = handler(event, None)
+@pytest.fixture
+def api(api_settings, clients):
+    return http_api.build(api_settings, clients)
+
+
+def call(api, event):
+    response = api(event, None)
     assert response["headers"]["Content-Type"] == "application/json"
     return response["statusCode"], json.loads(response["body"])
 
 
-def test_original_post_body_stores_the_level(deployed):
-    status, body = call(api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": 1}))
+def test_original_post_body_stores_the_level(deployed, api):
+    status, body = call(api, api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": 1}))
     assert status == 200
     assert body == {"stock_id": "A000", "stock_level": 1, "as_of": "2024-05-01T12:00:00.000000Z"}
     assert deployed.stored("A000")["stock_level"] == {"N": "1"}
 
 
-def test_put_then_get_returns_the_level(deployed):
-    assert call(api_event("PUT", "/stocks/B1", {"stock_level": 4}))[0] == 200
-    status, body = call(api_event("GET", "/stocks/B1"))
+def test_put_then_get_returns_the_level(api):
+    assert call(api, api_event("PUT", "/stocks/B1", {"stock_level": 4}))[0] == 200
+    status, body = call(api, api_event("GET", "/stocks/B1"))
     assert (status, body["stock_level"]) == (200, 4)
 
 
-def test_a_later_request_wins_and_an_older_as_of_is_refused_as_stale(deployed):
-    call(api_event("PUT", "/stocks/B1", {"stock_level": 4}, request_time_ms=1714564800000))
-    call(api_event("PUT", "/stocks/B1", {"stock_level": 6}, request_time_ms=1714564801000))
-    status, body = call(api_event("PUT", "/stocks/B1", {"stock_level": 9, "as_of": "2024-01-01T00:00:00Z"}))
+def test_a_later_request_wins_and_an_older_as_of_is_refused_as_stale(deployed, api):
+    call(api, api_event("PUT", "/stocks/B1", {"stock_level": 4}, request_time_ms=1714564800000))
+    call(api, api_event("PUT", "/stocks/B1", {"stock_level": 6}, request_time_ms=1714564801000))
+    status, body = call(api, api_event("PUT", "/stocks/B1", {"stock_level": 9, "as_of": "2024-01-01T00:00:00Z"}))
     assert status == 409
     assert body["stock_level"] == 6
     assert deployed.stored("B1")["stock_level"] == {"N": "6"}
 
 
-def test_get_of_an_unknown_item_is_404(deployed):
-    assert call(api_event("GET", "/stocks/never-set"))[0] == 404
+def test_get_of_an_unknown_item_is_404(api):
+    assert call(api, api_event("GET", "/stocks/never-set"))[0] == 404
 
 
 @pytest.mark.parametrize(
@@ -48,24 +54,26 @@ def test_get_of_an_unknown_item_is_404(deployed):
         api_event("POST", "/elsewhere", {"stock_id": "A000", "stock_level": 1}),
     ],
 )
-def test_bad_requests_get_a_4xx_and_write_nothing(deployed, event):
-    status, body = call(event)
+def test_bad_requests_get_a_4xx_and_write_nothing(deployed, api, event):
+    status, body = call(api, event)
     assert 400 <= status < 500
     assert body["message"]
     assert deployed.dynamodb.scan(TableName=deployed.table_name)["Count"] == 0
 
 
-def test_a_failing_store_is_a_503_not_a_crash(deployed, monkeypatch):
-    monkeypatch.setenv("TABLE_NAME", "table-that-does-not-exist")
-    status, body = call(api_event("PUT", "/stocks/A000", {"stock_level": 1}))
+def test_a_failing_store_is_a_503_not_a_crash(api_settings, clients):
+    api = http_api.build(replace(api_settings, table_name="table-that-does-not-exist"), clients)
+    status, body = call(api, api_event("PUT", "/stocks/A000", {"stock_level": 1}))
     assert status == 503
     assert "retry" in body["message"]
 
 
 @pytest.mark.parametrize(("stock_id", "encoded"), [("café", "caf%C3%A9"), ("A+1", "A%2B1"), ("x%y", "x%25y")])
-def test_an_id_set_by_body_is_the_same_item_as_its_encoded_path(deployed, stock_id, encoded):
-    assert call(api_event("POST", "/stocks", {"stock_id": stock_id, "stock_level": 3}))[0] == 200
-    assert call(api_event("PUT", f"/stocks/{encoded}", {"stock_level": 5}, request_time_ms=1714564801000))[0] == 200
-    status, body = call(api_event("GET", f"/stocks/{encoded}"))
+def test_an_id_set_by_body_is_the_same_item_as_its_encoded_path(deployed, api, stock_id, encoded):
+    assert call(api, api_event("POST", "/stocks", {"stock_id": stock_id, "stock_level": 3}))[0] == 200
+    assert (
+        call(api, api_event("PUT", f"/stocks/{encoded}", {"stock_level": 5}, request_time_ms=1714564801000))[0] == 200
+    )
+    status, body = call(api, api_event("GET", f"/stocks/{encoded}"))
     assert (status, body["stock_id"], body["stock_level"]) == (200, stock_id, 5)
     assert deployed.stored(stock_id)["stock_level"] == {"N": "5"}

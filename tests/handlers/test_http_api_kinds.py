@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from handlers.http_api import handler
+from handlers import http_api
 from harness.lambda_events import api_event, http_api_event
 
 # Each request as a client sends it: method, path (percent-encoded), body, and whether the body travels base64.
@@ -27,20 +27,25 @@ REQUESTS = [
 ]
 
 
-def answers(deployed, build):
+@pytest.fixture
+def api(api_settings, clients):
+    return http_api.build(api_settings, clients)
+
+
+def answers(deployed, api, build):
     """Status and JSON body of each request in turn, on a table emptied first."""
     for item in deployed.dynamodb.scan(TableName=deployed.table_name)["Items"]:
         deployed.dynamodb.delete_item(TableName=deployed.table_name, Key={"stock_id": item["stock_id"]})
     found = []
     for method, path, body, base64_body in REQUESTS:
-        response = handler(build(method, path, body, base64_body=base64_body), None)
+        response = api(build(method, path, body, base64_body=base64_body), None)
         found.append((method, path, response["statusCode"], json.loads(response["body"]), response["headers"]))
     return found
 
 
-def test_both_payload_formats_get_the_same_answers(deployed):
-    rest = answers(deployed, api_event)
-    http = answers(deployed, http_api_event)
+def test_both_payload_formats_get_the_same_answers(deployed, api):
+    rest = answers(deployed, api, api_event)
+    http = answers(deployed, api, http_api_event)
     assert http == rest
     assert [status for _, _, status, _, _ in rest] == [
         200,
@@ -62,15 +67,15 @@ def test_both_payload_formats_get_the_same_answers(deployed):
 
 
 @pytest.mark.parametrize("path", ["/stocks/caf%C3%A9", "/stocks/A%2541"])
-def test_an_item_id_is_decoded_once_on_either_kind(deployed, path):
-    handler(http_api_event("PUT", path, {"stock_level": 2}), None)
-    handler(api_event("PUT", path.replace("/stocks/", "/stocks/x"), {"stock_level": 2}), None)
+def test_an_item_id_is_decoded_once_on_either_kind(deployed, api, path):
+    api(http_api_event("PUT", path, {"stock_level": 2}), None)
+    api(api_event("PUT", path.replace("/stocks/", "/stocks/x"), {"stock_level": 2}), None)
     stored = {item["stock_id"]["S"] for item in deployed.dynamodb.scan(TableName=deployed.table_name)["Items"]}
     decoded = {"/stocks/caf%C3%A9": "café", "/stocks/A%2541": "A%41"}[path]
     assert stored == {decoded, "x" + decoded}
 
 
-def test_a_get_answers_with_the_shape_format_2_0_takes_as_it_is(deployed):
+def test_a_get_answers_with_the_shape_format_2_0_takes_as_it_is(api):
     """With `statusCode` present, API Gateway uses the response as given rather than inferring one."""
-    response = handler(http_api_event("GET", "/stocks/never-set"), None)
+    response = api(http_api_event("GET", "/stocks/never-set"), None)
     assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded"}

@@ -1,10 +1,19 @@
 import logging
+from dataclasses import replace
 
-from handlers.queue_import import handler
+import pytest
+
+from handlers import queue_import
+from handlers.settings import DeadLetterQueue
 from harness.lambda_events import load, sqs_event
 
 
-def test_every_line_of_every_message_is_applied(deployed):
+@pytest.fixture
+def handler(import_settings, clients):
+    return queue_import.build(import_settings, clients)
+
+
+def test_every_line_of_every_message_is_applied(deployed, handler):
     assert handler(load("sqs_batch.json"), None) == {"batchItemFailures": []}
     assert deployed.stored("A111")["stock_level"] == {"N": "3"}
     assert deployed.stored("B222")["stock_level"] == {"N": "0"}
@@ -15,7 +24,7 @@ def test_every_line_of_every_message_is_applied(deployed):
     }
 
 
-def test_bad_lines_go_to_the_dead_letter_queue_and_good_ones_still_apply(deployed, caplog):
+def test_bad_lines_go_to_the_dead_letter_queue_and_good_ones_still_apply(deployed, handler, caplog):
     with caplog.at_level(logging.WARNING):
         response = handler(sqs_event("A1;5\nA2;five\nA3;2"), None)
     assert response == {"batchItemFailures": []}
@@ -28,7 +37,7 @@ def test_bad_lines_go_to_the_dead_letter_queue_and_good_ones_still_apply(deploye
     assert "msg-0:2" in caplog.text
 
 
-def test_redelivery_changes_nothing_already_applied(deployed):
+def test_redelivery_changes_nothing_already_applied(deployed, handler):
     event = sqs_event("A1;5", sent_ms=1714564800000)
     handler(event, None)
     handler(sqs_event("A1;7", sent_ms=1714564900000), None)
@@ -36,7 +45,7 @@ def test_redelivery_changes_nothing_already_applied(deployed):
     assert deployed.stored("A1")["stock_level"] == {"N": "7"}
 
 
-def test_only_the_message_that_failed_transiently_is_retried(deployed, mocker):
+def test_only_the_message_that_failed_transiently_is_retried(deployed, clients, handler, mocker):
     real_update = deployed.dynamodb.update_item
 
     def throttled_for_b(**kwargs):
@@ -46,16 +55,15 @@ def test_only_the_message_that_failed_transiently_is_retried(deployed, mocker):
             )
         return real_update(**kwargs)
 
-    from handlers import aws
-
-    mocker.patch.object(aws.dynamodb(), "update_item", side_effect=throttled_for_b)
+    mocker.patch.object(clients.dynamodb, "update_item", side_effect=throttled_for_b)
     response = handler(sqs_event("A1;1", "B1;1", "C1;1"), None)
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
     assert deployed.stored("A1") is not None
     assert deployed.stored("C1") is not None
 
 
-def test_a_message_whose_rejects_cannot_be_kept_is_retried(deployed, monkeypatch):
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", deployed.dead_letter_queue_url + "-gone")
+def test_a_message_whose_rejects_cannot_be_kept_is_retried(deployed, import_settings, clients):
+    gone = DeadLetterQueue(url=deployed.dead_letter_queue_url + "-gone")
+    handler = queue_import.build(replace(import_settings, dead_letters=gone), clients)
     response = handler(sqs_event("A1;1\nbad"), None)
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}

@@ -2,8 +2,9 @@ import json
 
 import pytest
 
-from handlers import http_api, low_stock_notifier, sent_alerts
-from handlers.queue_import import handler
+from handlers import http_api, low_stock_notifier, queue_import, sent_alerts
+from handlers.aws import AwsClients
+from handlers.settings import Channel, FunctionLimits
 from handlers.time_budget import (
     OutOfTime,
     attempt_timeouts,
@@ -30,13 +31,18 @@ def test_work_stops_when_less_than_the_margin_is_left():
     assert not start_invocation(Context(900)).allows_another()
 
 
-def test_messages_not_started_for_lack_of_time_are_reported_for_retry(deployed):
+@pytest.fixture
+def handler(import_settings, clients):
+    return queue_import.build(import_settings, clients)
+
+
+def test_messages_not_started_for_lack_of_time_are_reported_for_retry(deployed, handler):
     response = handler(sqs_event("A1;1", "A2;2"), Context(500))
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}, {"itemIdentifier": "msg-1"}]}
     assert deployed.stored("A1") is None
 
 
-def test_with_time_enough_every_message_is_applied(deployed):
+def test_with_time_enough_every_message_is_applied(deployed, handler):
     assert handler(sqs_event("A1;1", "A2;2"), Context(60_000)) == {"batchItemFailures": []}
     assert deployed.stored("A2")["stock_level"] == {"N": "2"}
 
@@ -52,8 +58,8 @@ def test_an_attempt_that_might_outlast_the_invocation_is_not_started():
     before_send()
 
 
-def test_an_api_write_without_time_for_one_attempt_answers_503_at_once(deployed, caplog):
-    response = http_api.handler(api_event("PUT", "/stocks/A1", {"stock_level": 4}), Context(4_000))
+def test_an_api_write_without_time_for_one_attempt_answers_503_at_once(deployed, api_settings, clients, caplog):
+    response = http_api.build(api_settings, clients)(api_event("PUT", "/stocks/A1", {"stock_level": 4}), Context(4_000))
     assert response["statusCode"] == 503
     assert json.loads(response["body"]) == {"message": "the stock store is unavailable; retry later"}
     [failure] = [record for record in caplog.records if record.exc_info]
@@ -61,8 +67,10 @@ def test_an_api_write_without_time_for_one_attempt_answers_503_at_once(deployed,
     assert deployed.stored("A1") is None
 
 
-def test_the_notifier_stops_before_its_time_runs_out_at_the_first_record_not_done(deployed):
-    response = low_stock_notifier.handler(stream_event(("A1", 9, 1), ("A2", 9, 0)), Context(900))
+def test_the_notifier_stops_before_its_time_runs_out_at_the_first_record_not_done(deployed, notifier_settings, clients):
+    response = low_stock_notifier.build(notifier_settings, clients)(
+        stream_event(("A1", 9, 1), ("A2", 9, 0)), Context(900)
+    )
     assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
     assert deployed.drain(deployed.alert_inbox_url) == []
 
@@ -84,18 +92,15 @@ def test_without_a_known_time_out_attempts_keep_the_longest_time_outs():
     assert attempt_timeouts(None) == (2, 5)
 
 
-def test_clients_use_time_outs_sized_to_the_function(deployed, monkeypatch):
-    from handlers import aws
-
-    monkeypatch.setenv(aws.FUNCTION_TIMEOUT_VARIABLE, "10")
-    config = vars(aws.dynamodb().meta.config)
+def test_clients_use_time_outs_sized_to_the_function():
+    config = vars(AwsClients(FunctionLimits(timeout_seconds=10)).dynamodb.meta.config)
     assert (config["connect_timeout"], config["read_timeout"]) == attempt_timeouts(10)
     assert config["retries"]["total_max_attempts"] == 4  # botocore counts the first attempt too
 
 
-def test_a_sent_alert_is_recorded_even_when_time_is_short(deployed):
+def test_a_sent_alert_is_recorded_even_when_time_is_short(clients):
     """Refusing the record of a publish SNS accepted would only make the alert go out again on the retry."""
-    record = sent_alerts.sent_alerts("sns")
+    record = sent_alerts.sent_alerts(Channel.SNS, "sent-alerts", FunctionLimits(), clients.dynamodb)
     assert record.claim("change-1")
     start_invocation(Context(2_000))  # less than one attempt: new work is refused...
     with pytest.raises(OutOfTime):

@@ -1,8 +1,8 @@
 """The chat channel's function, fed the alerts the stream function published, as its queue delivers them."""
 
 import contextlib
-import os
 import urllib.error
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import format_datetime
@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from handlers import low_stock_notifier, webhook_alerts
+from handlers.settings import ConsumedQueue, DeadLetterQueue, WebhookAlertFunctionSettings
 from harness.lambda_events import sqs_record, stream_event
 from local_stack.chat_webhook import ChatWebhook
 
@@ -19,23 +20,43 @@ ATTEMPTS = 3
 
 
 @pytest.fixture
-def chat(deployed, monkeypatch):
-    """A chat webhook on this machine, its URL in Secrets Manager, its queue and dead letters, as deployed."""
+def chat(deployed):
+    """A chat webhook on this machine."""
     webhook = ChatWebhook(announce=lambda _: None)
     webhook.start()
-    secret = boto3.client("secretsmanager").create_secret(Name="alert-webhook", SecretString=webhook.url)
-    monkeypatch.setenv("ALERT_WEBHOOK_SECRET_ARN", secret["ARN"])
-    monkeypatch.setenv("QUEUE_URL", deployed.alert_inbox_url)  # the queue the topic delivers to, raw
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", deployed.dead_letter_queue_url)
-    monkeypatch.setenv("DELIVERY_ATTEMPTS", str(ATTEMPTS))
     yield webhook
     webhook.stop()
 
 
-def published(deployed, *changes):
-    """Publish the alerts of these changes as the stream function does; return them as the queue delivers them."""
-    assert low_stock_notifier.handler(stream_event(*changes), None) == {"batchItemFailures": []}
-    return delivered(deployed)
+@pytest.fixture
+def webhook_settings(deployed, chat):
+    """The chat webhook's URL in Secrets Manager, its queue and dead letters, as deployed."""
+    secret = boto3.client("secretsmanager").create_secret(Name="alert-webhook", SecretString=chat.url)
+    return WebhookAlertFunctionSettings(
+        sent_alerts_table="sent-alerts",
+        webhook_secret_arn=secret["ARN"],
+        delivery_attempts=ATTEMPTS,
+        queue=ConsumedQueue(url=deployed.alert_inbox_url),  # the queue the topic delivers to, raw
+        dead_letters=DeadLetterQueue(url=deployed.dead_letter_queue_url),
+    )
+
+
+@pytest.fixture
+def alerts(webhook_settings, clients):
+    """The chat channel's function."""
+    return webhook_alerts.build(webhook_settings, clients)
+
+
+@pytest.fixture
+def published(deployed, notifier_settings, clients):
+    """Publish the alerts of some changes as the stream function does; return them as the queue delivers them."""
+    stream_function = low_stock_notifier.build(notifier_settings, clients)
+
+    def publish(*changes):
+        assert stream_function(stream_event(*changes), None) == {"batchItemFailures": []}
+        return delivered(deployed)
+
+    return publish
 
 
 def delivered(deployed):
@@ -53,14 +74,19 @@ def delivered(deployed):
     }
 
 
-def run(deployed, event):
+@pytest.fixture
+def run(deployed, alerts):
     """Invoke the function as Lambda's poller does: delete what succeeded, leave the rest to come back."""
-    response = webhook_alerts.handler(event, None)
-    retried = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
-    for record in event["Records"]:
-        if record["messageId"] not in retried:
-            deployed.sqs.delete_message(QueueUrl=deployed.alert_inbox_url, ReceiptHandle=record["receiptHandle"])
-    return response
+
+    def invoke(event):
+        response = alerts(event, None)
+        retried = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        for record in event["Records"]:
+            if record["messageId"] not in retried:
+                deployed.sqs.delete_message(QueueUrl=deployed.alert_inbox_url, ReceiptHandle=record["receiptHandle"])
+        return response
+
+    return invoke
 
 
 def later(deployed, event):
@@ -89,18 +115,16 @@ def failed(*events):
 
 
 @pytest.fixture
-def waits(deployed, mocker):
+def waits(clients, mocker):
     """The visibility timeouts the function set, in seconds: when each failed message comes back."""
-    from handlers import aws
-
-    change = mocker.spy(aws.sqs(), "change_message_visibility")
+    change = mocker.spy(clients.sqs, "change_message_visibility")
     return lambda: [call.kwargs["VisibilityTimeout"] for call in change.call_args_list]
 
 
-def test_an_alert_is_posted_once_however_often_its_queue_delivers_it(deployed, chat):
-    event = published(deployed, ("A1", 9, 1))
-    assert webhook_alerts.handler(event, None) == {"batchItemFailures": []}
-    assert webhook_alerts.handler(event, None) == {"batchItemFailures": []}  # delivered again
+def test_an_alert_is_posted_once_however_often_its_queue_delivers_it(alerts, published, chat):
+    event = published(("A1", 9, 1))
+    assert alerts(event, None) == {"batchItemFailures": []}
+    assert alerts(event, None) == {"batchItemFailures": []}  # delivered again
     assert chat.posts == [
         {
             "text": "Low stock: item A1 is down to 1 (alert threshold 1). Restock it.",
@@ -111,10 +135,10 @@ def test_an_alert_is_posted_once_however_often_its_queue_delivers_it(deployed, c
     ]
 
 
-def test_a_permanent_refusal_goes_to_the_dead_letters_at_once_with_its_status(deployed, chat, waits):
+def test_a_permanent_refusal_goes_to_the_dead_letters_at_once_with_its_status(deployed, alerts, published, chat, waits):
     chat.fail(404)
-    event = published(deployed, ("A1", 9, 1), ("A2", 9, 0))
-    assert webhook_alerts.handler(event, None) == {"batchItemFailures": []}  # nothing to try again
+    event = published(("A1", 9, 1), ("A2", 9, 0))
+    assert alerts(event, None) == {"batchItemFailures": []}  # nothing to try again
     assert len(chat.attempts) == 2
     assert waits() == []
     letters = dead_letters(deployed)
@@ -127,10 +151,10 @@ def test_a_permanent_refusal_goes_to_the_dead_letters_at_once_with_its_status(de
 
 
 @pytest.mark.parametrize("status", [500, 503, 408, 429])
-def test_a_transient_failure_is_tried_again_after_the_back_off(deployed, chat, waits, status):
+def test_a_transient_failure_is_tried_again_after_the_back_off(deployed, alerts, published, chat, waits, status):
     chat.fail(status)
-    event = published(deployed, ("A1", 9, 1))
-    assert webhook_alerts.handler(event, None) == failed(event)
+    event = published(("A1", 9, 1))
+    assert alerts(event, None) == failed(event)
     assert waits() == [5]
     assert dead_letters(deployed) == []
 
@@ -139,29 +163,29 @@ def test_the_back_off_doubles_from_5_seconds_up_to_15_minutes():
     assert [webhook_alerts.back_off_seconds(n) for n in (1, 2, 3, 8, 9, 20)] == [5, 10, 20, 640, 900, 900]
 
 
-def test_a_webhook_that_asks_for_time_gets_that_time_in_place_of_the_back_off(deployed, chat, waits):
+def test_a_webhook_that_asks_for_time_gets_that_time_in_place_of_the_back_off(alerts, published, chat, waits):
     chat.fail(429, retry_after=3)
-    event = published(deployed, ("A1", 9, 1))
-    assert webhook_alerts.handler(event, None) == failed(event)
+    event = published(("A1", 9, 1))
+    assert alerts(event, None) == failed(event)
     assert waits() == [3]  # not 3 s + 5 s, and not the 5 s back-off
 
 
-def test_a_retry_after_given_as_a_date_is_the_time_until_that_date(deployed, chat, waits, mocker):
+def test_a_retry_after_given_as_a_date_is_the_time_until_that_date(alerts, published, chat, waits, mocker):
     answers = mocker.patch("adapters.outbound.webhook_low_stock_notifier._OPENER.open")
     headers = Message()
     headers["Retry-After"] = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
     answers.side_effect = urllib.error.HTTPError("https://hook", 503, "busy", headers, None)
-    event = published(deployed, ("A1", 9, 1))
-    webhook_alerts.handler(event, None)
+    event = published(("A1", 9, 1))
+    alerts(event, None)
     assert 118 <= waits()[0] <= 120
 
 
-def test_a_transient_failure_goes_to_the_dead_letters_after_the_last_attempt(deployed, chat, waits):
+def test_a_transient_failure_goes_to_the_dead_letters_after_the_last_attempt(deployed, published, run, chat, waits):
     chat.fail(503)
-    event = published(deployed, ("A1", 9, 1))
+    event = published(("A1", 9, 1))
     for attempt in range(1, ATTEMPTS + 1):
         assert event["Records"][0]["attributes"]["ApproximateReceiveCount"] == str(attempt)
-        response = run(deployed, event)
+        response = run(event)
         event = later(deployed, event)
     assert event["Records"] == []  # not on the queue any more
     assert response == {"batchItemFailures": []}
@@ -173,50 +197,51 @@ def test_a_transient_failure_goes_to_the_dead_letters_after_the_last_attempt(dep
     )
 
 
-def test_a_webhook_that_recovers_gets_each_alert_exactly_once(deployed, chat):
+def test_a_webhook_that_recovers_gets_each_alert_exactly_once(deployed, published, run, chat):
     chat.fail(503, count=2)
-    event = published(deployed, ("A1", 9, 1))
-    responses = [run(deployed, event)]
+    event = published(("A1", 9, 1))
+    responses = [run(event)]
     for _ in range(2):
         event = later(deployed, event)
-        responses.append(run(deployed, event))
+        responses.append(run(event))
     assert responses[-1] == {"batchItemFailures": []}
     assert [post["stock_id"] for post in chat.posts] == ["A1"]
     assert chat.refused == 2
 
 
-def test_a_message_that_is_no_alert_is_kept_with_the_reason(deployed, chat):
+def test_a_message_that_is_no_alert_is_kept_with_the_reason(deployed, alerts, chat):
     deployed.sqs.send_message(QueueUrl=deployed.alert_inbox_url, MessageBody="hello")
-    assert webhook_alerts.handler(delivered(deployed), None) == {"batchItemFailures": []}
+    assert alerts(delivered(deployed), None) == {"batchItemFailures": []}
     [letter] = dead_letters(deployed)
     assert letter["reason"] == "not an alert: no stock_id attribute"
     assert "status" not in letter
     assert chat.attempts == []
 
 
-def test_an_alert_that_cannot_be_kept_as_a_dead_letter_is_tried_again(deployed, chat, monkeypatch):
+def test_an_alert_that_cannot_be_kept_as_a_dead_letter_is_tried_again(
+    deployed, published, chat, webhook_settings, clients
+):
     chat.fail(404)
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", deployed.dead_letter_queue_url + "-gone")
-    event = published(deployed, ("A1", 9, 1))
-    assert webhook_alerts.handler(event, None) == failed(event)
+    gone = DeadLetterQueue(url=deployed.dead_letter_queue_url + "-gone")
+    alerts = webhook_alerts.build(replace(webhook_settings, dead_letters=gone), clients)
+    event = published(("A1", 9, 1))
+    assert alerts(event, None) == failed(event)
 
 
-def test_alerts_left_when_time_runs_short_come_back_at_once_untried(deployed, chat, waits, mocker):
-    event = published(deployed, ("A1", 9, 1), ("A2", 9, 0))
+def test_alerts_left_when_time_runs_short_come_back_at_once_untried(alerts, published, chat, waits, mocker):
+    event = published(("A1", 9, 1), ("A2", 9, 0))
     mocker.patch("handlers.time_budget.TimeBudget.allows_another", return_value=False)
-    assert webhook_alerts.handler(event, None) == failed(event)
+    assert alerts(event, None) == failed(event)
     assert waits() == [0, 0]
     assert chat.attempts == []
 
 
-def test_the_webhook_url_is_read_once_for_many_alerts(deployed, chat, mocker):
+def test_the_webhook_url_is_read_once_for_many_alerts(alerts, published, chat, clients, mocker):
     # That the URL is in no function's environment is the program's doing: tests/infrastructure/test_stack.py
     # checks every resource it declares, the secret's own value aside.
-    from handlers import aws
-
-    read = mocker.spy(aws.secrets_manager(), "get_secret_value")
-    webhook_alerts.handler(published(deployed, ("A1", 9, 1)), None)
-    webhook_alerts.handler(published(deployed, ("A2", 9, 0)), None)
+    read = mocker.spy(clients.secrets_manager, "get_secret_value")
+    alerts(published(("A1", 9, 1)), None)
+    alerts(published(("A2", 9, 0)), None)
     assert read.call_count == 1
     assert len(chat.posts) == 2
 
@@ -230,51 +255,53 @@ def new_chat(chat):
     webhook.stop()
 
 
-def rotate_webhook_url(url):
-    boto3.client("secretsmanager").put_secret_value(SecretId=os.environ["ALERT_WEBHOOK_SECRET_ARN"], SecretString=url)
+def rotate_webhook_url(settings, url):
+    boto3.client("secretsmanager").put_secret_value(SecretId=settings.webhook_secret_arn, SecretString=url)
 
 
 def posted(webhook):
     return [post["stock_id"] for post in webhook.posts]
 
 
-def test_a_rotated_webhook_url_reaches_a_warm_environment_within_five_minutes(deployed, chat, new_chat, mocker):
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
-    webhook_alerts.handler(published(deployed, ("A1", 9, 1)), None)  # read at the cold start
-    rotate_webhook_url(new_chat.url)
+def test_a_rotated_webhook_url_reaches_a_warm_environment_within_five_minutes(
+    alerts, published, webhook_settings, chat, new_chat, mocker
+):
+    clock = mocker.patch("adapters.outbound.secret_cache.monotonic", return_value=1000.0)
+    alerts(published(("A1", 9, 1)), None)  # read at the cold start
+    rotate_webhook_url(webhook_settings, new_chat.url)
 
     clock.return_value = 1000.0 + 299
-    webhook_alerts.handler(published(deployed, ("A2", 9, 0)), None)
+    alerts(published(("A2", 9, 0)), None)
     clock.return_value = 1000.0 + 301
-    webhook_alerts.handler(published(deployed, ("A3", 9, 1)), None)
+    alerts(published(("A3", 9, 1)), None)
 
     assert (posted(chat), posted(new_chat)) == (["A1", "A2"], ["A3"])
 
 
-def test_a_failed_read_of_the_webhook_url_delays_the_alert_without_losing_it(deployed, chat, new_chat, mocker, caplog):
-    from handlers import aws
-
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
-    run(deployed, published(deployed, ("A1", 9, 1)))
-    rotate_webhook_url(new_chat.url)
+def test_a_failed_read_of_the_webhook_url_delays_the_alert_without_losing_it(
+    deployed, run, published, chat, new_chat, clients, webhook_settings, mocker, caplog
+):
+    clock = mocker.patch("adapters.outbound.secret_cache.monotonic", return_value=1000.0)
+    run(published(("A1", 9, 1)))
+    rotate_webhook_url(webhook_settings, new_chat.url)
     clock.return_value = 1000.0 + 301
-    read = aws.secrets_manager().get_secret_value
+    read = clients.secrets_manager.get_secret_value
     down = ClientError({"Error": {"Code": "InternalServiceError", "Message": "try again"}}, "GetSecretValue")
-    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=down)
-    event = published(deployed, ("A2", 9, 0))
+    mocker.patch.object(clients.secrets_manager, "get_secret_value", side_effect=down)
+    event = published(("A2", 9, 0))
 
-    assert run(deployed, event) == failed(event)  # not sent to the old URL
-    mocker.patch.object(aws.secrets_manager(), "get_secret_value", side_effect=read)
-    assert run(deployed, later(deployed, event)) == {"batchItemFailures": []}
+    assert run(event) == failed(event)  # not sent to the old URL
+    mocker.patch.object(clients.secrets_manager, "get_secret_value", side_effect=read)
+    assert run(later(deployed, event)) == {"batchItemFailures": []}
 
     assert (posted(chat), posted(new_chat)) == (["A1"], ["A2"])
     assert chat.url not in caplog.text
     assert new_chat.url not in caplog.text
 
 
-def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, chat, mocker):
+def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, published, run, chat, mocker):
     chat.fail(404)
-    run(deployed, published(deployed, ("A1", 9, 1)))
+    run(published(("A1", 9, 1)))
     [letter] = deployed.drain(deployed.dead_letter_queue_url)
     deployed.sqs.send_message(  # `make redrive` moves it back as it was
         QueueUrl=deployed.alert_inbox_url, MessageBody=letter["Body"], MessageAttributes=letter["MessageAttributes"]
@@ -283,7 +310,7 @@ def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, c
     mocker.patch("adapters.outbound.webhook_low_stock_notifier._OPENER.open", side_effect=refused)
     event = delivered(deployed)
     for _ in range(ATTEMPTS):
-        run(deployed, event)
+        run(event)
         event = later(deployed, event)
     [again] = dead_letters(deployed)
     assert "status" not in again  # no answer came: the 404 of the first failure is not this one's
@@ -293,21 +320,25 @@ def test_a_redriven_alert_that_fails_again_keeps_only_its_new_reason(deployed, c
     )
 
 
-def test_a_url_revoked_by_a_rotation_is_replaced_at_once_by_the_new_one(deployed, chat, new_chat, mocker):
-    clock = mocker.patch("handlers.secret_cache.monotonic", return_value=1000.0)
-    run(deployed, published(deployed, ("A1", 9, 1)))  # the URL read at the cold start
-    rotate_webhook_url(new_chat.url)
+def test_a_url_revoked_by_a_rotation_is_replaced_at_once_by_the_new_one(
+    deployed, published, run, webhook_settings, chat, new_chat, mocker
+):
+    clock = mocker.patch("adapters.outbound.secret_cache.monotonic", return_value=1000.0)
+    run(published(("A1", 9, 1)))  # the URL read at the cold start
+    rotate_webhook_url(webhook_settings, new_chat.url)
     chat.fail(410)  # the old URL is gone, well before the cached one is 5 minutes old
     clock.return_value = 1000.0 + 10
-    event = published(deployed, ("A2", 9, 0))
-    assert run(deployed, event) == {"batchItemFailures": []}
+    event = published(("A2", 9, 0))
+    assert run(event) == {"batchItemFailures": []}
     assert (posted(chat), posted(new_chat)) == (["A1"], ["A2"])
     assert dead_letters(deployed) == []
 
 
-def test_a_webhook_that_asks_for_more_than_15_minutes_gets_it_up_to_the_12_hours_sqs_allows(deployed, chat, waits):
+def test_a_webhook_that_asks_for_more_than_15_minutes_gets_it_up_to_the_12_hours_sqs_allows(
+    alerts, published, chat, waits
+):
     chat.fail(429, count=2, retry_after=3600)
-    webhook_alerts.handler(published(deployed, ("A1", 9, 1)), None)
+    alerts(published(("A1", 9, 1)), None)
     chat.fail(429, count=1, retry_after=86400)
-    webhook_alerts.handler(published(deployed, ("A2", 9, 0)), None)
+    alerts(published(("A2", 9, 0)), None)
     assert waits() == [3600, 43200]

@@ -2,7 +2,7 @@ import pulumi
 
 from components.iam import allow
 from components.lambda_function import LambdaFunction
-from handlers.aws import FUNCTION_TIMEOUT_VARIABLE  # the variable the handlers read
+from handlers.settings import FunctionLimits
 from tests.infrastructure.conftest import function_args, statements_of
 
 
@@ -52,7 +52,8 @@ def test_the_function_runs_on_arm64_with_the_newest_python_and_json_logs_to_its_
         assert architectures == ["arm64"]
         assert logging == {"log_format": "JSON", "log_group": log_group}
         assert (memory, timeout) == (512, 20)
-        assert environment == {"variables": {"TABLE_NAME": "t", FUNCTION_TIMEOUT_VARIABLE: str(timeout)}}
+        assert environment == {"variables": {"TABLE_NAME": "t", "FUNCTION_TIMEOUT_SECONDS": str(timeout)}}
+        assert FunctionLimits.from_environment(environment["variables"]).timeout_seconds == 20  # as handlers read it
         assert handler == "handlers.example.handler"
         assert code_hash == "c2hhMjU2"
 

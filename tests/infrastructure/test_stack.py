@@ -1,14 +1,18 @@
-import ast
+import importlib
 import json
+import typing
 import zipfile
 from pathlib import Path
 
 import pulumi
 import pytest
 
+from handlers.aws import EntryPoint
+from handlers.settings import Settings
 from harness.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud, configured_stack
 from harness.pulumi_program import run_program
 from tests.infrastructure.conftest import statements_of
+from tests.infrastructure.snapshot import both_channels
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stock-levels-0a1b2c3"
@@ -231,32 +235,34 @@ def test_the_threshold_reaches_the_notifier():
 def test_each_function_names_a_handler_that_exists(dev_stack):
     for function in dev_stack.of_type("aws:lambda/function:Function"):
         module, attribute = function.inputs["handler"].rsplit(".", 1)
-        source = ROOT / (module.replace(".", "/") + ".py")
-        defined = {node.name for node in ast.parse(source.read_text()).body if isinstance(node, ast.FunctionDef)}
-        assert attribute in defined, function.inputs["handler"]
+        assert isinstance(getattr(importlib.import_module(module), attribute, None), EntryPoint), module
 
 
-def required_settings(handler_module: str) -> set[str]:
-    """The environment variables a handler module reads with `aws.setting(NAME)` and no default."""
-    source = ROOT / (handler_module.replace(".", "/") + ".py")
-    return {
-        str(node.args[0].value)
-        for node in ast.walk(ast.parse(source.read_text()))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "setting"
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.Constant)
-    }
+HANDLER_MODULES = {
+    f"handlers.{path.stem}"
+    for path in (ROOT / "handlers").glob("*.py")
+    if isinstance(getattr(importlib.import_module(f"handlers.{path.stem}"), "handler", None), EntryPoint)
+}
 
 
-def test_each_function_gets_every_setting_its_handler_requires():
-    every_channel = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
-    for function in every_channel.of_type("aws:lambda/function:Function"):
-        module = function.inputs["handler"].rsplit(".", 1)[0]
-        given = set(function.inputs.get("environment", {}).get("variables", {}))
-        assert required_settings(module) <= given, function.name
-        assert required_settings(module), f"{module} reads no settings: the check above would prove nothing"
+def settings_class(handler: str) -> type[Settings[str]]:
+    """The class a function's handler reads its settings with: the one its module's `build` takes."""
+    module = importlib.import_module(handler.rsplit(".", 1)[0])
+    hint = typing.get_type_hints(module.build)["settings"]
+    read_with: type[Settings[str]] = typing.get_origin(hint) or hint
+    return read_with
+
+
+def test_each_function_reads_back_exactly_the_settings_the_program_and_its_components_give_it(dev_stack, prod_stack):
+    """A variable renamed or dropped on one side, or one given that no handler reads, fails here, not in Lambda."""
+    read = set()
+    for run in (dev_stack, prod_stack, both_channels()):
+        for function in run.of_type("aws:lambda/function:Function"):
+            variables = function.inputs["environment"]["variables"]
+            settings = settings_class(function.inputs["handler"]).from_environment(variables)
+            assert settings.environment() == variables, function.name
+            read.add(function.inputs["handler"].rsplit(".", 1)[0])
+    assert read == HANDLER_MODULES  # every function the program can deploy was checked
 
 
 def test_the_import_queue_outlasts_six_function_timeouts(dev_stack):

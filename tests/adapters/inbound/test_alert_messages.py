@@ -5,6 +5,7 @@ import pytest
 from adapters.inbound.alert_messages import parse_alert_messages
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from domain.low_stock import LevelChange, LowStockAlert, low_stock_alert
+from domain.ports import AlertDelivery
 from harness.lambda_events import sqs_record
 
 
@@ -82,6 +83,13 @@ def test_the_attributes_are_kept_with_their_types_to_be_sent_again_as_they_came(
         "stock_level": {"DataType": "Number", "StringValue": "1"},
         "threshold": {"DataType": "Number", "StringValue": "2"},
     }
+
+
+def test_a_message_is_handed_on_as_this_delivery_of_it_with_its_body_and_attributes_as_they_came(account):
+    SnsLowStockNotifier(account.sns, account.topic_arn).for_change("change-7").send(LowStockAlert("A000", 1, 2))
+    event = delivered(account)
+    [message] = parse_alert_messages(event)
+    assert message.delivery == AlertDelivery(event["Records"][0]["receiptHandle"], message.body, message.attributes)
 
 
 def test_a_record_without_its_optional_fields_is_read_with_what_lambda_would_have_given():

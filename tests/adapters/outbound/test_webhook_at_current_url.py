@@ -1,0 +1,89 @@
+"""The chat webhook at the URL its secret holds now, against chat webhooks served on this machine."""
+
+import boto3
+import pytest
+
+from adapters.outbound.secret_cache import CachedSecret
+from adapters.outbound.webhook_at_current_url import WebhookAtItsCurrentUrl
+from adapters.outbound.webhook_low_stock_notifier import WebhookNotAccepted
+from domain.low_stock import LowStockAlert
+from local_stack.chat_webhook import ChatWebhook
+
+ALERT = LowStockAlert("A1", 1, 2)
+
+
+@pytest.fixture
+def chats():
+    """Two chat webhooks: the one the secret names first, and the one it is rotated to."""
+    webhooks = [ChatWebhook(announce=lambda _: None) for _ in range(2)]
+    for webhook in webhooks:
+        webhook.start()
+    yield webhooks
+    for webhook in webhooks:
+        webhook.stop()
+
+
+@pytest.fixture
+def secrets(account):
+    return boto3.client("secretsmanager", region_name="eu-west-3")
+
+
+@pytest.fixture
+def arn(secrets, chats):
+    return secrets.create_secret(Name="alert-webhook", SecretString=chats[0].url)["ARN"]
+
+
+@pytest.fixture
+def attempts():
+    return []
+
+
+@pytest.fixture
+def webhook(secrets, arn, attempts):
+    return WebhookAtItsCurrentUrl(CachedSecret(secrets, arn, max_age_seconds=300), 5.0, lambda: attempts.append(1))
+
+
+def stock_ids(chat):
+    return [post["stock_id"] for post in chat.posts]
+
+
+def test_an_alert_is_posted_once_to_the_url_the_secret_holds_after_the_attempt_is_allowed(webhook, chats, attempts):
+    webhook.send(ALERT)
+    assert (stock_ids(chats[0]), stock_ids(chats[1]), attempts) == (["A1"], [], [1])
+
+
+def test_a_url_refused_for_good_and_rotated_is_replaced_at_once_by_the_new_one(webhook, secrets, arn, chats, attempts):
+    old, new = chats
+    webhook.send(ALERT)
+    secrets.put_secret_value(SecretId=arn, SecretString=new.url)
+    old.fail(410)
+    webhook.send(LowStockAlert("A2", 0, 2))
+    assert (stock_ids(old), stock_ids(new), len(attempts)) == (["A1"], ["A2"], 3)
+
+
+def test_a_url_refused_for_good_that_the_secret_still_holds_is_not_posted_to_again(
+    webhook, secrets, chats, attempts, mocker
+):
+    reads = mocker.spy(secrets, "get_secret_value")
+    chats[0].fail(404)
+    with pytest.raises(WebhookNotAccepted) as refused:
+        webhook.send(ALERT)
+    assert (refused.value.permanent, len(chats[0].attempts), reads.call_count, len(attempts)) == (True, 1, 2, 1)
+
+
+def test_a_passing_refusal_is_left_to_be_tried_again_without_reading_the_url_again(webhook, secrets, chats, mocker):
+    reads = mocker.spy(secrets, "get_secret_value")
+    chats[0].fail(503)
+    with pytest.raises(WebhookNotAccepted) as refused:
+        webhook.send(ALERT)
+    assert (refused.value.permanent, reads.call_count, len(chats[0].attempts)) == (False, 1, 1)
+
+
+def test_no_post_is_made_when_the_attempt_might_not_end_in_time(secrets, arn, chats):
+    def out_of_time():
+        raise TimeoutError("one attempt may outlast the invocation")
+
+    webhook = WebhookAtItsCurrentUrl(CachedSecret(secrets, arn, max_age_seconds=300), 5.0, out_of_time)
+    with pytest.raises(TimeoutError):
+        webhook.send(ALERT)
+    assert chats[0].attempts == []

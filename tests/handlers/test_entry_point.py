@@ -1,0 +1,55 @@
+"""The handler Lambda calls builds its function once per execution environment, on the first invocation, from the
+variables the function was deployed with."""
+
+import pytest
+
+from handlers import http_api
+from handlers.aws import EntryPoint
+from handlers.settings import ApiSettings, SettingError
+from handlers.time_budget import attempt_timeouts
+from harness.lambda_events import api_event
+
+
+def test_the_function_is_built_at_the_first_invocation_and_only_then(monkeypatch):
+    built = []
+
+    def build(settings, clients):
+        built.append(settings)
+        return lambda event, context: {"table": settings.table_name}
+
+    monkeypatch.setenv("TABLE_NAME", "stock-levels")
+    handler = EntryPoint(build, ApiSettings)
+    assert built == []  # nothing at import
+    assert handler({}, None) == {"table": "stock-levels"}
+    monkeypatch.setenv("TABLE_NAME", "changed-since")
+    assert handler({}, None) == {"table": "stock-levels"}
+    assert built == [ApiSettings(table_name="stock-levels")]
+
+
+def test_the_clients_are_sized_to_the_time_out_the_function_was_deployed_with(monkeypatch):
+    given = []
+
+    def build(settings, clients):
+        given.append(clients)
+        return lambda event, context: {}
+
+    monkeypatch.setenv("TABLE_NAME", "stock-levels")
+    monkeypatch.setenv("FUNCTION_TIMEOUT_SECONDS", "10")
+    EntryPoint(build, ApiSettings)({}, None)
+    [clients] = given
+    assert clients.attempt_seconds == sum(attempt_timeouts(10))
+
+
+def test_a_function_deployed_without_a_setting_fails_its_first_invocation_naming_it(monkeypatch):
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    handler = EntryPoint(http_api.build, ApiSettings)
+    with pytest.raises(SettingError, match="environment variable TABLE_NAME is not set"):
+        handler(api_event("GET", "/stocks/A1"), None)
+
+
+def test_a_deployed_function_answers_through_its_entry_point(deployed, api_settings, monkeypatch):
+    for name, value in api_settings.environment().items():
+        monkeypatch.setenv(name, value)
+    handler = EntryPoint(http_api.build, ApiSettings)  # as handlers/http_api.py declares it
+    assert handler(api_event("PUT", "/stocks/A1", {"stock_level": 4}), None)["statusCode"] == 200
+    assert deployed.stored("A1")["stock_level"] == {"N": "4"}

@@ -1,0 +1,87 @@
+"""Each function's settings written as environment variables and read back, and a deployment that lacks one."""
+
+import pytest
+
+from handlers.settings import (
+    ApiSettings,
+    BucketImportFunctionSettings,
+    Channel,
+    ConsumedQueue,
+    DeadLetterQueue,
+    DropFolders,
+    FunctionLimits,
+    ImportFunctionSettings,
+    NotifierSettings,
+    SettingError,
+    WebhookAlertFunctionSettings,
+)
+
+LIMITS = FunctionLimits(timeout_seconds=30)
+DEAD_LETTERS = DeadLetterQueue(url="https://sqs.eu-west-3.amazonaws.com/123456789012/dlq")
+AS_DEPLOYED = [
+    ApiSettings(table_name="stock-levels", limits=LIMITS),
+    ImportFunctionSettings(table_name="stock-levels", dead_letters=DEAD_LETTERS, limits=LIMITS),
+    BucketImportFunctionSettings(
+        import_queue_url="https://sqs.eu-west-3.amazonaws.com/123456789012/import",
+        dead_letters=DEAD_LETTERS,
+        folders=DropFolders(input_prefix="incoming/", output_prefix="reports/"),
+        limits=LIMITS,
+    ),
+    NotifierSettings(topic_arn="arn:aws:sns:eu-west-3:123456789012:alerts", sent_alerts_table="sent", limits=LIMITS),
+    NotifierSettings(topic_arn="arn:topic", sent_alerts_table="sent", low_stock_threshold=0),
+    WebhookAlertFunctionSettings(
+        sent_alerts_table="sent",
+        webhook_secret_arn="arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook",
+        delivery_attempts=10,
+        queue=ConsumedQueue(url="https://sqs.eu-west-3.amazonaws.com/123456789012/alerts"),
+        dead_letters=DEAD_LETTERS,
+        limits=LIMITS,
+    ),
+]
+
+
+@pytest.mark.parametrize("settings", AS_DEPLOYED, ids=lambda settings: type(settings).__name__)
+def test_settings_written_as_variables_are_read_back_the_same(settings):
+    environment = settings.environment()
+    assert all(isinstance(value, str) for value in environment.values())
+    assert type(settings).from_environment(environment) == settings
+
+
+def test_each_value_is_written_to_its_variable_and_whole_numbers_in_decimal():
+    assert AS_DEPLOYED[-1].environment() == {
+        "FUNCTION_TIMEOUT_SECONDS": "30",
+        "SENT_ALERTS_TABLE": "sent",
+        "ALERT_WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook",
+        "DELIVERY_ATTEMPTS": "10",
+        "QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/alerts",
+        "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/dlq",
+    }
+
+
+def test_a_value_not_given_is_not_written_and_is_read_back_as_not_given():
+    settings = NotifierSettings(topic_arn="arn:topic", sent_alerts_table="sent")
+    assert settings.environment() == {"TOPIC_ARN": "arn:topic", "SENT_ALERTS_TABLE": "sent"}
+    read = NotifierSettings[str].from_environment(settings.environment())
+    assert (read.low_stock_threshold, read.limits.timeout_seconds) == (None, None)
+
+
+@pytest.mark.parametrize("blank", [None, ""])
+def test_a_variable_the_function_needs_and_lacks_is_named_as_a_deployment_error(blank):
+    environment = {"TABLE_NAME": "stock-levels"} | ({"DEAD_LETTER_QUEUE_URL": blank} if blank is not None else {})
+    with pytest.raises(SettingError) as raised:
+        ImportFunctionSettings.from_environment(environment)
+    assert str(raised.value) == (
+        "environment variable DEAD_LETTER_QUEUE_URL is not set; the function was deployed without it"
+    )
+
+
+def test_a_whole_number_that_is_not_one_is_named():
+    environment = {"TOPIC_ARN": "arn:topic", "SENT_ALERTS_TABLE": "sent", "LOW_STOCK_THRESHOLD": "low"}
+    with pytest.raises(SettingError) as raised:
+        NotifierSettings[str].from_environment(environment)
+    assert str(raised.value) == "environment variable LOW_STOCK_THRESHOLD is 'low', not a whole number"
+
+
+def test_the_alert_channels_are_named_as_the_stack_settings_and_the_dead_letter_outputs_name_them():
+    assert [channel.value for channel in Channel] == ["sns", "webhook"]
+    assert f"{Channel.WEBHOOK}:change-1" == "webhook:change-1"
