@@ -1,5 +1,5 @@
 """What the REST API and HTTP API components share: routes, the kind of API a stack chooses, authorization, the
-access-log line, the function's invoke permission, and the aliases that let a stack switch kinds."""
+access-log line and group, the function's invoke permission, and the aliases that let a stack switch kinds."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ AUTHORIZATIONS = ("AWS_IAM", "NONE")
 # resource of a deployed REST API stack a new URN.
 REST_API_TYPE = "serverless:http:HttpFunction"
 HTTP_API_TYPE = "serverless:http:HttpApiFunction"
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def check_authorization(authorization: str) -> None:
 def switching_kinds(opts: pulumi.ResourceOptions | None, other_kind_type: str) -> pulumi.ResourceOptions:
     """`opts`, plus an alias to the other API component's type: a stack that switches kinds keeps its function,
     role and log groups, the same names under a parent of the other type (children inherit their parent's
-    aliases)."""
+    aliases). The access log group, kept by the alias, is still replaced, since each kind names it its own way
+    (`vended_log_group_name`)."""
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=other_kind_type)]))
 
 
@@ -72,9 +74,28 @@ def access_log_format(route_variable: str, **more: str) -> str:
     )
 
 
-def access_log_group(name: str, retention_in_days: int, opts: pulumi.ResourceOptions) -> aws.cloudwatch.LogGroup:
-    """The API's access logs, kept as long as its function's logs."""
-    return aws.cloudwatch.LogGroup(f"{name}-access-logs", retention_in_days=retention_in_days, opts=opts)
+def access_log_group(
+    name: str, retention_in_days: int, opts: pulumi.ResourceOptions, log_group_name: str | None = None
+) -> aws.cloudwatch.LogGroup:
+    """The API's access logs, kept as long as its function's logs, named `log_group_name` (or by Pulumi)."""
+    return aws.cloudwatch.LogGroup(
+        f"{name}-access-logs", name=log_group_name, retention_in_days=retention_in_days, opts=opts
+    )
+
+
+def vended_log_group_name(name: str) -> str:
+    """A log group name under `/aws/vendedlogs/` for the API `name`, one per stack:
+    `/aws/vendedlogs/apigateway/<project>/<stack>/<name>`.
+
+    An HTTP API writes its access logs through CloudWatch Logs' log delivery, which lists each destination log group
+    in a resource policy of the account's, one per region and limited to 5,120 characters, and takes nothing out
+    when the group or its stack goes. Near the limit, CloudWatch Logs lets the service write to `/aws/vendedlogs/*`
+    (docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html, "Log group resource policy
+    size limit considerations"; docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html): a group outside that
+    prefix then fails the stage with "Cannot enable logging. Policy document length breaking Cloudwatch Logs
+    Constraints" (github.com/serverless/serverless/issues/10469, github.com/aws-samples/retail-demo-store/pull/646).
+    Pulumi's own names take no prefix, so the name is made here, with the project and stack that keep it unique."""
+    return f"{VENDED_LOGS_PREFIX}apigateway/{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
 
 
 def invoke_permission(

@@ -26,6 +26,7 @@ from components.api_gateway_parts import (
     invoke_permission,
     slug,
     switching_kinds,
+    vended_log_group_name,
 )
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 
@@ -124,7 +125,9 @@ class HttpApiFunction(pulumi.ComponentResource):
             for key in route_keys(args.routes)
         ]
         self.permission = invoke_permission(name, function, self.api.execution_arn, child)
-        self.access_logs = access_log_group(name, args.function.log_retention_days, child)
+        self.access_logs = access_log_group(
+            name, args.function.log_retention_days, child, log_group_name=vended_log_group_name(name)
+        )
         self.stage = aws.apigatewayv2.Stage(
             f"{name}-stage",
             api_id=self.api.id,

@@ -73,6 +73,9 @@ class RestApiFunction(pulumi.ComponentResource):
             triggers=_redeploy_triggers(args, self.integrations),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.methods, *self.integrations]),
         )
+        # A REST API writes its access logs with the region's API Gateway CloudWatch role (`apigateway.Account`,
+        # docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html), not through log delivery's
+        # resource policy, which an HTTP API's logs grow: its group keeps the name Pulumi gives it.
         self.access_logs = access_log_group(name, args.function.log_retention_days, child)
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",

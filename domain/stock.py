@@ -30,6 +30,27 @@ def validate_stock_id(value: object) -> str:
     return value
 
 
+# An item's id is also the last segment of its URL, and not every API in front of the service carries these to the
+# function intact: an HTTP API decodes the path, cuts it at a decoded `?` and decodes `%` sequences a second time,
+# and a decoded `#` starts a fragment wherever such a path is read again as a URL (README, "Validation"), so the id
+# would name another item there, or none. Only new ids are held to it: items already stored keep their ids, their
+# reads and their alerts.
+_NOT_IN_NEW_IDS = "?#%"
+
+
+def validate_new_stock_id(value: object) -> str:
+    """Return the id if `validate_stock_id` takes it and it holds none of `?`, `#` and `%`: the rule for an id a
+    client gives to set a level, which may make a new item."""
+    stock_id = validate_stock_id(value)
+    for character in stock_id:
+        if character in _NOT_IN_NEW_IDS:
+            raise InvalidStockInput(
+                f"stock_id must not contain '?', '#' or '%' (found {character!r}), which a URL path does not carry "
+                "intact through every API"
+            )
+    return stock_id
+
+
 def _is_control(character: str) -> bool:
     # Cc: C0/C1 controls; Cf: invisible format characters; Cs: lone surrogates from bad decoding.
     return unicodedata.category(character) in ("Cc", "Cf", "Cs")

@@ -37,6 +37,11 @@ def banner(
         lines.append(f"  asynchronous invocations are retried after {first:g} s and {second:g} s (AWS: 60 s and 120 s)")
     if settings.reload_code:
         lines.append("  code reload is ON: a file saved under domain/, adapters/ or handlers/ replaces the code")
+    if declared.api_kind == "http":
+        lines.append(
+            "  the HTTP API decodes a path once and hands on what follows a decoded '?' as the query string: AWS's"
+            " decodes %25 twice, and where it puts that rest is not known (README, Validation)"
+        )
     lines.append(
         "  alarms are created but never fire: of the metrics, only SNS's counts of what it moved or failed to"
         " move to a subscription's dead-letter queue are recorded"

@@ -129,8 +129,35 @@ def _http_api_stages_throttled_and_logged(args: ResourceValidationArgs, report_v
         report_violation("HTTP API stages must write access logs: set accessLogSettings.destinationArn.", None)
 
 
+_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+
+
+def _http_api_access_logs_are_vended(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """An HTTP API's access logs go through CloudWatch Logs' log delivery, which lists each log group in a resource
+    policy of 5,120 characters at most, one per account and region; near that size a new group takes logs only under
+    `/aws/vendedlogs/`, and a stage logging elsewhere fails to deploy (docs.aws.amazon.com/
+    AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html). The stage's destination ARN is unknown until
+    its log group exists, but which log groups it refers to is known at preview (the engine's property
+    dependencies), and so is a group's name when the program gives one: those are what is checked."""
+    for stage in args.resources:
+        if stage.resource_type != "aws:apigatewayv2/stage:Stage":
+            continue
+        for group in stage.property_dependencies.get("accessLogSettings") or []:
+            if group.resource_type != _LOG_GROUP:
+                continue
+            name = group.props.get("name")
+            if not str(name or "").startswith(VENDED_LOGS_PREFIX):
+                named = f"is named {name}" if name else "has a name Pulumi makes up"
+                report_violation(
+                    f"{group.name}, where {stage.name} writes access logs, {named}: name it under "
+                    f"{VENDED_LOGS_PREFIX} so that log delivery's resource policy does not outgrow its limit.",
+                    group.urn,
+                )
+
+
 def _logs_expire(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type == "aws:cloudwatch/logGroup:LogGroup" and not args.props.get("retentionInDays"):
+    if args.resource_type == _LOG_GROUP and not args.props.get("retentionInDays"):
         report_violation("Log groups must have a retention (retentionInDays); kept forever they grow a bill.", None)
 
 
@@ -216,6 +243,11 @@ POLICIES = [
         name="http-api-stages-throttled-and-logged",
         description="HTTP API stages throttle their routes and write access logs.",
         validate=_http_api_stages_throttled_and_logged,
+    ),
+    StackValidationPolicy(
+        name="http-api-access-logs-vended",
+        description="An HTTP API stage writes access logs to a log group named under /aws/vendedlogs/.",
+        validate=_http_api_access_logs_are_vended,
     ),
     ResourceValidationPolicy(
         name="log-groups-expire", description="Log groups have a retention.", validate=_logs_expire

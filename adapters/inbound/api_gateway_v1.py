@@ -2,7 +2,8 @@
 
 Format 1.0 names the method in `httpMethod`, the path in `path`, and the time of the request in
 `requestContext.requestTimeEpoch` (docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-
-integrations.html). Query strings and headers are ignored.
+integrations.html), and a query string in `queryStringParameters` and `multiValueQueryStringParameters`, which the
+API reads only to refuse one on an item's path (`stock_api.interpret`). Headers are ignored.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def parse_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelRequest:
         event.get("body"),
         bool(event.get("isBase64Encoded")),
         request_time((event.get("requestContext") or {}).get("requestTimeEpoch")),
+        has_query_string=bool(event.get("queryStringParameters") or event.get("multiValueQueryStringParameters")),
     )
     return interpret(request)
 

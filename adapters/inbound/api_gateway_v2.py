@@ -4,8 +4,12 @@ Format 2.0 names the method in `requestContext.http.method`, the path in `rawPat
 `requestContext.timeEpoch` (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-
 lambda.html). Unlike a REST API, an HTTP API hands on the path and its parameters already percent-decoded, as
 captures of live HTTP API events show (github.com/middleapi/standard-server/pull/93, citing
-github.com/hotsock/voker/pull/8): decoding them again would turn an item id `A%41` into `AA`.
-Cookies and query strings are ignored, as by the REST API's reader (`api_gateway_v1`).
+github.com/hotsock/voker/pull/8, whose vokerhttp/testdata/ingress-paths.json holds them): decoding them here again
+would turn an item id `A%41` into `AA`. The same captures show the HTTP API cutting the path at a decoded `?`
+(`/capture/question%3Fvalue` arrives as `/capture/question`) and decoding `%25` sequences a second time itself
+(`%2525` arrives as `%`, and `%25` before no hex digits is refused): ids with `?`, `#` or `%` are not made any
+more (domain.stock.validate_new_stock_id), and a query string, in `rawQueryString` or `queryStringParameters`, is read
+only to refuse one on an item's path (`stock_api.interpret`). Cookies are ignored.
 """
 
 from __future__ import annotations
@@ -35,5 +39,6 @@ def parse_http_api_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelR
         body=event.get("body"),
         body_is_base64=bool(event.get("isBase64Encoded")),
         received_at=request_time(context.get("timeEpoch")),
+        has_query_string=bool(event.get("rawQueryString") or event.get("queryStringParameters")),
     )
     return interpret(request)

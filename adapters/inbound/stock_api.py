@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.errors import InvalidStockInput
 from domain.ports import SaveOutcome
-from domain.stock import StockLevel, StockUpdate, format_as_of, validate_stock_id
+from domain.stock import StockLevel, StockUpdate, format_as_of, validate_new_stock_id, validate_stock_id
 
 MAX_BODY_BYTES = 64 * 1024
 _COLLECTION = re.compile(r"^/stocks/?$")
@@ -56,7 +56,8 @@ class _Route:
 @dataclass(frozen=True)
 class ProxyRequest:
     """What the API needs of a proxy event, whichever payload format carried it. `stock_id` is the item id from
-    the path, already decoded (None when the path names no item); `body` as the event gave it."""
+    the path, already decoded (None when the path names no item); `body` as the event gave it;
+    `has_query_string` whether anything followed a `?` in the URL, which the API reads only to refuse it."""
 
     method: str
     path: str
@@ -64,6 +65,7 @@ class ProxyRequest:
     body: Any
     body_is_base64: bool
     received_at: datetime
+    has_query_string: bool = False
 
 
 def item_in_path(path: str) -> str | None:
@@ -81,6 +83,14 @@ def interpret(request: ProxyRequest) -> SetLevelRequest | GetLevelRequest:
             405,
             f"method {request.method or '(none)'} is not allowed here; use {', '.join(route.allowed)}",
             {"Allow": ", ".join(route.allowed)},
+        )
+    if route.stock_id is not None and request.has_query_string:
+        # An HTTP API cuts a path at a decoded `?` (README, "Validation"): `/stocks/A%3F1` reaches the function as
+        # `/stocks/A` with what followed as a query string, which nothing on these routes otherwise sends.
+        raise ApiError(
+            400,
+            f"{request.path} has a query string, which /stocks/{{stock_id}} does not take: the item id goes whole in "
+            "the path, percent-encoded",
         )
     try:
         if route.stock_id is None:
@@ -156,7 +166,9 @@ def _update_from(fields: dict[str, Any], required: tuple[str, ...], stock_id: st
     if missing:
         raise InvalidStockInput(f"missing field(s) {', '.join(missing)}")
     return StockUpdate.from_raw(
-        stock_id if stock_id is not None else fields["stock_id"], fields["stock_level"], fields.get("as_of")
+        validate_new_stock_id(stock_id if stock_id is not None else fields["stock_id"]),
+        fields["stock_level"],
+        fields.get("as_of"),
     )
 
 

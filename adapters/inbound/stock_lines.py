@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from domain.errors import InvalidStockInput
 from domain.ports import RejectedInput
-from domain.stock import StockUpdate
+from domain.stock import StockUpdate, validate_new_stock_id
 
 _FORMAT_HINT = "expected STOCK_ID;LEVEL or STOCK_ID;LEVEL;AS_OF"
 
@@ -24,7 +24,8 @@ def parse_stock_line(line: str) -> StockUpdate:
     fields = [column.strip() for column in line.split(";")]
     if len(fields) not in (2, 3):
         raise InvalidStockInput(f"{_FORMAT_HINT}, got {len(fields)} field(s)")
-    return StockUpdate.from_raw(*fields)
+    # A line may make an item, as a PUT does: held to the rule of new ids.
+    return StockUpdate.from_raw(validate_new_stock_id(fields[0]), *fields[1:])
 
 
 def parse_stock_lines(text: str, source: str) -> ParsedLines:

@@ -6,7 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidStockInput
-from domain.stock import MAX_LEVEL, StockUpdate, format_as_of, parse_as_of, validate_level, validate_stock_id
+from domain.stock import (
+    MAX_LEVEL,
+    StockUpdate,
+    format_as_of,
+    parse_as_of,
+    validate_level,
+    validate_new_stock_id,
+    validate_stock_id,
+)
 
 
 @pytest.mark.parametrize("stock_id", ["A000", "a", "x" * 128, "SKU-12/β", "é"])
@@ -33,6 +41,35 @@ def test_valid_ids_are_kept_as_given(stock_id):
 def test_invalid_ids_are_refused_with_a_reason(stock_id, complaint):
     with pytest.raises(InvalidStockInput, match=complaint):
         validate_stock_id(stock_id)
+
+
+@pytest.mark.parametrize("stock_id", ["A000", "x" * 128, "SKU-12/β", "é", "A+1", "A&1", "A=1"])
+def test_a_new_id_may_hold_what_any_id_may_hold_but_question_marks_hashes_and_percent_signs(stock_id):
+    assert validate_new_stock_id(stock_id) == stock_id
+
+
+@pytest.mark.parametrize(("stock_id", "found"), [("A?1", "'?'"), ("A#1", "'#'"), ("A%41", "'%'"), ("?", "'?'")])
+def test_a_new_id_with_a_character_a_url_path_does_not_carry_intact_is_refused(stock_id, found):
+    with pytest.raises(InvalidStockInput) as refused:
+        validate_new_stock_id(stock_id)
+    assert str(refused.value) == (
+        f"stock_id must not contain '?', '#' or '%' (found {found}), which a URL path does not carry intact through "
+        "every API"
+    )
+
+
+@pytest.mark.parametrize("stock_id", ["A?1", "A#1", "A%41"])
+def test_an_item_stored_before_the_rule_of_new_ids_keeps_an_id_any_id_may_hold(stock_id):
+    """Its reads and its alerts go through `validate_stock_id`, which the rule of new ids leaves as it was."""
+    assert validate_stock_id(stock_id) == stock_id
+
+
+@pytest.mark.parametrize(
+    ("stock_id", "complaint"), [("", "1 to 128"), ("A;1", "';'"), ("A 1", "whitespace"), (7, "string")]
+)
+def test_a_new_id_is_held_to_every_rule_of_ids_first(stock_id, complaint):
+    with pytest.raises(InvalidStockInput, match=complaint):
+        validate_new_stock_id(stock_id)
 
 
 @pytest.mark.parametrize(

@@ -54,5 +54,23 @@ def test_an_encoded_slash_in_an_item_id_reaches_no_route_as_on_aws(http_stack):
     assert http_stack.request("PUT", "/stocks/A%2F1", json.dumps({"stock_level": 1})) == (404, {"message": "Not Found"})
 
 
+def test_an_id_cut_at_its_encoded_question_mark_sets_nothing_for_the_id_before_it(http_stack):
+    """`/stocks/HTTP-Q%3F1` is routed as `/stocks/HTTP-Q`, `1` handed on as a query string: the function refuses it
+    rather than set `HTTP-Q` (harness.lambda_events.http_api_path_and_query)."""
+    status, document = http_stack.request("PUT", "/stocks/HTTP-Q%3F1", json.dumps({"stock_level": 1}))
+    assert (status, document["message"]) == (
+        400,
+        "/stocks/HTTP-Q has a query string, which /stocks/{stock_id} does not take: the item id goes whole in the "
+        "path, percent-encoded",
+    )
+    assert http_stack.request("GET", "/stocks/HTTP-Q")[0] == 404
+
+
+def test_a_decoded_hash_stays_in_the_path_and_is_refused_in_a_new_id(http_stack):
+    status, document = http_stack.request("PUT", "/stocks/HTTP-H%231", json.dumps({"stock_level": 1}))
+    assert (status, "(found '#')" in document["message"]) == (400, True)
+    assert http_stack.request("GET", "/stocks/HTTP-H")[0] == 404
+
+
 def test_a_path_that_is_not_percent_encoded_utf_8_is_refused(http_stack):
     assert http_stack.request("GET", "/stocks/A%FE")[0] == 400

@@ -2,10 +2,11 @@
 
 import json
 
+import pulumi
 import pytest
 
 from components.api_gateway_parts import Route
-from components.http_api_function import HttpApiFunctionArgs
+from components.http_api_function import HttpApiFunction, HttpApiFunctionArgs
 from harness.fake_cloud import ACCOUNT, REGION, configured_stack
 from tests.infrastructure.conftest import function_args
 
@@ -49,6 +50,31 @@ def test_the_default_stage_deploys_itself_throttled_and_access_logged(http_stack
     assert stage.inputs["accessLogSettings"]["destinationArn"] == logs.outputs["arn"]
     assert logs.inputs["retentionInDays"] == 7
     assert json.loads(stage.inputs["accessLogSettings"]["format"])["routeKey"] == "$context.routeKey"
+
+
+def test_the_access_logs_go_to_a_group_under_vendedlogs_named_for_the_project_stack_and_api(http_stack):
+    """Log delivery lists each HTTP API log group in one resource policy per account and region, limited to 5,120
+    characters; once near it, only groups under `/aws/vendedlogs/` take logs (components.api_gateway_parts)."""
+    [stage] = http_stack.of_type("aws:apigatewayv2/stage:Stage")
+    logs = http_stack.named("stock-api-access-logs")
+    assert logs.inputs["name"] == "/aws/vendedlogs/apigateway/stock-levels/dev/stock-api"
+    assert stage.inputs["accessLogSettings"]["destinationArn"] == logs.outputs["arn"]
+
+
+@pulumi.runtime.test
+def test_each_http_api_of_each_stack_has_its_own_vended_log_group():
+    """Two APIs of one stack, or one API in two stacks (the mocks' project and stack are `project` and `stack`),
+    never share a group: a stack destroyed would take another's logs with it."""
+    orders = HttpApiFunction("orders", HttpApiFunctionArgs(function=function_args(), routes=ROUTES))
+    returns = HttpApiFunction("returns", HttpApiFunctionArgs(function=function_args(), routes=ROUTES))
+
+    def check(names):
+        assert names == [
+            "/aws/vendedlogs/apigateway/project/stack/orders",
+            "/aws/vendedlogs/apigateway/project/stack/returns",
+        ]
+
+    return pulumi.Output.all(orders.access_logs.name, returns.access_logs.name).apply(check)
 
 
 def test_only_this_api_may_invoke_the_function(http_stack):

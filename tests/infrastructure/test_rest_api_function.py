@@ -7,6 +7,7 @@ import pytest
 
 from components.api_gateway_parts import Route
 from components.rest_api_function import RestApiFunction, RestApiFunctionArgs, _redeploy_triggers
+from harness.fake_cloud import configured_stack
 from tests.infrastructure.conftest import function_args
 
 ROUTES = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
@@ -125,3 +126,9 @@ def test_a_new_route_or_authorization_changes_the_trigger():
 
 def _assert(condition, detail=None):
     assert condition, detail
+
+
+def test_the_rest_apis_access_log_group_keeps_the_name_pulumi_gives_it():
+    """A REST API writes access logs with the region's API Gateway CloudWatch role, not through log delivery's
+    resource policy: its group needs no `/aws/vendedlogs/` name (components.rest_api_function)."""
+    assert "name" not in configured_stack("dev", {"apiKind": "rest"}).named("stock-api-access-logs").inputs

@@ -12,6 +12,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from harness.declared_resources import ProgramRun
 from harness.fake_cloud import FakeCloud, configured_stack
@@ -320,3 +321,61 @@ def test_http_api_stages_are_throttled_and_logged(props, violations):
 def test_the_pack_would_stop_an_open_http_api():
     opened = run_program(FakeCloud(), "dev", {"apiKind": "http", "apiAuthorization": "NONE"})
     assert sum("must be authenticated" in v for v in run_pack(opened)) == 3
+
+
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def access_log_violations(*resources):
+    found: list[tuple[str, str | None]] = []
+    BY_NAME["http-api-access-logs-vended"].validate(
+        StackValidationArgs(list(resources)), lambda message, urn=None: found.append((message, urn))
+    )
+    return found
+
+
+def stage_logging_to(group, resource_type="aws:apigatewayv2/stage:Stage"):
+    """A stage whose destination ARN is still unknown, as in the preview that creates its log group: reading it
+    would make the pack skip the rule there."""
+    props = unknown_checking_proxy({"accessLogSettings": {"destinationArn": UNKNOWN_STRING_VALUE, "format": "{}"}})
+    return policy_resource(resource_type, "api-stage", props, {"accessLogSettings": [group]})
+
+
+@pytest.mark.parametrize(
+    ("name", "violations"),
+    [
+        ("/aws/vendedlogs/apigateway/stock-levels/dev/stock-api", []),
+        (
+            "stock-api-access-logs-4f2a1c9",
+            [
+                "api-logs, where api-stage writes access logs, is named stock-api-access-logs-4f2a1c9: name it under "
+                "/aws/vendedlogs/ so that log delivery's resource policy does not outgrow its limit."
+            ],
+        ),
+        (
+            None,  # what the program declares when it leaves the name to Pulumi
+            [
+                "api-logs, where api-stage writes access logs, has a name Pulumi makes up: name it under "
+                "/aws/vendedlogs/ so that log delivery's resource policy does not outgrow its limit."
+            ],
+        ),
+    ],
+)
+def test_an_http_api_stage_writes_access_logs_to_a_group_under_vendedlogs(name, violations):
+    group = policy_resource(LOG_GROUP, "api-logs", {"retentionInDays": 7, **({"name": name} if name else {})})
+    assert access_log_violations(group, stage_logging_to(group)) == [(message, group.urn) for message in violations]
+
+
+def test_a_rest_api_stage_may_log_to_any_group():
+    """A REST API writes access logs with the region's CloudWatch role, not through log delivery."""
+    group = policy_resource(LOG_GROUP, "api-logs", {"retentionInDays": 7})
+    assert access_log_violations(group, stage_logging_to(group, "aws:apigateway/stage:Stage")) == []
+
+
+def test_the_pack_would_stop_an_http_api_logging_outside_vendedlogs(monkeypatch):
+    monkeypatch.setattr("components.http_api_function.vended_log_group_name", lambda name: None)
+    found = run_pack(run_program(FakeCloud(), "dev"))
+    assert found == [
+        "stock-api-access-logs, where stock-api-stage writes access logs, has a name Pulumi makes up: name it under "
+        "/aws/vendedlogs/ so that log delivery's resource policy does not outgrow its limit."
+    ]

@@ -12,11 +12,21 @@ from adapters.inbound.api_gateway_v1 import parse_request
 from adapters.inbound.stock_api import ApiError, GetLevelRequest, SetLevelRequest
 from adapters.inbound.stock_lines import parse_stock_line, parse_stock_lines
 from domain.errors import InvalidStockInput
-from domain.stock import MAX_LEVEL, StockUpdate, format_as_of, parse_as_of, validate_level, validate_stock_id
+from domain.stock import (
+    MAX_LEVEL,
+    StockUpdate,
+    format_as_of,
+    parse_as_of,
+    validate_level,
+    validate_new_stock_id,
+    validate_stock_id,
+)
 from harness.lambda_events import api_event
 
 ID_CHARACTERS = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"), blacklist_characters=";")
 valid_ids = st.text(ID_CHARACTERS, min_size=1, max_size=128).filter(lambda s: not any(c.isspace() for c in s))
+NOT_IN_NEW_IDS = "?#%"
+new_ids = valid_ids.filter(lambda s: not any(c in NOT_IN_NEW_IDS for c in s))
 levels = st.integers(min_value=0, max_value=MAX_LEVEL)
 times = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1), timezones=st.just(UTC))
 
@@ -65,7 +75,24 @@ def test_non_integers_are_refused_with_the_domain_error(value):
     assert isinstance(value, str)  # only strings of digits pass, e.g. "1" or " 11 "
 
 
-@given(valid_ids, levels, st.one_of(st.none(), times))
+@given(new_ids)
+def test_a_new_id_is_accepted_as_given_when_it_follows_the_rules_and_holds_none_of_their_exceptions(stock_id):
+    assert validate_new_stock_id(stock_id) == stock_id
+
+
+@given(
+    st.text(ID_CHARACTERS, max_size=63).filter(lambda s: not any(c.isspace() or c in NOT_IN_NEW_IDS for c in s)),
+    st.sampled_from(NOT_IN_NEW_IDS),
+    st.text(ID_CHARACTERS, max_size=63).filter(lambda s: not any(c.isspace() or c in NOT_IN_NEW_IDS for c in s)),
+)
+def test_a_valid_id_with_a_question_mark_hash_or_percent_sign_anywhere_is_no_new_id(before, character, after):
+    stock_id = before + character + after
+    assert validate_stock_id(stock_id) == stock_id
+    with pytest.raises(InvalidStockInput):
+        validate_new_stock_id(stock_id)
+
+
+@given(new_ids, levels, st.one_of(st.none(), times))
 def test_a_line_round_trips_through_the_file_format(stock_id, level, as_of):
     line = f"{stock_id};{level}" + ("" if as_of is None else f";{format_as_of(as_of)}")
     assert parse_stock_line(line) == StockUpdate(stock_id, level, as_of)

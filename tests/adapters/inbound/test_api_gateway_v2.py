@@ -50,6 +50,53 @@ def test_a_refusal_is_the_same_in_either_format(method, path, body):
     )
 
 
+QUERY_REFUSED: tuple[int, str, dict[str, str]] = (
+    400,
+    "/stocks/A has a query string, which /stocks/{stock_id} does not take: the item id goes whole in the path, "
+    "percent-encoded",
+    {},
+)
+
+
+def test_a_path_the_http_api_cut_at_a_decoded_question_mark_is_refused_not_read_as_another_item():
+    """`PUT /stocks/A%3F1` reaches the function as `/stocks/A` with `1` after it: refused, never a level for `A`."""
+    event = http_api_event("PUT", "/stocks/A%3F1", {"stock_level": 1})
+    assert (event["rawPath"], event["pathParameters"], event["rawQueryString"]) == ("/stocks/A", {"stock_id": "A"}, "1")
+    assert outcome(parse_http_api_request, event) == QUERY_REFUSED
+
+
+@pytest.mark.parametrize(
+    "query_fields",
+    [
+        {"rawQueryString": "x=1"},
+        {"queryStringParameters": {"x": "1"}},
+        {"rawQueryString": "1", "queryStringParameters": {"1": ""}},
+    ],
+)
+def test_either_field_of_a_query_string_on_an_items_path_is_enough_to_refuse_it(query_fields):
+    event = http_api_event("GET", "/stocks/A") | query_fields
+    assert outcome(parse_http_api_request, event) == QUERY_REFUSED
+
+
+@pytest.mark.parametrize("query", ["fields=all", "a=1&a=2", "1"])
+def test_a_query_string_on_an_items_path_is_refused_the_same_in_either_format(query):
+    assert outcome(parse_http_api_request, http_api_event("GET", "/stocks/A", query=query)) == outcome(
+        parse_request, api_event("GET", "/stocks/A", query=query)
+    )
+
+
+@pytest.mark.parametrize(("encoded", "found"), [("A%231", "'#'"), ("A%2541", "'%'")])
+def test_an_id_no_new_item_may_have_is_refused_the_same_in_either_format(encoded, found):
+    """A decoded `#` stays in an HTTP API's path (the captures in harness.lambda_events.http_api_path_and_query)."""
+    http = outcome(parse_http_api_request, http_api_event("PUT", f"/stocks/{encoded}", {"stock_level": 1}))
+    assert http == outcome(parse_request, api_event("PUT", f"/stocks/{encoded}", {"stock_level": 1}))
+    assert http[:2] == (
+        400,
+        f"stock_id must not contain '?', '#' or '%' (found {found}), which a URL path does not carry intact through "
+        "every API",
+    )
+
+
 def test_the_documented_event_is_read():
     request = parse_http_api_request(load("api_gateway_http_proxy.json"))
     assert isinstance(request, SetLevelRequest)

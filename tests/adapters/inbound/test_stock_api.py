@@ -11,6 +11,7 @@ from adapters.inbound.api_gateway_v1 import parse_request
 from adapters.inbound.stock_api import (
     MAX_BODY_BYTES,
     ApiError,
+    GetLevelRequest,
     SetLevelRequest,
     error_response,
     level_response,
@@ -201,3 +202,60 @@ def test_an_unavailable_store_is_a_503_the_client_may_retry_a_second_later():
         "body": json.dumps({"message": "the stock store is unavailable; retry later"}),
         "isBase64Encoded": False,
     }
+
+
+NEW_ID_RULE = (
+    "stock_id must not contain '?', '#' or '%' (found {}), which a URL path does not carry intact through every API"
+)
+
+
+@pytest.mark.parametrize(
+    ("event", "found"),
+    [
+        (api_event("PUT", "/stocks/A%3F1", {"stock_level": 1}), "'?'"),
+        (api_event("PUT", "/stocks/A%231", {"stock_level": 1}), "'#'"),
+        (api_event("PUT", "/stocks/A%2541", {"stock_level": 1}), "'%'"),
+        (api_event("POST", "/stocks", {"stock_id": "A?1", "stock_level": 1}), "'?'"),
+        (api_event("POST", "/stocks", {"stock_id": "A#1", "stock_level": 1}), "'#'"),
+        (api_event("POST", "/stocks", {"stock_id": "A%41", "stock_level": 1}), "'%'"),
+    ],
+)
+def test_a_level_is_set_only_for_an_id_every_kind_of_api_carries_intact(event, found):
+    """A PUT or POST may make an item: held to the rule of new ids (an HTTP API would cut `A%3F1` to `A`)."""
+    error = refusal(event)
+    assert (error.status, error.message) == (400, NEW_ID_RULE.format(found))
+
+
+@pytest.mark.parametrize(("encoded", "stock_id"), [("A%3F1", "A?1"), ("A%231", "A#1"), ("A%2541", "A%41")])
+def test_an_item_stored_before_the_rule_of_new_ids_is_still_read_through_its_encoded_path(encoded, stock_id):
+    assert parse_request(api_event("GET", f"/stocks/{encoded}")) == GetLevelRequest(stock_id)
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "query"),
+    [("GET", None, "fields=all"), ("PUT", {"stock_level": 1}, "x=1"), ("GET", None, "1"), ("GET", None, "a=1&a=2")],
+)
+def test_a_query_string_on_an_items_path_is_refused(method, body, query):
+    """An HTTP API cuts a path at a decoded `?`: what followed it comes as a query string, the item id without it."""
+    error = refusal(api_event(method, "/stocks/A1", body, query=query))
+    assert (error.status, error.message) == (
+        400,
+        "/stocks/A1 has a query string, which /stocks/{stock_id} does not take: the item id goes whole in the path, "
+        "percent-encoded",
+    )
+
+
+@pytest.mark.parametrize("field", ["queryStringParameters", "multiValueQueryStringParameters"])
+def test_either_field_of_a_query_string_is_enough_to_refuse_it(field):
+    event = api_event("GET", "/stocks/A1", query="x=1")
+    event[field] = None
+    assert refusal(event).status == 400
+
+
+def test_a_query_string_on_the_collection_is_ignored_as_before():
+    event = api_event("POST", "/stocks", {"stock_id": "A000", "stock_level": 2}, query="x=1")
+    assert parse_request(event) == SetLevelRequest(StockUpdate("A000", 2), REQUEST_TIME)
+
+
+def test_a_wrong_method_with_a_query_string_is_told_the_methods_first():
+    assert refusal(api_event("DELETE", "/stocks/A1", query="x=1")).status == 405

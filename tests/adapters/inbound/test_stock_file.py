@@ -22,6 +22,19 @@ def test_a_bad_line_is_named_by_number_with_its_reason():
     assert reason.startswith("line 1: stock_level must be a whole number")
 
 
+def test_a_line_whose_id_no_new_item_may_have_is_refused_and_the_next_one_still_read():
+    """A dropped file's line may make an item, as a PUT does: held to the rule of new ids."""
+    reason = (
+        "stock_id must not contain '?', '#' or '%' (found {}), which a URL path does not carry intact through every API"
+    )
+    assert lines_of(b"A?1;1\nB#1;1\nC%41;1\nD1;1\n") == [
+        (1, "A?1;1", "line 1: " + reason.format("'?'")),
+        (2, "B#1;1", "line 2: " + reason.format("'#'")),
+        (3, "C%41;1", "line 3: " + reason.format("'%'")),
+        (4, "D1;1", "ok"),
+    ]
+
+
 def test_a_line_that_is_not_utf8_is_rejected_and_the_next_one_still_read():
     assert lines_of(b"A\xff1;1\nB1;1\n") == [
         (1, "A\ufffd1;1", "line 1: not UTF-8 text (invalid start byte)"),
