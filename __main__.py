@@ -31,6 +31,7 @@ from handlers.settings import (
     DeadLetterQueue,
     ImportSettings,
     NotifierSettings,
+    UpdateTimes,
     WebhookAlertSettings,
 )
 
@@ -171,12 +172,17 @@ if config.require_bool("manageApiGatewayAccount") and api_kind == "rest":
 code = build_code_archive(PROJECT_ROOT, ["domain", "adapters", "handlers"], PROJECT_ROOT / "build" / "lambda.zip")
 
 # --- The API, the import queue and the alerts.
+# How far ahead of its receipt an update may be dated: a clock set wrong must not freeze an item (README, "Validation").
+max_ahead_seconds = config.require_int("asOfMaxAheadSeconds")
+if max_ahead_seconds < 0:
+    raise pulumi.RunError(f"asOfMaxAheadSeconds must be 0 or more, not {max_ahead_seconds}")
+update_times = UpdateTimes(max_ahead_seconds=max_ahead_seconds)
 api_function = LambdaFunctionArgs(
     handler="handlers.http_api.handler",
     code=code,
     description=f"Sets and reads stock levels for the {'HTTP' if api_kind == 'http' else 'REST'} API.",
     statements=[allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.arn])],
-    environment=ApiSettings(table_name=table.name).environment(),
+    environment=ApiSettings(table_name=table.name, times=update_times).environment(),
     log_retention_days=log_retention_days,
 )
 api_routes = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
@@ -216,7 +222,7 @@ stock_import = QueueFunction(
             code=code,
             description="Applies STOCK_ID;LEVEL lines sent to the import queue.",
             statements=[allow(["dynamodb:UpdateItem"], [table.arn])],
-            environment=ImportSettings(table_name=table.name).environment(),
+            environment=ImportSettings(table_name=table.name, times=update_times).environment(),
             timeout_seconds=config.require_int("importFunctionTimeoutSeconds"),
             log_retention_days=log_retention_days,
         ),
@@ -347,6 +353,7 @@ if config.require_bool("dropBucket"):
                 environment=BucketImportSettings(
                     import_queue_url=stock_import.queue.url,
                     dead_letters=DeadLetterQueue(url=stock_import.dead_letter_queue.url),
+                    times=update_times,
                 ).environment(),
                 memory_size=config.require_int("dropFunctionMemoryMb"),
                 timeout_seconds=config.require_int("dropFunctionTimeoutSeconds"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from domain.errors import InvalidStockInput
 
@@ -14,6 +14,9 @@ _FORBIDDEN_ID_CHARACTERS = frozenset(";")
 # The times a stored `as_of` can hold: its fixed-width form has four digits of year, so string order is time order
 # from the first instant of year 1 to the last of year 9999, in UTC.
 _AS_OF_RANGE = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z"
+# How far past the moment it was received an update's own time may be: clocks drift, but a time further ahead
+# would make every later update of the item look stale until that time comes (a stack setting may change it).
+DEFAULT_MAX_AHEAD = timedelta(minutes=5)
 
 
 def validate_stock_id(value: object) -> str:
@@ -93,6 +96,22 @@ def format_as_of(moment: datetime) -> str:
     `strftime("%Y")` does not do below year 1000 on every platform), UTC, microseconds."""
     utc = moment.astimezone(UTC)
     return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
+
+
+def ensure_not_ahead(as_of: datetime, received_at: datetime, max_ahead: timedelta) -> None:
+    """Refuse a time more than `max_ahead` after the moment the update was received, naming both and the limit."""
+    if as_of - received_at > max_ahead:
+        raise InvalidStockInput(
+            f"as_of {format_as_of(as_of)} is more than {_duration(max_ahead)} after the update was received "
+            f"({format_as_of(received_at)}); send the time the level was counted, from a clock that is set right"
+        )
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds % 60 or not seconds:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    return f"{seconds // 60} minute{'' if seconds == 60 else 's'}"
 
 
 @dataclass(frozen=True)

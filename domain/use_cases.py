@@ -3,30 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from domain.errors import InvalidStockInput
 from domain.low_stock import LevelChange, LowStockAlert, low_stock_alert
 from domain.ports import LowStockNotifier, SaveOutcome, SentAlerts, StockRepository
-from domain.stock import StockLevel, StockUpdate, validate_stock_id
+from domain.stock import DEFAULT_MAX_AHEAD, StockLevel, StockUpdate, ensure_not_ahead, validate_stock_id
 
 
-def set_stock_level(update: StockUpdate, received_at: datetime, repository: StockRepository) -> SaveOutcome:
-    """Store the update unless a newer level is stored; an update without a time is stamped `received_at`."""
-    return repository.save_if_newer(update.stamped(received_at))
+def receive_update(update: StockUpdate, received_at: datetime, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> StockLevel:
+    """The level an update asks to store: as of its own time, or of `received_at` if it gave none. InvalidStockInput
+    if its own time is more than `max_ahead` after `received_at`: stored, it would make every later update of the
+    item stale until then."""
+    level = update.stamped(received_at)
+    ensure_not_ahead(level.as_of, received_at, max_ahead)
+    return level
+
+
+def set_stock_level(
+    update: StockUpdate, received_at: datetime, repository: StockRepository, max_ahead: timedelta = DEFAULT_MAX_AHEAD
+) -> SaveOutcome:
+    """Store the update unless a newer level is stored (InvalidStockInput, nothing stored, if it is dated too far
+    ahead: `receive_update`)."""
+    return repository.save_if_newer(receive_update(update, received_at, max_ahead))
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of updates received together: the saves made, and the updates refused, by their position in
+    the batch, with the reason."""
+
+    saved: list[SaveOutcome]
+    refused: dict[int, str] = field(default_factory=dict)
 
 
 def set_stock_levels(
-    updates: Sequence[StockUpdate], received_at: datetime, repository: StockRepository
-) -> list[SaveOutcome]:
-    """Store updates received together; of several for one item at the same time, the last one given wins.
+    updates: Sequence[StockUpdate],
+    received_at: datetime,
+    repository: StockRepository,
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+) -> BatchOutcome:
+    """Store updates received together; of several for one item at the same time, the last one given wins. An
+    update dated too far ahead (`receive_update`) is refused, and the others are stored.
 
     The order of the saves does not matter: each is conditional on its own time, so the latest wins anyway.
     """
     latest: dict[tuple[str, datetime], StockLevel] = {}
-    for update in updates:
-        level = update.stamped(received_at)
+    refused: dict[int, str] = {}
+    for position, update in enumerate(updates):
+        try:
+            level = receive_update(update, received_at, max_ahead)
+        except InvalidStockInput as error:
+            refused[position] = str(error)
+            continue
         latest[(level.stock_id, level.as_of)] = level
-    return repository.save_all_if_newer(list(latest.values()))
+    return BatchOutcome(repository.save_all_if_newer(list(latest.values())), refused)
 
 
 def get_stock_level(stock_id: str, repository: StockRepository) -> StockLevel | None:

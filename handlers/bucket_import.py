@@ -11,6 +11,7 @@ same content uploaded again is a new event, and is imported again.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
@@ -27,8 +28,10 @@ from adapters.inbound.stock_file import FileLine, RejectedLine, read_stock_file
 from adapters.outbound.s3_import_reports import ImportReport, S3ImportReports, report_key_of
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from adapters.outbound.sqs_stock_line_queue import SqsStockLineQueue
+from domain.errors import InvalidStockInput
 from domain.ports import RejectedInput, RejectedInputStore
-from domain.stock import format_as_of
+from domain.stock import DEFAULT_MAX_AHEAD, StockLevel, format_as_of
+from domain.use_cases import receive_update
 from handlers.aws import AwsClients, EntryPoint, Handler
 from handlers.settings import BucketImportFunctionSettings, DropFolders
 from handlers.time_budget import start_invocation
@@ -47,6 +50,7 @@ def build(settings: BucketImportFunctionSettings, clients: AwsClients) -> Handle
         SqsStockLineQueue(clients.sqs, settings.import_queue_url),
         SqsRejectedInputStore(clients.sqs, settings.dead_letters.url),
         settings.folders,
+        settings.times.max_ahead() or DEFAULT_MAX_AHEAD,
     )
 
 
@@ -60,11 +64,13 @@ class BucketImportFunction:
         import_queue: SqsStockLineQueue,
         rejected: RejectedInputStore,
         folders: DropFolders[str],
+        max_ahead: timedelta = DEFAULT_MAX_AHEAD,
     ) -> None:
         self._s3 = s3
         self._import_queue = import_queue
         self._rejected = rejected
         self._folders = folders
+        self._max_ahead = max_ahead
 
     def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
         """Import every file of the event; an error (S3 or SQS unavailable) fails the invocation, which Lambda
@@ -123,15 +129,26 @@ class BucketImportFunction:
         rejected: list[RejectedInput],
     ) -> Iterator[str]:
         """The valid lines, stamped; bad ones go to the report and, a batch at a time, to the dead-letter queue."""
-        for line in lines:
-            if isinstance(line, FileLine):
-                level = line.update.stamped(dropped.dropped_at + timedelta(microseconds=line.number))
-                yield f"{level.stock_id};{level.level};{format_as_of(level.as_of)}"
+        for line in map(functools.partial(self._received, dropped), lines):
+            if isinstance(line, StockLevel):
+                yield f"{line.stock_id};{line.level};{format_as_of(line.as_of)}"
                 continue
             report.reject(line.number, line.text, line.reason)
             rejected.append(RejectedInput(f"{dropped.uri}:{line.number}", line.text, line.reason))
             if len(rejected) == _REJECTED_BATCH:
                 self._keep(rejected)
+
+    def _received(self, dropped: DroppedFile, line: FileLine | RejectedLine) -> StockLevel | RejectedLine:
+        """A valid line's level, stamped as of the drop (line n at n microseconds past it) unless it gave its own
+        time, which may be at most `max_ahead` past the drop; else the line refused with its reason."""
+        if isinstance(line, RejectedLine):
+            return line
+        try:
+            return receive_update(
+                line.update, dropped.dropped_at + timedelta(microseconds=line.number), self._max_ahead
+            )
+        except InvalidStockInput as error:
+            return RejectedLine(line.number, line.text, f"line {line.number}: {error}")
 
     def _keep(self, rejected: list[RejectedInput]) -> None:
         if rejected:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from adapters.inbound.sqs_batch import QueueMessage, parse_queue_messages, partial_batch_response
@@ -10,6 +11,7 @@ from adapters.inbound.stock_lines import parse_stock_lines
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from domain.ports import RejectedInputStore, StockRepository
+from domain.stock import DEFAULT_MAX_AHEAD
 from domain.use_cases import set_stock_levels
 from handlers.aws import WRITE_CONCURRENCY, AwsClients, EntryPoint, Handler
 from handlers.settings import ImportFunctionSettings
@@ -21,15 +23,19 @@ logger = logging.getLogger(__name__)
 def build(settings: ImportFunctionSettings, clients: AwsClients) -> Handler:
     """The import queue's function, on the table of stock levels and the queue's dead letters."""
     repository = DynamoDbStockRepository(clients.dynamodb, settings.table_name, concurrency=WRITE_CONCURRENCY)
-    return ImportFunction(repository, SqsRejectedInputStore(clients.sqs, settings.dead_letters.url))
+    rejected = SqsRejectedInputStore(clients.sqs, settings.dead_letters.url)
+    return ImportFunction(repository, rejected, settings.times.max_ahead() or DEFAULT_MAX_AHEAD)
 
 
 class ImportFunction:
     """Applies each message's lines to `repository`; keeps the lines it rejects in `rejected`."""
 
-    def __init__(self, repository: StockRepository, rejected: RejectedInputStore) -> None:
+    def __init__(
+        self, repository: StockRepository, rejected: RejectedInputStore, max_ahead: timedelta = DEFAULT_MAX_AHEAD
+    ) -> None:
         self._repository = repository
         self._rejected = rejected
+        self._max_ahead = max_ahead
 
     def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
         """Apply every message of the batch; report for retry those that failed for a transient reason, and those
@@ -46,26 +52,27 @@ class ImportFunction:
         parsed = parse_stock_lines(message.body, source=message.message_id)
         try:
             # Valid lines first: a retry re-applies them as no-ops, while rejected lines would be kept twice.
-            outcomes = set_stock_levels(parsed.updates, message.sent_at, self._repository)
-            if parsed.rejected:
-                self._rejected.keep(parsed.rejected)
+            outcome = set_stock_levels(parsed.updates, message.sent_at, self._repository, self._max_ahead)
+            rejected = parsed.rejected + [parsed.origins[at].refused(why) for at, why in outcome.refused.items()]
+            if rejected:
+                self._rejected.keep(rejected)
         except Exception:
             logger.exception("message failed; it will be retried", extra={"message_id": message.message_id})
             return False
-        for rejected in parsed.rejected:
+        for rejected_line in rejected:
             logger.warning(
                 "line %s rejected and kept in the dead-letter queue: %s",
-                rejected.source,
-                rejected.reason,
-                extra={"source": rejected.source, "line": rejected.content, "reason": rejected.reason},
+                rejected_line.source,
+                rejected_line.reason,
+                extra={"source": rejected_line.source, "line": rejected_line.content, "reason": rejected_line.reason},
             )
         logger.info(
             "message applied",
             extra={
                 "message_id": message.message_id,
-                "applied": sum(outcome.applied for outcome in outcomes),
-                "stale": sum(not outcome.applied for outcome in outcomes),
-                "rejected": len(parsed.rejected),
+                "applied": sum(saved.applied for saved in outcome.saved),
+                "stale": sum(not saved.applied for saved in outcome.saved),
+                "rejected": len(rejected),
             },
         )
         return True

@@ -7,6 +7,7 @@ import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -114,22 +115,36 @@ class FunctionSettings(Settings[V]):
     limits: FunctionLimits = FunctionLimits()
 
 
+@dataclass(frozen=True, kw_only=True)
+class UpdateTimes(Settings[str]):
+    """How far past the moment an update was received its own `as_of` may be, for the functions that take updates
+    (None: the domain's default)."""
+
+    max_ahead_seconds: int | None = field(default=None, metadata=variable("AS_OF_MAX_AHEAD_SECONDS"))
+
+    def max_ahead(self) -> timedelta | None:
+        """The limit as a span of time, None where the program gave none."""
+        return None if self.max_ahead_seconds is None else timedelta(seconds=self.max_ahead_seconds)
+
+
 # --- Each function's settings as the program gives them, and, where a component adds a part the function needs,
 # as the function reads them.
 
 
 @dataclass(frozen=True, kw_only=True)
 class ApiSettings(FunctionSettings[V]):
-    """The API's function: the table of stock levels."""
+    """The API's function: the table of stock levels, and how far ahead an update's time may be."""
 
     table_name: V = field(metadata=variable("TABLE_NAME"))
+    times: UpdateTimes = UpdateTimes()
 
 
 @dataclass(frozen=True, kw_only=True)
 class ImportSettings(FunctionSettings[V]):
-    """The import queue's function: the table of stock levels."""
+    """The import queue's function: the table of stock levels, and how far ahead an update's time may be."""
 
     table_name: V = field(metadata=variable("TABLE_NAME"))
+    times: UpdateTimes = UpdateTimes()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,10 +157,11 @@ class ImportFunctionSettings(ImportSettings[str]):
 @dataclass(frozen=True, kw_only=True)
 class BucketImportSettings(FunctionSettings[V]):
     """The drop bucket's function: the import queue it sends valid lines to, and that queue's dead letters, which
-    keep the lines it rejects."""
+    keep the lines it rejects; and how far ahead a line's time may be."""
 
     import_queue_url: V = field(metadata=variable("IMPORT_QUEUE_URL"))
     dead_letters: DeadLetterQueue[V]
+    times: UpdateTimes = UpdateTimes()
 
 
 @dataclass(frozen=True, kw_only=True)

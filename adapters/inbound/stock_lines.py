@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.errors import InvalidStockInput
 from domain.ports import RejectedInput
@@ -12,11 +12,26 @@ _FORMAT_HINT = "expected STOCK_ID;LEVEL or STOCK_ID;LEVEL;AS_OF"
 
 
 @dataclass(frozen=True)
+class LineOrigin:
+    """Where an update was read: its text and its number in the named source."""
+
+    source: str
+    number: int
+    text: str
+
+    def refused(self, reason: str) -> RejectedInput:
+        """This line, refused for `reason`: named `source:number`, as a line refused when read is."""
+        return RejectedInput(f"{self.source}:{self.number}", self.text, f"line {self.number}: {reason}")
+
+
+@dataclass(frozen=True)
 class ParsedLines:
-    """The updates a text holds, in order, and the lines refused with their reasons."""
+    """The updates a text holds, in order, with the line each came from, and the lines refused with their
+    reasons."""
 
     updates: list[StockUpdate]
     rejected: list[RejectedInput]
+    origins: list[LineOrigin] = field(default_factory=list)  # of each update, at the same position
 
 
 def parse_stock_line(line: str) -> StockUpdate:
@@ -30,13 +45,14 @@ def parse_stock_line(line: str) -> StockUpdate:
 
 def parse_stock_lines(text: str, source: str) -> ParsedLines:
     """Parse every line of a text; blank lines are skipped, and each bad line is named `source:line`."""
-    updates: list[StockUpdate] = []
-    rejected: list[RejectedInput] = []
+    parsed = ParsedLines([], [])
     for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            updates.append(parse_stock_line(line))
+            parsed.updates.append(parse_stock_line(line))
         except InvalidStockInput as error:
-            rejected.append(RejectedInput(f"{source}:{number}", line, f"line {number}: {error}"))
-    return ParsedLines(updates, rejected)
+            parsed.rejected.append(LineOrigin(source, number, line).refused(str(error)))
+        else:
+            parsed.origins.append(LineOrigin(source, number, line))
+    return parsed

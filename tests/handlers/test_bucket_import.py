@@ -118,3 +118,17 @@ def test_the_same_content_dropped_again_is_a_new_event_and_is_imported_again(dep
     first = queued_lines(deployed)
     bucket_function(drop(deployed, b"A1;5\n"), None)
     assert queued_lines(deployed) == first  # stamped with its event's time, the same in this document
+
+
+def test_a_line_dated_too_far_past_the_drop_is_rejected_with_its_reason_and_the_others_sent(deployed, bucket_function):
+    bucket_function(drop(deployed, b"A1;5\nA2;3;2030-01-01T00:00:00Z\n"), None)
+    assert queued_lines(deployed) == ["A1;5;2024-05-01T12:00:00.000001Z"]
+    [dead] = deployed.drain(deployed.dead_letter_queue_url)
+    assert dead["Body"] == "A2;3;2030-01-01T00:00:00Z"
+    assert dead["MessageAttributes"]["source"]["StringValue"] == f"s3://stock-drops/{KEY}:2"
+    report = report_of(deployed)
+    assert (report["lines_sent"], report["lines_rejected"]) == (1, 1)
+    assert report["rejected"][0]["reason"].startswith(
+        "line 2: as_of 2030-01-01T00:00:00.000000Z is more than 5 minutes after the update was received "
+        "(2024-05-01T12:00:00.000002Z)"
+    )

@@ -4,6 +4,7 @@ from dataclasses import replace
 import pytest
 
 from handlers import http_api
+from handlers.settings import UpdateTimes
 from harness.lambda_events import api_event
 
 
@@ -101,3 +102,44 @@ def test_an_id_set_by_body_is_the_same_item_as_its_encoded_path(deployed, api, s
     status, body = call(api, api_event("GET", f"/stocks/{encoded}"))
     assert (status, body["stock_id"], body["stock_level"]) == (200, stock_id, 5)
     assert deployed.stored(stock_id)["stock_level"] == {"N": "5"}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        (
+            "9999-12-31T23:59:59Z",
+            "as_of 9999-12-31T23:59:59.000000Z is more than 5 minutes after the update was received "
+            "(2024-05-01T12:00:00.000000Z); send the time the level was counted, from a clock that is set right",
+        ),
+        (
+            "2024-05-01T12:05:00.000001Z",
+            "as_of 2024-05-01T12:05:00.000001Z is more than 5 minutes after the update was received "
+            "(2024-05-01T12:00:00.000000Z); send the time the level was counted, from a clock that is set right",
+        ),
+        (
+            "9999-12-31T23:59:59-01:00",
+            "as_of must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z once in UTC, "
+            "not '9999-12-31T23:59:59-01:00'",
+        ),
+    ],
+)
+def test_a_time_the_rule_cannot_order_is_a_400_naming_the_limit_and_the_item_still_takes_updates(
+    deployed, api, as_of, message
+):
+    """Found by a fuzzer: such a time once froze an item (every later update stale) or broke it (503 for ever)."""
+    refused = call(api, api_event("PUT", "/stocks/F1", {"stock_level": 5, "as_of": as_of}))
+    assert refused == (400, {"message": message})
+    assert deployed.stored("F1") is None
+    assert call(api, api_event("PUT", "/stocks/F1", {"stock_level": 6}))[0] == 200
+    assert call(api, api_event("GET", "/stocks/F1"))[1]["stock_level"] == 6
+
+
+def test_the_span_an_update_may_be_dated_ahead_is_the_stacks_setting(deployed, api_settings, clients):
+    api = http_api.build(replace(api_settings, times=UpdateTimes(max_ahead_seconds=60)), clients)
+    assert call(api, api_event("PUT", "/stocks/F2", {"stock_level": 5, "as_of": "2024-05-01T12:01:00Z"}))[0] == 200
+    status, body = call(api, api_event("PUT", "/stocks/F2", {"stock_level": 6, "as_of": "2024-05-01T12:01:01Z"}))
+    assert (status, body["message"].split(" after ")[0]) == (
+        400,
+        "as_of 2024-05-01T12:01:01.000000Z is more than 1 minute",
+    )

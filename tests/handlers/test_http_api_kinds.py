@@ -29,6 +29,9 @@ REQUESTS = [
     ("PUT", "/stocks/B1?x=1", {"stock_level": 1}, False),
     ("PUT", "/stocks/A%231", {"stock_level": 1}, False),
     ("POST", "/stocks?source=shop", {"stock_id": "A?1", "stock_level": 1}, False),
+    ("PUT", "/stocks/B5", {"stock_level": 1, "as_of": "9999-12-31T23:59:59Z"}, False),
+    ("PUT", "/stocks/B5", {"stock_level": 1, "as_of": "2024-05-01T12:05:00Z"}, False),
+    ("POST", "/stocks", {"stock_id": "B6", "stock_level": 1, "as_of": "0001-01-01T00:00:00+01:00"}, False),
 ]
 
 
@@ -73,6 +76,9 @@ def test_both_payload_formats_get_the_same_answers(deployed, api):
         400,
         400,
         400,
+        400,  # dated past the year a stored time holds, once far ahead of its receipt
+        200,  # five minutes ahead of its receipt: as far as a time may be
+        400,  # before the first time a stored time holds, once in UTC
     ]
 
 

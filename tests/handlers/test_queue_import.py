@@ -67,3 +67,21 @@ def test_a_message_whose_rejects_cannot_be_kept_is_retried(deployed, import_sett
     handler = queue_import.build(replace(import_settings, dead_letters=gone), clients)
     response = handler(sqs_event("A1;1\nbad"), None)
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
+
+
+def test_a_line_dated_too_far_past_the_messages_sending_is_kept_with_its_reason_and_the_others_apply(deployed, handler):
+    sent_at_noon = 1714564800000  # 2024-05-01T12:00:00Z
+    response = handler(
+        sqs_event("A1;5\nA2;3;9999-12-31T23:59:59Z\nA3;2;2024-05-01T12:04:00Z", sent_ms=sent_at_noon), None
+    )
+    assert response == {"batchItemFailures": []}
+    assert deployed.stored("A1")["stock_level"] == {"N": "5"}
+    assert deployed.stored("A2") is None
+    assert deployed.stored("A3")["as_of"] == {"S": "2024-05-01T12:04:00.000000Z"}
+    [kept] = deployed.drain(deployed.dead_letter_queue_url)
+    assert kept["Body"] == "A2;3;9999-12-31T23:59:59Z"
+    assert kept["MessageAttributes"]["source"]["StringValue"] == "msg-0:2"
+    assert kept["MessageAttributes"]["reason"]["StringValue"] == (
+        "line 2: as_of 9999-12-31T23:59:59.000000Z is more than 5 minutes after the update was received "
+        "(2024-05-01T12:00:00.000000Z); send the time the level was counted, from a clock that is set right"
+    )

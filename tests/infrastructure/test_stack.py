@@ -232,6 +232,17 @@ def test_the_threshold_reaches_the_notifier():
     assert variables["LOW_STOCK_THRESHOLD"] == "3"
 
 
+def test_how_far_ahead_an_update_may_be_dated_reaches_each_function_that_takes_updates():
+    run = run_program(FakeCloud(), "dev", {"asOfMaxAheadSeconds": 60, "dropBucket": True})
+    for name in ("stock-api-function", "stock-import-function", "stock-drop-function"):
+        assert run.named(name).inputs["environment"]["variables"]["AS_OF_MAX_AHEAD_SECONDS"] == "60", name
+
+
+def test_a_negative_span_ahead_is_refused_before_any_preview():
+    with pytest.raises(pulumi.RunError, match="asOfMaxAheadSeconds must be 0 or more, not -1"):
+        run_program(FakeCloud(), "dev", {"asOfMaxAheadSeconds": -1})
+
+
 def test_each_function_names_a_handler_that_exists(dev_stack):
     for function in dev_stack.of_type("aws:lambda/function:Function"):
         module, attribute = function.inputs["handler"].rsplit(".", 1)
