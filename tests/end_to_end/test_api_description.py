@@ -165,10 +165,15 @@ def test_a_time_whose_utc_form_leaves_the_storable_years_is_refused_naming_the_r
     assert checked_answer(stack, signed, get_level(stock_id))[0] == 404  # nothing was stored
 
 
-def test_the_last_storable_time_is_answered_as_described(stack, signed):
-    """From the same report. Whether a time that far ahead is taken is another rule's to say; here only that the
-    answer is one the description gives (no 5xx)."""
-    checked_answer(stack, signed, put_level(fresh_id(), {"stock_level": 5, "as_of": "9999-12-31T23:59:59Z"}))
+def test_a_time_far_ahead_of_the_request_is_refused_naming_the_limit_and_the_item_still_takes_updates(stack, signed):
+    """From the same report: a client with a clock years ahead froze the item, every later update stale (409)."""
+    stock_id = fresh_id()
+    status, body = checked_answer(
+        stack, signed, put_level(stock_id, {"stock_level": 5, "as_of": "9999-12-31T23:59:59Z"})
+    )
+    assert status == 400
+    assert body["message"].startswith("as_of 9999-12-31T23:59:59.000000Z is more than 5 minutes after the update")
+    assert checked_answer(stack, signed, put_level(stock_id, {"stock_level": 6}))[0] == 200
 
 
 def test_the_service_still_answers_after_the_generated_requests(stack):
