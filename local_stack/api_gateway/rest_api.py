@@ -197,6 +197,13 @@ def bind(host: str, port: int, respond: Respond) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, a made-up one) is a method no route declares, which API Gateway
+            # answers itself in JSON; http.server's own answer would be an HTML 501 page that no API Gateway sends.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:
             logger.info("%s %s", self.address_string(), format % args)
 

@@ -100,9 +100,8 @@ api_description = schemathesis.openapi.from_path(
                 "with-security-parameters": False,
             },
             "phases": {
-                # Methods a path does not take: those API Gateway lets a program declare. No API Gateway method
-                # takes TRACE or QUERY, AWS does not document its answer to them, and the local stack's HTTP server
-                # answers them with its own 501 page.
+                # Methods a path does not take: those API Gateway lets a program declare (others, TRACE or QUERY,
+                # get the same answer from the local stack: tests/end_to_end/test_local_stack.py).
                 "coverage": {"unexpected-methods": ["get", "put", "post", "delete", "patch", "options"]},
                 "stateful": {"enabled": False},
             },

@@ -29,7 +29,10 @@ def test_an_unsigned_request_gets_the_http_apis_own_403(http_stack):
     assert http_stack.request("GET", "/stocks/HTTP-1", signed=False) == (403, {"message": "Forbidden"})
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nothing"), ("DELETE", "/stocks/HTTP-1"), ("GET", "/stocks")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/nothing"), ("DELETE", "/stocks/HTTP-1"), ("GET", "/stocks"), ("QUERY", "/stocks/HTTP-1")],
+)
 def test_a_request_no_route_matches_gets_the_http_apis_own_404_signed_or_not(http_stack, method, path):
     """A REST API answers these 403 "Missing Authentication Token"; an HTTP API routes before it authorises."""
     assert http_stack.request(method, path) == (404, {"message": "Not Found"})

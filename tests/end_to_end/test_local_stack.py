@@ -67,6 +67,7 @@ def test_bad_requests_get_a_4xx_with_a_json_message(local_stack):
         ("GET", "/stocks/E2E-never-set", None, 404),
         ("DELETE", "/stocks/E2E-C1", None, local_stack.no_such_route[0]),  # API Gateway's, for an undeclared method
         ("GET", "/nowhere", None, local_stack.no_such_route[0]),
+        ("TRACE", "/stocks/E2E-C1", None, local_stack.no_such_route[0]),  # one no API Gateway route takes
     ]
     for method, path, body, expected in cases:
         status, document = local_stack.request(method, path, body)
