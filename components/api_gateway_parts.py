@@ -49,9 +49,12 @@ def switching_kinds(opts: pulumi.ResourceOptions | None, other_kind_type: str) -
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=other_kind_type)]))
 
 
-def slug(path: str) -> str:
-    """A resource-name-safe form of a path: /stocks/{stock_id} -> stocks-stock_id, /items/{proxy+} -> items-proxy."""
-    return path.strip("/").replace("/", "-").replace("{", "").replace("}", "").replace("+", "")
+def slug(path: str, keep_greedy_mark: bool = False) -> str:
+    """A resource-name-safe form of a path: /stocks/{stock_id} -> stocks-stock_id, /items/{proxy+} -> items-proxy.
+    The REST API component keeps the `+` (items-proxy+), as it always named its resources: another name would
+    replace them."""
+    name = path.strip("/").replace("/", "-").replace("{", "").replace("}", "")
+    return name if keep_greedy_mark else name.replace("+", "")
 
 
 def access_log_format(route_variable: str, **more: str) -> str:

@@ -109,7 +109,7 @@ class RestApiFunction(pulumi.ComponentResource):
                 path = f"{parent.rstrip('/')}/{part}"
                 if path not in ids:
                     self.path_resources[path] = aws.apigateway.Resource(
-                        f"{name}-{slug(path)}",
+                        f"{name}-{slug(path, keep_greedy_mark=True)}",
                         rest_api=self.api.id,
                         parent_id=ids[parent],
                         path_part=part,
@@ -128,7 +128,7 @@ class RestApiFunction(pulumi.ComponentResource):
         authorization: str,
         function: aws.lambda_.Function,
     ) -> None:
-        method_name = f"{name}-{http_method.lower()}-{slug(path)}"
+        method_name = f"{name}-{http_method.lower()}-{slug(path, keep_greedy_mark=True)}"
         method = aws.apigateway.Method(
             method_name,
             rest_api=self.api.id,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import botocore.session
 from botocore.config import Config
 
-from handlers.settings import FunctionLimits, FunctionSettings
+from handlers.settings import FunctionLimits, FunctionSettings, SettingError
 from handlers.time_budget import attempt_timeouts, refuse_attempts_that_cannot_finish
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # botocore's INFO lines (credentials found, endpoints chosen) would be billed as log volume on every cold start.
 logging.getLogger("botocore").setLevel(logging.WARNING)
+logger = logging.getLogger(__name__)
 
 # How many saves of one message run at once; the client keeps a connection for each.
 WRITE_CONCURRENCY = 16
@@ -106,6 +107,12 @@ class EntryPoint(Generic[S]):
     def built(self) -> Handler:
         """The function of this execution environment, built on first use; SettingError if it was deployed wrong."""
         if self._built is None:
-            settings = self._settings.from_environment(os.environ)
+            try:
+                settings = self._settings.from_environment(os.environ)
+            except SettingError:
+                # Fails every invocation, and so the whole batch or request (API Gateway's 5xx): a function deployed
+                # without its settings can do nothing right, and its log says what is missing at once.
+                logger.critical("the function cannot start: its settings are incomplete", exc_info=True)
+                raise
             self._built = self._build(settings, AwsClients(settings.limits))
         return self._built

@@ -8,6 +8,7 @@ Prints one Markdown table per change, every layer listed, a layer the change did
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -24,10 +25,13 @@ LAYERS = (
     ("Pulumi.", "stack (program and settings)"),
     ("local_stack/", "local stack"),
     ("tools/", "tools"),
+    ("harness/", "harness"),
+    ("benchmarks/", "benchmarks"),
     ("tests/infrastructure/snapshots/", "reviewed snapshots"),
     ("tests/", "tests"),
 )
 OTHER = "docs and build"
+_MOVE = re.compile(r"\{[^{}]* => ([^{}]*)\}")
 
 
 @dataclass
@@ -38,7 +42,10 @@ class Cost:
 
 
 def layer_of(path: str) -> str:
-    return next((layer for prefix, layer in LAYERS if path.startswith(prefix)), OTHER)
+    """The layer of a path; a moved file (`{handlers => adapters/outbound}/x.py`, `a/{b.json => c.json}`) is counted
+    where it went, with the lines its move changed."""
+    moved = _MOVE.sub(lambda match: match.group(1), path)
+    return next((layer for prefix, layer in LAYERS if moved.startswith(prefix)), OTHER)
 
 
 def cost_by_layer(numstat: Iterable[str]) -> dict[str, Cost]:

@@ -32,7 +32,7 @@ from tools.stack_outputs import sqs_client, stack_outputs
 
 _MOST = 10_000  # messages read per queue at the most
 _HIDE_SECONDS = 60  # long enough to list or export, short enough that a crash releases them soon
-ALERT_CHANNELS = tuple(Channel)  # the keys of the stack's `alert_dead_letter_queue_urls`
+ALERT_CHANNELS = tuple(channel.value for channel in Channel)  # the keys of the stack's `alert_dead_letter_queue_urls`
 _NEXT_STEP: dict[str, str] = {
     Channel.SNS: "not redriven, as publishing again would reach every subscriber; each names the one SNS failed",
     Channel.WEBHOOK: "once the chat takes posts again, `make redrive CHANNEL=webhook` posts them",

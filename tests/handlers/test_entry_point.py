@@ -40,11 +40,15 @@ def test_the_clients_are_sized_to_the_time_out_the_function_was_deployed_with(mo
     assert clients.attempt_seconds == sum(attempt_timeouts(10))
 
 
-def test_a_function_deployed_without_a_setting_fails_its_first_invocation_naming_it(monkeypatch):
+def test_a_function_deployed_without_a_setting_fails_every_invocation_naming_it_in_its_log(monkeypatch, caplog):
     monkeypatch.delenv("TABLE_NAME", raising=False)
     handler = EntryPoint(http_api.build, ApiSettings)
-    with pytest.raises(SettingError, match="environment variable TABLE_NAME is not set"):
-        handler(api_event("GET", "/stocks/A1"), None)
+    for _ in range(2):
+        with pytest.raises(SettingError, match="environment variable TABLE_NAME is not set"):
+            handler(api_event("GET", "/stocks/A1"), None)
+    [first, _] = [record for record in caplog.records if record.levelname == "CRITICAL"]
+    assert first.getMessage() == "the function cannot start: its settings are incomplete"
+    assert "environment variable TABLE_NAME is not set" in caplog.text
 
 
 def test_a_deployed_function_answers_through_its_entry_point(deployed, api_settings, monkeypatch):

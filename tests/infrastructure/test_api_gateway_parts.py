@@ -87,3 +87,8 @@ def test_a_switch_of_kinds_replaces_the_access_log_group_since_only_an_http_api_
 )
 def test_a_path_becomes_a_resource_name_without_braces_or_slashes(path, name):
     assert slug(path) == name
+
+
+def test_the_rest_api_keeps_the_greedy_mark_in_its_resource_names_as_it_always_did():
+    """Another name would replace a deployed REST API's resource, method and integration for a `{proxy+}` route."""
+    assert slug("/items/{proxy+}", keep_greedy_mark=True) == "items-proxy+"

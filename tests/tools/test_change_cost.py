@@ -1,3 +1,5 @@
+import pytest
+
 from tools.change_cost import OTHER, cost_by_layer, layer_of
 
 
@@ -20,3 +22,17 @@ def test_each_path_counts_in_its_layer_and_untouched_layers_show_zero():
 def test_the_domain_is_its_own_layer_and_not_a_prefix_match_elsewhere():
     assert layer_of("domain/ports.py") == "domain"
     assert layer_of("tests/domain/test_stock.py") == "tests"
+
+
+@pytest.mark.parametrize(
+    ("path", "layer"),
+    [
+        ("{handlers => adapters/outbound}/secret_cache.py", "adapters (outbound)"),
+        ("components/{http_function.py => rest_api_function.py}", "components"),
+        ("tests/infrastructure/snapshots/{dev.json => dev-rest-api.json}", "reviewed snapshots"),
+        ("harness/pulumi_program.py", "harness"),
+        ("benchmarks/cold_start.py", "benchmarks"),
+    ],
+)
+def test_a_file_is_counted_in_the_layer_it_is_in_after_the_change_moved_or_not(path, layer):
+    assert layer_of(path) == layer
