@@ -65,7 +65,9 @@ class _Fakes:
         self.importer = queue_import.ImportFunction(self.repository, self.rejected)
         self.notifier = low_stock_notifier.NotifierFunction(self.topic.for_change, self.sent_alerts, DEFAULT_THRESHOLD)
         self.deliveries = FakeAlertDeliveries()
-        self.alerts = webhook_alerts.WebhookAlertFunction(self.webhook, self.sent_alerts, self.deliveries, 2)
+        self.alerts = webhook_alerts.WebhookAlertFunction(
+            self.webhook, self.sent_alerts, self.deliveries, 2, retention_seconds=4 * 24 * 3600
+        )
 
 
 def _median_micros(

@@ -29,7 +29,8 @@ class QueueFunctionArgs:
     message_retention_seconds: int = 4 * 24 * 3600
     dead_letter_retention_seconds: int = 14 * 24 * 3600
     handler_sends_dead_letters: bool = False
-    # The handler sets when a failed message comes back (ChangeMessageVisibility), so it needs the queue's URL.
+    # The handler sets when a failed message comes back (ChangeMessageVisibility), so it needs the queue's URL, and
+    # its retention, which no wait may outlive.
     handler_delays_retries: bool = False
     # A customer managed key to encrypt the queue with, in place of SQS's own keys (SSE-SQS): what a queue needs
     # when another AWS service writes to it, SNS for one (docs.aws.amazon.com/AWSSimpleQueueService/latest/
@@ -98,7 +99,8 @@ class QueueFunction(pulumi.ComponentResource):
             environment.update(DeadLetterQueue(url=self.dead_letter_queue.url).environment())
         if args.handler_delays_retries:
             statements.append(allow(["sqs:ChangeMessageVisibility"], [self.queue.arn]))
-            environment.update(ConsumedQueue(url=self.queue.url).environment())
+            retention = args.message_retention_seconds
+            environment.update(ConsumedQueue(url=self.queue.url, message_retention_seconds=retention).environment())
         if args.kms_key_arn is not None:
             # Lambda reads an encrypted queue with the function's role (docs.aws.amazon.com/lambda/latest/dg/
             # with-sqs.html, "Execution role permissions").

@@ -90,7 +90,8 @@ class AlertDeliveries(Protocol):
     """A channel's queue of the alerts it has not delivered yet, and its dead letters, each naming its last failure."""
 
     def try_again_in(self, alert: AlertDelivery, seconds: float) -> None:
-        """Have the queue deliver the alert again after `seconds`, rounded up to whole seconds; raise if it cannot."""
+        """Have the queue deliver the alert again after `seconds`, rounded up to whole seconds; raise if it cannot,
+        or if it would not wait that long (never a shorter wait in its place)."""
         ...
 
     def give_up(self, alert: AlertDelivery, status: int | None, reason: str) -> None:

@@ -95,9 +95,11 @@ class DeadLetterQueue(Settings[V]):
 
 @dataclass(frozen=True, kw_only=True)
 class ConsumedQueue(Settings[V]):
-    """The queue a function consumes, for a function that sets when a failed message comes back (QueueFunction)."""
+    """The queue a function consumes, for a function that sets when a failed message comes back (QueueFunction): its
+    URL, and how long it keeps a message after it was sent, past which SQS deletes it, so that no wait outlives it."""
 
     url: V = field(metadata=variable("QUEUE_URL"))
+    message_retention_seconds: int = field(metadata=variable("QUEUE_MESSAGE_RETENTION_SECONDS"))
 
 
 @dataclass(frozen=True, kw_only=True)

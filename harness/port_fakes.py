@@ -9,6 +9,8 @@ from domain.low_stock import LowStockAlert
 from domain.ports import AlertDelivery, RejectedInput, SaveOutcome
 from domain.stock import StockLevel
 
+LONGEST_WAIT_SECONDS = 12 * 3600  # SQS's longest visibility timeout
+
 
 class FakeStockRepository:
     """Keeps levels in a dict and applies the same newer-than-stored condition as the table."""
@@ -82,7 +84,8 @@ class FakeSentAlerts:
 
 class FakeAlertDeliveries:
     """A channel's queue in lists: each alert tried again with its wait in whole seconds, and each dead letter as its
-    body and attributes' values; every call raises once `unreachable`, as an unreachable queue does."""
+    body and attributes' values; every call raises once `unreachable`, as an unreachable queue does, and a wait over
+    12 hours is refused (ValueError), as SQS refuses one past 12 hours from the delivery."""
 
     def __init__(self, channel: str = "webhook") -> None:
         self.channel = channel
@@ -92,6 +95,8 @@ class FakeAlertDeliveries:
 
     def try_again_in(self, alert: AlertDelivery, seconds: float) -> None:
         self._reach()
+        if math.ceil(seconds) > LONGEST_WAIT_SECONDS:
+            raise ValueError(f"a wait of {math.ceil(seconds)} s is over the {LONGEST_WAIT_SECONDS} s a queue allows")
         self.tried_again.append((alert, math.ceil(seconds)))
 
     def give_up(self, alert: AlertDelivery, status: int | None, reason: str) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import moto.sqs.models as sqs_models
 import pytest
 from hypothesis import settings
 from moto import mock_aws
+
+from local_stack.aws.sqs_visibility import count_visibility_from_receipt
 
 REGION = "eu-west-3"
 
@@ -73,6 +77,8 @@ class Account:
 
 @pytest.fixture
 def account() -> Iterator[Account]:
+    # The local stack's SQS, not moto's: the 12 hours a message may stay hidden count from its receipt, as in SQS.
+    count_visibility_from_receipt()
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
@@ -97,3 +103,28 @@ def account() -> Iterator[Account]:
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"})
         import_queue = sqs.create_queue(QueueName="stock-import-queue")["QueueUrl"]
         yield Account(dynamodb, sqs, sns, "stock-levels", dead_letters, topic_arn, inbox, import_queue)
+
+
+class SqsClock:
+    """The time moto's SQS reads (its module's own functions), frozen at the real time until `advance`d."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def seconds(self) -> float:
+        return self.now
+
+    def millis(self) -> float:
+        return self.now * 1000
+
+
+@pytest.fixture
+def sqs_clock(monkeypatch: pytest.MonkeyPatch) -> SqsClock:
+    """SQS's clock, in the emulated account and in the local stack's embedded AWS, which runs in this process."""
+    clock = SqsClock()
+    monkeypatch.setattr(sqs_models, "unix_time", clock.seconds)
+    monkeypatch.setattr(sqs_models, "unix_time_millis", clock.millis)
+    return clock

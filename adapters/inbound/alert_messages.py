@@ -22,11 +22,14 @@ ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD = "alert_id", "stock_id", "stock_leve
 class AlertMessage:
     """One alert on a channel's queue. `change` is the level the alert announced, as a change from no known level,
     so that the same rule that raised the alert raises it again here; None, with `problem`, if it is unreadable.
-    `attributes` are the message's own, in the shape SendMessage takes, to keep it whole as a dead letter."""
+    `attributes` are the message's own, in the shape SendMessage takes, to keep it whole as a dead letter.
+    `sent_at` is when the queue took the message (its SentTimestamp, in seconds since the epoch), None if the record
+    does not say."""
 
     message_id: str
     receipt_handle: str
     receive_count: int
+    sent_at: float | None
     alert_id: str
     change: LevelChange | None
     threshold: int
@@ -50,10 +53,13 @@ def _alert(record: dict[str, Any]) -> AlertMessage:
         name: {"DataType": str(value.get("dataType", "String")), "StringValue": str(value.get("stringValue", ""))}
         for name, value in (record.get("messageAttributes") or {}).items()
     }
+    system = record.get("attributes") or {}
+    sent_ms = system.get("SentTimestamp")
     message = AlertMessage(
         message_id=str(record["messageId"]),
         receipt_handle=str(record.get("receiptHandle") or ""),
-        receive_count=int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1),
+        receive_count=int(system.get("ApproximateReceiveCount") or 1),
+        sent_at=None if sent_ms is None else int(sent_ms) / 1000,
         alert_id="",
         change=None,
         threshold=0,

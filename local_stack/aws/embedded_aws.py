@@ -15,9 +15,10 @@ the request layers that add what moto's server lacks.
    messages moto accepted.
 The last three act on different services, so their order among themselves changes nothing.
 
-Two behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
-stream record per new item (local_stack.aws.atomic_dynamodb), and SNS's deliveries to a queue only while SNS may
-use the queue's key (local_stack.aws.sns_deliveries).
+Three behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
+stream record per new item (local_stack.aws.atomic_dynamodb), SNS's deliveries to a queue only while SNS may use the
+queue's key (local_stack.aws.sns_deliveries), and SQS's 12 hours of visibility counted from a message's receipt
+(local_stack.aws.sqs_visibility).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from local_stack.aws.iam_enforcement import IamEnforcer
 from local_stack.aws.message_moves import MessageMoves
 from local_stack.aws.s3_notifications import ObjectCreatedEvents
 from local_stack.aws.sns_deliveries import check_queue_keys_on_delivery
+from local_stack.aws.sqs_visibility import count_visibility_from_receipt
 
 ACCOUNT_ID = "123456789012"  # moto's account
 
@@ -52,6 +54,7 @@ class EmbeddedAws:
     def __init__(self, host: str, port: int, region: str = "eu-west-3") -> None:
         emit_one_insert_per_new_item()
         check_queue_keys_on_delivery()
+        count_visibility_from_receipt()
         self.faults = FaultInjector()
         self.iam = IamEnforcer(region, ACCOUNT_ID)
         self.s3_events = ObjectCreatedEvents(region, ACCOUNT_ID)

@@ -55,6 +55,7 @@ class AlertQueueHarness(Harness):
         "", body, attributes
     )
     comes_back: Callable[[], list[str]] = lambda: []
+    refusal: type[Exception] = Exception  # what it raises for a wait the queue would not take
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ def _sqs_deliveries(needs: Needs) -> AlertQueueHarness:
         ]
 
     harness = AlertQueueHarness(
-        SqsAlertDeliveries(account.sqs, queue, dead_letters, "webhook"), kept, failure=ClientError
+        SqsAlertDeliveries(account.sqs, queue, dead_letters, "webhook"), kept, failure=ClientError, refusal=ClientError
     )
     harness.break_it = lambda: setattr(
         harness, "adapter", SqsAlertDeliveries(account.sqs, f"{queue}-gone", f"{dead_letters}-gone", "webhook")
@@ -172,7 +173,7 @@ def _sqs_deliveries(needs: Needs) -> AlertQueueHarness:
 def _fake_deliveries(needs: Needs) -> AlertQueueHarness:
     fake = FakeAlertDeliveries("webhook")
     receipts = itertools.count()
-    harness = AlertQueueHarness(fake, lambda: list(fake.dead_letters), failure=ConnectionError)
+    harness = AlertQueueHarness(fake, lambda: list(fake.dead_letters), failure=ConnectionError, refusal=ValueError)
     harness.break_it = lambda: setattr(fake, "unreachable", True)
     harness.receive = lambda body, attributes: AlertDelivery(f"receipt-{next(receipts)}", body, attributes)
     harness.comes_back = lambda: [alert.body for alert, wait in fake.tried_again if wait == 0]
@@ -336,3 +337,13 @@ def test_deliveries_raise_rather_than_lose_an_alert_when_the_queue_cannot_be_rea
     with pytest.raises(harness.failure):
         harness.adapter.give_up(alert, 404, "HTTP 404")
     assert harness.delivered() == []
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.AlertDeliveries))
+def test_a_wait_past_the_12_hours_a_queue_allows_is_refused_not_shortened(needs, build):
+    harness = cast(AlertQueueHarness, build(needs))
+    alert = harness.receive(ALERT_TEXT, ALERT)
+    with pytest.raises(harness.refusal):
+        harness.adapter.try_again_in(alert, 12 * 3600 + 0.5)  # rounded up: one second over
+    harness.adapter.try_again_in(alert, 0)  # and the alert still waits to be tried again
+    assert harness.comes_back() == [ALERT_TEXT]

@@ -33,7 +33,9 @@ AS_DEPLOYED = [
         sent_alerts_table="sent",
         webhook_secret_arn="arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook",
         delivery_attempts=10,
-        queue=ConsumedQueue(url="https://sqs.eu-west-3.amazonaws.com/123456789012/alerts"),
+        queue=ConsumedQueue(
+            url="https://sqs.eu-west-3.amazonaws.com/123456789012/alerts", message_retention_seconds=345600
+        ),
         dead_letters=DEAD_LETTERS,
         limits=LIMITS,
     ),
@@ -54,6 +56,7 @@ def test_each_value_is_written_to_its_variable_and_whole_numbers_in_decimal():
         "ALERT_WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook",
         "DELIVERY_ATTEMPTS": "10",
         "QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/alerts",
+        "QUEUE_MESSAGE_RETENTION_SECONDS": "345600",
         "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/dlq",
     }
 

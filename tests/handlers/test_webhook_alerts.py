@@ -1,11 +1,14 @@
 """The chat channel's function, fed the alerts the stream function published, as its queue delivers them."""
 
 import contextlib
+import json
+import logging
 import urllib.error
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import format_datetime
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -32,11 +35,15 @@ def chat(deployed):
 def webhook_settings(deployed, chat):
     """The chat webhook's URL in Secrets Manager, its queue and dead letters, as deployed."""
     secret = boto3.client("secretsmanager").create_secret(Name="alert-webhook", SecretString=chat.url)
+    retention = deployed.sqs.get_queue_attributes(
+        QueueUrl=deployed.alert_inbox_url, AttributeNames=["MessageRetentionPeriod"]
+    )["Attributes"]["MessageRetentionPeriod"]
     return WebhookAlertFunctionSettings(
         sent_alerts_table="sent-alerts",
         webhook_secret_arn=secret["ARN"],
         delivery_attempts=ATTEMPTS,
-        queue=ConsumedQueue(url=deployed.alert_inbox_url),  # the queue the topic delivers to, raw
+        # the queue the topic delivers to, raw
+        queue=ConsumedQueue(url=deployed.alert_inbox_url, message_retention_seconds=int(retention)),
         dead_letters=DeadLetterQueue(url=deployed.dead_letter_queue_url),
     )
 
@@ -341,4 +348,111 @@ def test_a_webhook_that_asks_for_more_than_15_minutes_gets_it_up_to_the_12_hours
     alerts(published(("A1", 9, 1)), None)
     chat.fail(429, count=1, retry_after=86400)
     alerts(published(("A2", 9, 0)), None)
-    assert waits() == [3600, 43200]
+    first, longest = waits()
+    # 12 hours from the receipt, less the minute the poller may take before the invocation and the time since
+    assert first == 3600
+    assert 43200 - 60 - 5 <= longest <= 43200 - 60
+
+
+# --- The waits SQS takes: 12 hours from the receipt at most, and none that outlives the queue's retention. These
+# follow the messages through the emulated SQS (local_stack.aws.sqs_visibility) on its clock, which the function reads
+# too, and check what the queue did with each wait, not what the function asked for.
+
+RETENTION = 4 * 24 * 3600  # the queue's, as created
+
+
+@pytest.fixture
+def clock(sqs_clock, mocker):
+    """One clock for SQS and the function."""
+    mocker.patch("handlers.webhook_alerts.time", side_effect=sqs_clock.seconds)
+    return sqs_clock
+
+
+def still_hidden(deployed):
+    return delivered(deployed)["Records"] == []
+
+
+def test_a_wait_longer_than_sqs_allows_hides_the_alert_for_what_is_left_of_the_12_hours_since_its_receipt(
+    deployed, published, run, chat, clock
+):
+    chat.fail(429, retry_after=86400)
+    event = published(("A1", 9, 1))  # received now, by the poller
+    clock.advance(1)  # the invocation starts a second later
+    assert run(event) == failed(event)
+    wait = 12 * 3600 - 60  # less the minute the poller may have taken before the invocation
+    clock.advance(wait - 1)
+    assert still_hidden(deployed)  # not back after the queue's visibility timeout: the queue took the wait
+    clock.advance(2)
+    [again] = delivered(deployed)["Records"]  # and back before the 12 hours end
+    assert again["messageId"] == event["Records"][0]["messageId"]
+
+
+def test_an_alert_whose_wait_would_outlive_the_queue_s_retention_is_kept_as_a_dead_letter_saying_so(
+    deployed, published, run, chat, clock
+):
+    chat.fail(429, retry_after=7200)
+    published(("A1", 9, 1))
+    clock.advance(RETENTION - 3600)  # an hour left when the queue delivers it again
+    response = run(delivered(deployed))
+    clock.advance(7200)
+    assert delivered(deployed)["Records"] == []  # SQS has deleted it by then, had it waited
+    [letter] = dead_letters(deployed)  # so it is kept here, or nowhere
+    assert response == {"batchItemFailures": []}  # nothing left on the queue to try again
+    assert (letter["stock_id"], letter["status"], letter["reason"]) == (
+        "A1",
+        "429",
+        "the chat webhook did not accept the alert for A1: HTTP 429 unavailable"
+        f" (not tried again: waiting 7200 s more would outlive the queue's retention of {RETENTION} s)",
+    )
+
+
+def test_an_alert_whose_wait_ends_well_within_the_retention_waits_on_the_queue(deployed, published, run, chat, clock):
+    chat.fail(429, retry_after=7200)
+    published(("A1", 9, 1))
+    clock.advance(RETENTION - 7200 - 15 * 60 - 60)  # back a minute before the function's margin
+    assert run(event := delivered(deployed)) == failed(event)
+    assert dead_letters(deployed) == []
+    clock.advance(7200 + 1)
+    assert len(delivered(deployed)["Records"]) == 1
+
+
+@pytest.fixture
+def lambda_context():
+    """The parts of Lambda's context the function reads: its name, and the time left."""
+    return SimpleNamespace(function_name="alert-webhook-function-0a1b2c3", get_remaining_time_in_millis=lambda: 30_000)
+
+
+def test_a_wait_the_queue_does_not_take_is_logged_and_counted_as_a_metric(
+    alerts, published, chat, clients, mocker, caplog, lambda_context
+):
+    chat.fail(503)
+    refused = ClientError(
+        {"Error": {"Code": "InvalidParameterValue", "Message": "Total VisibilityTimeout ... beyond the limit"}},
+        "ChangeMessageVisibility",
+    )
+    mocker.patch.object(clients.sqs, "change_message_visibility", side_effect=refused)
+    event = published(("A1", 9, 1))
+    assert alerts(event, lambda_context) == failed(event)  # it comes back all the same, after the queue's timeout
+    [record] = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert record.getMessage() == (
+        "the queue did not take the wait of 5 s; the alert comes back after the queue's visibility timeout instead: "
+        "ClientError: An error occurred (InvalidParameterValue) when calling the ChangeMessageVisibility operation: "
+        "Total VisibilityTimeout ... beyond the limit"
+    )
+    # The log line as Lambda's JSON format writes it: the record's extra fields at its root.
+    line = json.loads(json.dumps({key: value for key, value in vars(record).items() if key not in STANDARD}))
+    [directive] = line["_aws"]["CloudWatchMetrics"]
+    assert directive == {
+        "Namespace": "StockLevels",
+        "Dimensions": [["channel", "function"]],
+        "Metrics": [{"Name": "RetryWaitNotSet", "Unit": "Count"}],
+    }
+    assert (line["RetryWaitNotSet"], line["channel"], line["function"]) == (
+        1,
+        "webhook",
+        "alert-webhook-function-0a1b2c3",
+    )
+    assert line["alert_id"] == event["Records"][0]["messageAttributes"]["alert_id"]["stringValue"]
+
+
+STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from handlers import webhook_alerts
 from handlers.aws import EntryPoint
 from handlers.settings import Settings
 from harness.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud, configured_stack
@@ -391,6 +392,23 @@ def test_the_webhook_function_retries_on_its_queue_and_keeps_what_fails_with_an_
     assert (["kms:Decrypt"], [QUEUES_KEY_ARN]) in grants
     alarm = run.named("alert-webhook-dlq-not-empty").inputs
     assert alarm["dimensions"] == {"QueueName": dead_letters.outputs["name"]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_attempt_a_failing_chat_gets_ends_well_within_its_queue_s_retention(stack):
+    """SQS deletes a message older than its queue's retention, with no dead letter and no alarm. The worst case of
+    every attempt: each back-off, and each delivery held for the queue's whole visibility timeout (a crash or a
+    time-out), with the margin the function keeps for one more, inside the retention the queue has and the function
+    is told. A Retry-After longer than what is left is no worst case to bound: the function checks each wait."""
+    run = configured_stack(stack, {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    queue = run.named("alert-webhook-queue").inputs
+    variables = run.named("alert-webhook-function").inputs["environment"]["variables"]
+    retention = queue["messageRetentionSeconds"]
+    assert int(variables["QUEUE_MESSAGE_RETENTION_SECONDS"]) == retention
+    attempts = int(variables["DELIVERY_ATTEMPTS"])
+    back_offs = sum(webhook_alerts.back_off_seconds(attempt) for attempt in range(1, attempts))
+    held = json.loads(queue["redrivePolicy"])["maxReceiveCount"] * queue["visibilityTimeoutSeconds"]
+    assert back_offs + held + webhook_alerts.RETENTION_MARGIN_SECONDS < retention
 
 
 def test_sms_and_email_subscribers_keep_what_sns_could_not_deliver():

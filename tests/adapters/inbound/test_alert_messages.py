@@ -1,5 +1,7 @@
 """Alerts on a channel's queue, as Lambda delivers the raw messages the alerts topic sent."""
 
+import time
+
 import pytest
 
 from adapters.inbound.alert_messages import parse_alert_messages
@@ -103,3 +105,17 @@ def test_a_record_without_its_optional_fields_is_read_with_what_lambda_would_hav
 
 def test_nothing_in_an_empty_event():
     assert parse_alert_messages({}) == []
+
+
+def test_when_the_queue_took_the_message_is_its_sent_timestamp_in_seconds(account):
+    before = time.time()
+    SnsLowStockNotifier(account.sns, account.topic_arn).for_change("change-7").send(LowStockAlert("A000", 1, 2))
+    [message] = parse_alert_messages(delivered(account))
+    assert message.sent_at is not None
+    assert before - 1 <= message.sent_at <= time.time()
+    exact = {**record(**WHOLE), "attributes": {"SentTimestamp": "1714564800123"}}
+    assert parse_alert_messages({"Records": [exact]})[0].sent_at == 1714564800.123
+
+
+def test_a_record_that_does_not_say_when_it_was_sent_has_no_sent_time():
+    assert parse_alert_messages({"Records": [record(**WHOLE)]})[0].sent_at is None
