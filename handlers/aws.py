@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import botocore.session
 from botocore.config import Config
 
-from handlers.settings import FunctionLimits, FunctionSettings, SettingError
+from handlers.settings import CommonSettings, FunctionLimits, SettingError
 from handlers.time_budget import attempt_timeouts, refuse_attempts_that_cannot_finish
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ WRITE_CONCURRENCY = 16
 
 # What Lambda calls with an event and its context, and what it gets back.
 Handler = Callable[[dict[str, Any], object], dict[str, Any]]
-S = TypeVar("S", bound=FunctionSettings[Any])
+S = TypeVar("S", bound=CommonSettings[Any])
 _NO_TIME_OUT_GIVEN = FunctionLimits()  # a test's, a script's
 
 
@@ -100,6 +100,11 @@ class EntryPoint(Generic[S]):
         self._build = build
         self._settings = settings
         self._built: Handler | None = None
+
+    @property
+    def settings(self) -> type[S]:
+        """The class this function's settings are read with."""
+        return self._settings
 
     def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
         return self.built()(event, context)

@@ -111,7 +111,7 @@ class DropFolders(Settings[V]):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FunctionSettings(Settings[V]):
+class CommonSettings(Settings[V]):
     """What every function reads besides its own settings: its limits, which LambdaFunction writes."""
 
     limits: FunctionLimits = FunctionLimits()
@@ -134,7 +134,7 @@ class UpdateTimes(Settings[str]):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApiSettings(FunctionSettings[V]):
+class ApiSettings(CommonSettings[V]):
     """The API's function: the table of stock levels, and how far ahead an update's time may be."""
 
     table_name: V = field(metadata=variable("TABLE_NAME"))
@@ -142,7 +142,7 @@ class ApiSettings(FunctionSettings[V]):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ImportSettings(FunctionSettings[V]):
+class ImportSettings(CommonSettings[V]):
     """The import queue's function: the table of stock levels, and how far ahead an update's time may be."""
 
     table_name: V = field(metadata=variable("TABLE_NAME"))
@@ -157,7 +157,7 @@ class ImportFunctionSettings(ImportSettings[str]):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BucketImportSettings(FunctionSettings[V]):
+class BucketImportSettings(CommonSettings[V]):
     """The drop bucket's function: the import queue it sends valid lines to, and that queue's dead letters, which
     keep the lines it rejects; and how far ahead a line's time may be."""
 
@@ -174,7 +174,7 @@ class BucketImportFunctionSettings(BucketImportSettings[str]):
 
 
 @dataclass(frozen=True, kw_only=True)
-class NotifierSettings(FunctionSettings[V]):
+class NotifierSettings(CommonSettings[V]):
     """The stream's function: the alerts topic, the record of alerts sent, and the threshold (None: the domain's
     default)."""
 
@@ -184,7 +184,7 @@ class NotifierSettings(FunctionSettings[V]):
 
 
 @dataclass(frozen=True, kw_only=True)
-class WebhookAlertSettings(FunctionSettings[V]):
+class WebhookAlertSettings(CommonSettings[V]):
     """The chat channel's function: the record of alerts sent, the secret that holds the webhook's URL (never the
     URL: it is a credential), and how many attempts an alert gets."""
 

@@ -258,10 +258,13 @@ HANDLER_MODULES = {
 
 
 def settings_class(handler: str) -> type[Settings[str]]:
-    """The class a function's handler reads its settings with: the one its module's `build` takes."""
-    module = importlib.import_module(handler.rsplit(".", 1)[0])
+    """The class a function's handler reads its settings with: the one its entry point, which Lambda calls, reads
+    the environment with, and the one its module's `build` takes (the two may not differ)."""
+    module_name, entry_point = handler.rsplit(".", 1)
+    module = importlib.import_module(module_name)
+    read_with: type[Settings[str]] = getattr(module, entry_point).settings
     hint = typing.get_type_hints(module.build)["settings"]
-    read_with: type[Settings[str]] = typing.get_origin(hint) or hint
+    assert (typing.get_origin(hint) or hint) == read_with, f"{handler} builds with other settings than it reads"
     return read_with
 
 
