@@ -38,18 +38,19 @@ def validate_stock_id(value: object) -> str:
 # and a decoded `#` starts a fragment wherever such a path is read again as a URL (README, "Validation"), so the id
 # would name another item there, or none. Only new ids are held to it: items already stored keep their ids, their
 # reads and their alerts.
-_NOT_IN_NEW_IDS = "?#%"
+_NOT_IN_NEW_IDS = "?#%/"
 
 
 def validate_new_stock_id(value: object) -> str:
-    """Return the id if `validate_stock_id` takes it and it holds none of `?`, `#` and `%`: the rule for an id a
-    client gives to set a level, which may make a new item."""
+    """Return the id if `validate_stock_id` takes it and it holds none of `?`, `#`, `%` and `/`: the rule for an id a
+    client gives to set a level, which may make a new item (an HTTP API decodes a path before it routes it, so an
+    item whose id holds a `/` could be made but never named in a path)."""
     stock_id = validate_stock_id(value)
     for character in stock_id:
         if character in _NOT_IN_NEW_IDS:
             raise InvalidStockInput(
-                f"stock_id must not contain '?', '#' or '%' (found {character!r}), which a URL path does not carry "
-                "intact through every API"
+                f"stock_id must not contain '?', '#', '%' or '/' (found {character!r}), which a URL path does not "
+                "carry intact through every API"
             )
     return stock_id
 

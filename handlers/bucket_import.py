@@ -50,7 +50,7 @@ def build(settings: BucketImportFunctionSettings, clients: AwsClients) -> Handle
         SqsStockLineQueue(clients.sqs, settings.import_queue_url),
         SqsRejectedInputStore(clients.sqs, settings.dead_letters.url),
         settings.folders,
-        settings.times.max_ahead() or DEFAULT_MAX_AHEAD,
+        settings.times.max_ahead(DEFAULT_MAX_AHEAD),
     )
 
 

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 def build(settings: ApiSettings[str], clients: AwsClients) -> Handler:
     """The API's function, on the table of stock levels."""
     repository = DynamoDbStockRepository(clients.dynamodb, settings.table_name)
-    return ApiFunction(repository, settings.times.max_ahead() or DEFAULT_MAX_AHEAD)
+    return ApiFunction(repository, settings.times.max_ahead(DEFAULT_MAX_AHEAD))
 
 
 class ApiFunction:

@@ -24,7 +24,7 @@ def build(settings: ImportFunctionSettings, clients: AwsClients) -> Handler:
     """The import queue's function, on the table of stock levels and the queue's dead letters."""
     repository = DynamoDbStockRepository(clients.dynamodb, settings.table_name, concurrency=WRITE_CONCURRENCY)
     rejected = SqsRejectedInputStore(clients.sqs, settings.dead_letters.url)
-    return ImportFunction(repository, rejected, settings.times.max_ahead() or DEFAULT_MAX_AHEAD)
+    return ImportFunction(repository, rejected, settings.times.max_ahead(DEFAULT_MAX_AHEAD))
 
 
 class ImportFunction:

@@ -124,9 +124,9 @@ class UpdateTimes(Settings[str]):
 
     max_ahead_seconds: int | None = field(default=None, metadata=variable("AS_OF_MAX_AHEAD_SECONDS"))
 
-    def max_ahead(self) -> timedelta | None:
-        """The limit as a span of time, None where the program gave none."""
-        return None if self.max_ahead_seconds is None else timedelta(seconds=self.max_ahead_seconds)
+    def max_ahead(self, default: timedelta) -> timedelta:
+        """The limit as a span of time (0 is a limit: no time after the receipt), `default` where none was given."""
+        return default if self.max_ahead_seconds is None else timedelta(seconds=self.max_ahead_seconds)
 
 
 # --- Each function's settings as the program gives them, and, where a component adds a part the function needs,

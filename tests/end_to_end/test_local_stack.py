@@ -51,7 +51,7 @@ def test_an_id_no_new_item_may_have_is_refused_by_body_and_by_path_and_nothing_i
 ):
     assert local_stack.request("POST", "/stocks", json.dumps({"stock_id": stock_id, "stock_level": 2}))[0] == 400
     status, document = local_stack.request("PUT", f"/stocks/{encoded}", '{"stock_level": 6}')
-    assert (status, document["message"].startswith("stock_id must not contain '?', '#' or '%'")) == (400, True)
+    assert (status, document["message"].startswith("stock_id must not contain '?', '#', '%' or '/'")) == (400, True)
     item = local_stack.client("dynamodb").get_item(
         TableName=local_stack.outputs["table_name"], Key={"stock_id": {"S": stock_id}}
     )

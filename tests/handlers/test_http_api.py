@@ -143,3 +143,14 @@ def test_the_span_an_update_may_be_dated_ahead_is_the_stacks_setting(deployed, a
         400,
         "as_of 2024-05-01T12:01:01.000000Z is more than 1 minute",
     )
+
+
+def test_a_span_of_zero_takes_no_time_after_the_request(deployed, api_settings, clients):
+    """0 is a limit, not "none given": the request's own time is the latest an update may carry."""
+    api = http_api.build(replace(api_settings, times=UpdateTimes(max_ahead_seconds=0)), clients)
+    assert call(api, api_event("PUT", "/stocks/F3", {"stock_level": 5, "as_of": "2024-05-01T12:00:00Z"}))[0] == 200
+    status, body = call(api, api_event("PUT", "/stocks/F3", {"stock_level": 6, "as_of": "2024-05-01T12:00:01Z"}))
+    assert (status, body["message"].split(" after ")[0]) == (
+        400,
+        "as_of 2024-05-01T12:00:01.000000Z is more than 0 seconds",
+    )

@@ -25,7 +25,7 @@ from harness.lambda_events import api_event
 
 ID_CHARACTERS = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"), blacklist_characters=";")
 valid_ids = st.text(ID_CHARACTERS, min_size=1, max_size=128).filter(lambda s: not any(c.isspace() for c in s))
-NOT_IN_NEW_IDS = "?#%"
+NOT_IN_NEW_IDS = "?#%/"
 new_ids = valid_ids.filter(lambda s: not any(c in NOT_IN_NEW_IDS for c in s))
 levels = st.integers(min_value=0, max_value=MAX_LEVEL)
 times = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1), timezones=st.just(UTC))

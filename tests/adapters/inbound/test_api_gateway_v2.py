@@ -92,8 +92,8 @@ def test_an_id_no_new_item_may_have_is_refused_the_same_in_either_format(encoded
     assert http == outcome(parse_request, api_event("PUT", f"/stocks/{encoded}", {"stock_level": 1}))
     assert http[:2] == (
         400,
-        f"stock_id must not contain '?', '#' or '%' (found {found}), which a URL path does not carry intact through "
-        "every API",
+        f"stock_id must not contain '?', '#', '%' or '/' (found {found}), which a URL path does not carry intact "
+        "through every API",
     )
 
 

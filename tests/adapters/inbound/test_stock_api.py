@@ -205,7 +205,8 @@ def test_an_unavailable_store_is_a_503_the_client_may_retry_a_second_later():
 
 
 NEW_ID_RULE = (
-    "stock_id must not contain '?', '#' or '%' (found {}), which a URL path does not carry intact through every API"
+    "stock_id must not contain '?', '#', '%' or '/' (found {}), which a URL path does not carry intact "
+    "through every API"
 )
 
 

@@ -25,7 +25,8 @@ def test_a_bad_line_is_named_by_number_with_its_reason():
 def test_a_line_whose_id_no_new_item_may_have_is_refused_and_the_next_one_still_read():
     """A dropped file's line may make an item, as a PUT does: held to the rule of new ids."""
     reason = (
-        "stock_id must not contain '?', '#' or '%' (found {}), which a URL path does not carry intact through every API"
+        "stock_id must not contain '?', '#', '%' or '/' (found {}), which a URL path does not carry intact "
+        "through every API"
     )
     assert lines_of(b"A?1;1\nB#1;1\nC%41;1\nD1;1\n") == [
         (1, "A?1;1", "line 1: " + reason.format("'?'")),

@@ -32,9 +32,9 @@ def test_a_bad_line_says_what_is_wrong(line, complaint):
         parse_stock_line(line)
 
 
-@pytest.mark.parametrize("stock_id", ["A?1", "A#1", "A%41"])
+@pytest.mark.parametrize("stock_id", ["A?1", "A#1", "A%41", "A/1"])
 def test_a_line_is_held_to_the_rule_of_new_ids_since_it_may_make_an_item(stock_id):
-    with pytest.raises(InvalidStockInput, match="must not contain '\\?', '#' or '%'"):
+    with pytest.raises(InvalidStockInput, match="must not contain '\\?', '#', '%' or '/'"):
         parse_stock_line(f"{stock_id};3")
 
 
@@ -43,7 +43,7 @@ def test_a_line_whose_id_no_new_item_may_have_is_rejected_with_the_reason_and_th
     assert parsed.updates == [StockUpdate("B2", 2)]
     [rejected] = parsed.rejected
     assert (rejected.source, rejected.content) == ("msg-8:1", "A?1;1")
-    assert rejected.reason.startswith("line 1: stock_id must not contain '?', '#' or '%' (found '?')")
+    assert rejected.reason.startswith("line 1: stock_id must not contain '?', '#', '%' or '/' (found '?')")
 
 
 def test_bad_lines_are_rejected_by_number_without_blocking_good_ones():
