@@ -15,6 +15,17 @@ from pathlib import Path
 
 from benchmarks.checks import BenchmarkFailed
 from components.code_archive import build_code_archive
+from handlers.settings import (
+    ApiSettings,
+    BucketImportFunctionSettings,
+    ConsumedQueue,
+    DeadLetterQueue,
+    DropFolders,
+    ImportFunctionSettings,
+    NotifierSettings,
+    Settings,
+    WebhookAlertFunctionSettings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "baseline: import boto3 + one client"
@@ -49,20 +60,31 @@ WITH_POWERTOOLS = {
         f"import {POWERTOOLS_PACKAGE}.low_stock_notifier as h; h._topic().for_change('change-1'); h._threshold()",
     ),
 }
+_QUEUES = "https://sqs.eu-west-3.amazonaws.com/123456789012"
+_DEAD_LETTERS = DeadLetterQueue(url=f"{_QUEUES}/dlq")
+# Each function's settings, written as the program writes them: a variable renamed there is renamed here too.
+_SETTINGS: tuple[Settings[str], ...] = (
+    ApiSettings(table_name="stock-levels"),
+    ImportFunctionSettings(table_name="stock-levels", dead_letters=_DEAD_LETTERS),
+    BucketImportFunctionSettings(
+        import_queue_url=f"{_QUEUES}/import",
+        dead_letters=_DEAD_LETTERS,
+        folders=DropFolders(input_prefix="incoming/", output_prefix="reports/"),
+    ),
+    NotifierSettings(topic_arn="arn:aws:sns:eu-west-3:123456789012:alerts", sent_alerts_table="low-stock-alerts-sent"),
+    WebhookAlertFunctionSettings(
+        sent_alerts_table="low-stock-alerts-sent",
+        webhook_secret_arn="arn:aws:secretsmanager:eu-west-3:123456789012:secret:alert-webhook-url",
+        delivery_attempts=10,
+        queue=ConsumedQueue(url=f"{_QUEUES}/alerts", message_retention_seconds=4 * 24 * 3600),
+        dead_letters=_DEAD_LETTERS,
+    ),
+)
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "eu-west-3",
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
-    "TABLE_NAME": "stock-levels",
-    "TOPIC_ARN": "arn:aws:sns:eu-west-3:123456789012:alerts",
-    "SENT_ALERTS_TABLE": "low-stock-alerts-sent",
-    "DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/dlq",
-    "QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/alerts",
-    "IMPORT_QUEUE_URL": "https://sqs.eu-west-3.amazonaws.com/123456789012/import",
-    "INPUT_PREFIX": "incoming/",
-    "OUTPUT_PREFIX": "reports/",
-    "ALERT_WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:alert-webhook-url",
-    "DELIVERY_ATTEMPTS": "10",
+    **{name: str(value) for settings in _SETTINGS for name, value in settings.environment().items()},
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 

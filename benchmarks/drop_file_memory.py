@@ -21,6 +21,7 @@ from typing import Any
 
 from adapters.outbound.s3_import_reports import report_key_of
 from benchmarks.checks import check
+from handlers.settings import BucketImportFunctionSettings, DeadLetterQueue, DropFolders
 from local_stack.aws.embedded_aws import EmbeddedAws, local_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,10 +62,11 @@ def measure(sizes: tuple[int, ...], runs: int) -> dict[str, dict[str, float]]:
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
-            "IMPORT_QUEUE_URL": sqs.create_queue(QueueName="import")["QueueUrl"],
-            "DEAD_LETTER_QUEUE_URL": sqs.create_queue(QueueName="dead-letters")["QueueUrl"],
-            "INPUT_PREFIX": INPUT_PREFIX,
-            "OUTPUT_PREFIX": OUTPUT_PREFIX,
+            **BucketImportFunctionSettings(
+                import_queue_url=sqs.create_queue(QueueName="import")["QueueUrl"],
+                dead_letters=DeadLetterQueue(url=sqs.create_queue(QueueName="dead-letters")["QueueUrl"]),
+                folders=DropFolders(input_prefix=INPUT_PREFIX, output_prefix=OUTPUT_PREFIX),
+            ).environment(),
             "PYTHONPATH": str(ROOT),
         }
         results: dict[str, dict[str, float]] = {}
