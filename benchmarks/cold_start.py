@@ -35,16 +35,19 @@ REFERENCES = {
     BOTOCORE: "import botocore.session; botocore.session.get_session().create_client('dynamodb')",
 }
 # What each handler's first invocation sets up before it makes its first AWS call: the function built from its
-# settings, with the clients it uses.
+# settings, and the clients its first call uses (each is made on its first use: `.meta` makes it, calling nothing).
+_FIRST_CLIENTS = {
+    "handlers.http_api": ("dynamodb",),
+    "handlers.queue_import": ("dynamodb",),
+    "handlers.low_stock_notifier": ("dynamodb", "sns"),
+    "handlers.webhook_alerts": ("dynamodb", "secrets_manager"),
+    # Its first AWS call reads the file's report from S3; the SQS client comes once lines are to be sent.
+    "handlers.bucket_import": ("s3",),
+}
 FIRST_INVOCATION = {
-    name: f"import {name} as h; h.handler.built()"
-    for name in (
-        "handlers.http_api",
-        "handlers.queue_import",
-        "handlers.low_stock_notifier",
-        "handlers.webhook_alerts",
-        "handlers.bucket_import",
-    )
+    name: f"import {name} as h; h.handler.built(); c = h.handler.clients; "
+    + "; ".join(f"c.{each}.meta" for each in clients)
+    for name, clients in _FIRST_CLIENTS.items()
 }
 # Handlers written after the move from boto3 to botocore: no "before" row, as they never imported boto3.
 SINCE_BOTOCORE = ("handlers.webhook_alerts",)
@@ -53,11 +56,12 @@ POWERTOOLS_PACKAGE = "with_powertools"
 WITH_POWERTOOLS = {
     "handlers.queue_import": (
         "queue import with Powertools: Logger, BatchProcessor",
-        f"import {POWERTOOLS_PACKAGE}.queue_import as h; h._repository()",
+        f"import {POWERTOOLS_PACKAGE}.queue_import as h; h._repository(); h._clients().dynamodb.meta",
     ),
     "handlers.low_stock_notifier": (
         "notifier with Powertools: Logger, BatchProcessor, idempotency",
-        f"import {POWERTOOLS_PACKAGE}.low_stock_notifier as h; h._topic().for_change('change-1'); h._threshold()",
+        f"import {POWERTOOLS_PACKAGE}.low_stock_notifier as h; h._topic().for_change('change-1'); h._threshold(); "
+        "from handlers.aws import AwsClients; AwsClients().sns.meta",
     ),
 }
 _QUEUES = "https://sqs.eu-west-3.amazonaws.com/123456789012"

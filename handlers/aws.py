@@ -58,6 +58,11 @@ class AwsClients:
         return session
 
     def _client(self, service: str) -> Any:
+        # Built on first use, not when an adapter is given it: the bucket function's SQS clients, say, cost a cold
+        # start nothing until a file has lines to send.
+        return _OnFirstUse(functools.partial(self._create_client, service))
+
+    def _create_client(self, service: str) -> Any:
         # Standard retry mode backs off on throttling and retries time-outs: 3 retries, 4 attempts. With fixed 2 s +
         # 5 s attempts that is over 28 s in the worst case, past a 10 s time-out: so attempts are sized to the
         # function's time-out, and one that might not end within the invocation is not started (time_budget).
@@ -91,6 +96,19 @@ class AwsClients:
         return cast("SecretsManagerClient", self._client("secretsmanager"))
 
 
+class _OnFirstUse:
+    """Stands in for a client until something of it is asked for, then makes it, once, and forwards to it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
+
+
 class EntryPoint(Generic[S]):
     """The handler Lambda calls: on the first invocation of an execution environment it reads the function's settings
     from the environment and builds the function with them (nothing is built, nothing called, at import); every
@@ -100,6 +118,7 @@ class EntryPoint(Generic[S]):
         self._build = build
         self._settings = settings
         self._built: Handler | None = None
+        self.clients: AwsClients | None = None  # those of the function built, once it is
 
     @property
     def settings(self) -> type[S]:
@@ -119,5 +138,6 @@ class EntryPoint(Generic[S]):
                 # without its settings can do nothing right, and its log says what is missing at once.
                 logger.critical("the function cannot start: its settings are incomplete", exc_info=True)
                 raise
-            self._built = self._build(settings, AwsClients(settings.limits))
+            self.clients = AwsClients(settings.limits)
+            self._built = self._build(settings, self.clients)
         return self._built
