@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from adapters.outbound import webhook_low_stock_notifier
 from handlers import low_stock_notifier, webhook_alerts
 from handlers.settings import ConsumedQueue, DeadLetterQueue, WebhookAlertFunctionSettings
 from harness.lambda_events import sqs_record, stream_event
@@ -148,6 +149,38 @@ def test_a_permanent_refusal_goes_to_the_dead_letters_at_once_with_its_status(de
     ]
     assert letters[0]["reason"] == "the chat webhook did not accept the alert for A1: HTTP 404 unavailable"
     assert letters[0]["alert_id"] == "A1-1-9-1"  # whole, so that a redrive sends it as it was
+
+
+def as_sent(message_attributes, keys=("DataType", "StringValue")):
+    """A message's attributes as (type, value) pairs, from SQS's answer or from a Lambda record's lower-case keys."""
+    return {name: tuple(value[key] for key in keys) for name, value in message_attributes.items()}
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(404, 1), (503, ATTEMPTS)])
+def test_a_dead_letter_holds_the_alert_s_body_and_attributes_as_sent_and_why_it_was_given_up(
+    deployed, published, run, chat, status, attempts
+):
+    chat.fail(status)
+    event = published(("A1", 9, 1))
+    [record] = event["Records"]
+    for _ in range(attempts):
+        run(event)
+        event = later(deployed, event)
+    [letter] = deployed.drain(deployed.dead_letter_queue_url)
+    assert letter["Body"] == record["body"] == "Low stock: item A1 is down to 1 (alert threshold 1). Restock it."
+    gave_up = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+    assert as_sent(letter["MessageAttributes"]) == {
+        **as_sent(record["messageAttributes"], ("dataType", "stringValue")),
+        "channel": ("String", "webhook"),
+        "status": ("Number", str(status)),
+        "reason": ("String", f"the chat webhook did not accept the alert for A1: HTTP {status} unavailable{gave_up}"),
+    }
+    assert as_sent(record["messageAttributes"], ("dataType", "stringValue")) == {
+        "alert_id": ("String", "A1-1-9-1"),
+        "stock_id": ("String", "A1"),
+        "stock_level": ("Number", "1"),
+        "threshold": ("Number", "1"),
+    }
 
 
 @pytest.mark.parametrize("status", [500, 503, 408, 429])
@@ -342,3 +375,47 @@ def test_a_webhook_that_asks_for_more_than_15_minutes_gets_it_up_to_the_12_hours
     chat.fail(429, count=1, retry_after=86400)
     alerts(published(("A2", 9, 0)), None)
     assert waits() == [3600, 43200]
+
+
+def time_out_at(url, mocker):
+    """Posts to `url` get no answer in time; posts elsewhere go out."""
+    opener = webhook_low_stock_notifier._OPENER
+    post = opener.open
+
+    def open_(request, *args, **kwargs):
+        if request.full_url == url:
+            raise TimeoutError("timed out")
+        return post(request, *args, **kwargs)
+
+    mocker.patch.object(opener, "open", side_effect=open_)
+
+
+# What the webhook does with the second alert: GetSecretValue calls in all, the wait set, what the new URL got.
+FAILURES = {
+    "5xx": (1, [5], []),
+    "429 with Retry-After": (1, [30], []),
+    "timeout": (1, [5], []),
+    "permanent 4xx": (2, [], ["A2"]),  # exactly one read again, and the post to the new URL at once
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_the_webhook_url_is_read_again_only_when_the_webhook_refuses_it_for_good(
+    published, run, webhook_settings, chat, new_chat, clients, waits, mocker, failure
+):
+    # The URL is rotated while the one in hand is young: a refusal for good reads it again and posts to the new
+    # one at once; a passing failure reads nothing and waits on the queue, as long as the webhook asked if it did.
+    reads = mocker.spy(clients.secrets_manager, "get_secret_value")
+    run(published(("A1", 9, 1)))  # the URL read at the cold start
+    rotate_webhook_url(webhook_settings, new_chat.url)
+    if failure == "5xx":
+        chat.fail(503)
+    elif failure == "429 with Retry-After":
+        chat.fail(429, retry_after=30)
+    elif failure == "timeout":
+        time_out_at(chat.url, mocker)
+    else:
+        chat.fail(410)
+    run(published(("A2", 9, 0)))
+    assert (reads.call_count, waits(), posted(new_chat)) == FAILURES[failure]
+    assert posted(chat) == ["A1"]
