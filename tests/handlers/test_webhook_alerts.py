@@ -13,9 +13,12 @@ from botocore.exceptions import ClientError
 
 from adapters.outbound import webhook_low_stock_notifier
 from handlers import low_stock_notifier, webhook_alerts
+from handlers.sent_alerts import SentAlertsRecordedInTime
 from handlers.settings import ConsumedQueue, DeadLetterQueue, WebhookAlertFunctionSettings
+from handlers.time_budget import start_invocation
 from harness.lambda_events import sqs_record, stream_event
 from local_stack.chat_webhook import ChatWebhook
+from tests.handlers.lambda_context import Context
 
 ATTEMPTS = 3
 
@@ -419,3 +422,105 @@ def test_the_webhook_url_is_read_again_only_when_the_webhook_refuses_it_for_good
     run(published(("A2", 9, 0)))
     assert (reads.call_count, waits(), posted(new_chat)) == FAILURES[failure]
     assert posted(chat) == ["A1"]
+
+
+REFUSED = "the chat webhook did not accept the alert for A1: HTTP {} unavailable"
+
+
+def test_what_became_of_each_alert_is_logged_with_the_alert_and_the_channel(published, run, chat, logs):
+    run(published(("A2", 9, 0)))
+    chat.fail(503, count=1)
+    run(published(("A1", 9, 1)))
+    chat.fail(404)
+    run(published(("A3", 9, 1)))
+    assert logs("webhook_alerts") == [
+        ("INFO", "low-stock alert posted", {"alert_id": "A2-1-9-0", "channel": "webhook"}),
+        (
+            "WARNING",
+            f"alert not posted; trying again in 5 s: {REFUSED.format(503)}",
+            {"alert_id": "A1-1-9-1", "channel": "webhook", "attempt": 1},
+        ),
+        (
+            "ERROR",
+            f"alert not posted; kept in the channel's dead letters: {REFUSED.format(404).replace('A1', 'A3')}",
+            {"alert_id": "A3-1-9-1", "channel": "webhook", "status": 404},
+        ),
+    ]
+
+
+def test_a_failure_that_is_not_the_webhook_s_answer_is_tried_again_naming_the_error(
+    published, run, clients, chat, mocker, logs
+):
+    down = ClientError({"Error": {"Code": "InternalServiceError", "Message": "try again"}}, "GetSecretValue")
+    mocker.patch.object(clients.secrets_manager, "get_secret_value", side_effect=down)
+    run(published(("A1", 9, 1)))
+    assert logs("webhook_alerts")[-1][1] == (
+        "alert not posted; trying again in 5 s: ClientError: An error occurred (InternalServiceError) when calling "
+        "the GetSecretValue operation: try again"
+    )
+
+
+def test_a_wait_or_a_dead_letter_sqs_refuses_is_logged_with_its_error(published, run, clients, chat, mocker, logs):
+    down = ConnectionError("sqs down")
+    mocker.patch.object(clients.sqs, "change_message_visibility", side_effect=down)
+    chat.fail(503, count=1)
+    run(published(("A1", 9, 1)))
+    mocker.patch.object(clients.sqs, "send_message", side_effect=down)
+    chat.fail(404)
+    run(published(("A2", 9, 0)))
+    assert [(level, message) for level, message, _ in logs("webhook_alerts") if level == "ERROR"] == [
+        ("ERROR", "could not set when to try again: ConnectionError: sqs down"),
+        ("ERROR", "alert not kept as a dead letter; it will be tried again: ConnectionError: sqs down"),
+    ]
+
+
+def test_the_wait_is_set_on_the_message_the_channel_s_queue_delivered(deployed, published, run, chat, clients, mocker):
+    change = mocker.spy(clients.sqs, "change_message_visibility")
+    chat.fail(503)
+    event = published(("A1", 9, 1))
+    run(event)
+    assert [call.kwargs for call in change.call_args_list] == [
+        {
+            "QueueUrl": deployed.alert_inbox_url,
+            "ReceiptHandle": event["Records"][0]["receiptHandle"],
+            "VisibilityTimeout": 5,
+        }
+    ]
+    assert change.spy_exception is None
+
+
+def test_the_chat_channel_claims_each_alert_apart_from_the_topic(deployed, published, run, chat):
+    run(published(("A1", 9, 1)))
+    claims = deployed.dynamodb.scan(TableName="sent-alerts")["Items"]
+    assert sorted(item["change_id"]["S"] for item in claims) == ["A1-1-9-1", "webhook:A1-1-9-1"]
+
+
+def test_each_post_waits_for_an_answer_no_longer_than_one_attempt_of_the_clients(published, run, chat, clients, mocker):
+    post = mocker.spy(webhook_low_stock_notifier._OPENER, "open")
+    run(published(("A1", 9, 1)))
+    assert post.call_args.kwargs["timeout"] == clients.attempt_seconds
+
+
+def test_no_alert_is_started_without_time_for_one_more(published, alerts, chat, waits):
+    event = published(("A1", 9, 1), ("A2", 9, 0))
+    assert alerts(event, Context(500)) == failed(event)
+    assert waits() == [0, 0]
+    assert chat.attempts == []
+
+
+def test_a_post_that_might_outlast_the_invocation_is_not_started_and_is_tried_again(published, run, chat, mocker, logs):
+    run(published(("A1", 9, 1)))  # the URL read
+    event = published(("A2", 9, 0))
+    claim = SentAlertsRecordedInTime.claim
+
+    def claim_late(self, change_id):
+        claimed = claim(self, change_id)
+        start_invocation(Context(2_000))  # the claim took most of the invocation: one attempt no longer fits
+        return claimed
+
+    mocker.patch.object(SentAlertsRecordedInTime, "claim", claim_late)
+    run(event)
+    assert posted(chat) == ["A1"]
+    [(_, message, _)] = [line for line in logs("webhook_alerts") if line[0] == "WARNING"]
+    assert message.startswith("alert not posted; trying again in 5 s: OutOfTime: ")
+    assert message.endswith(" s left in the invocation, and one attempt may take 7.0 s")

@@ -53,6 +53,12 @@ def test_an_alert_is_posted_once_to_the_url_the_secret_holds_after_the_attempt_i
     assert (stock_ids(chats[0]), stock_ids(chats[1]), attempts) == (["A1"], [], [1])
 
 
+def test_each_post_waits_for_an_answer_no_longer_than_the_attempt_time_given(webhook, mocker):
+    post = mocker.spy(webhook_low_stock_notifier._OPENER, "open")
+    webhook.send(ALERT)
+    assert post.call_args.kwargs["timeout"] == 5.0
+
+
 def test_a_url_refused_for_good_and_rotated_is_replaced_at_once_by_the_new_one(webhook, secrets, arn, chats, attempts):
     old, new = chats
     webhook.send(ALERT)
