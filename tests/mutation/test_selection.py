@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.mutation.score import TARGETS
-from tests.mutation.selection import JUDGES, judges_of, pytest_collection_modifyitems
+from tests.mutation.selection import JUDGES, judges_of, own_test_file, pytest_collection_modifyitems
 
 MUTMUT = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["tool"]["mutmut"]
 TESTS = [
@@ -18,12 +18,13 @@ TESTS = [
 ]
 
 
-def select(mutant, monkeypatch):
-    """The tests kept of TESTS, and those deselected, when mutmut runs them against `mutant`."""
+def select(mutant, monkeypatch, tests=TESTS):
+    """The tests kept of `tests`, in the order they run, and those deselected, when mutmut runs them against
+    `mutant`."""
     monkeypatch.setenv("MUTANT_UNDER_TEST", mutant)
     deselected = []
     config = SimpleNamespace(hook=SimpleNamespace(pytest_deselected=lambda items: deselected.extend(items)))
-    items = [SimpleNamespace(nodeid=nodeid) for nodeid in TESTS]
+    items = [SimpleNamespace(nodeid=nodeid) for nodeid in tests]
     pytest_collection_modifyitems(config, items)  # type: ignore[arg-type]
     return [item.nodeid for item in items], [item.nodeid for item in deselected]
 
@@ -40,6 +41,21 @@ def test_a_handler_mutant_is_judged_by_the_handler_tests_only(monkeypatch):
         TESTS[3:],
         TESTS[:3],
     )
+
+
+def test_the_tests_of_the_mutant_s_own_module_run_first_each_group_in_mutmut_s_order(monkeypatch):
+    tests = [
+        "tests/handlers/test_webhook_alerts.py::test_quick",
+        "tests/handlers/test_time_budget.py::test_quick",
+        "tests/handlers/test_time_budget_kinds.py::test_quick",
+        "tests/handlers/test_webhook_alerts.py::test_slow",
+        "tests/handlers/test_time_budget.py::test_slow",
+    ]
+    assert select("handlers.time_budget.x_ensure_time_for__mutmut_6", monkeypatch, tests) == (
+        [tests[1], tests[4], tests[0], tests[2], tests[3]],
+        [],
+    )
+    assert own_test_file("adapters.inbound.sqs_batch.x_partial_batch_response__mutmut_2") == "test_sqs_batch.py"
 
 
 @pytest.mark.parametrize("run", ["stats", "", "fail", "list_all_tests"])
