@@ -73,9 +73,11 @@ redrive: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks
 
-# Mutation testing (not part of `make test`; nightly in CI): mutmut mutates domain/ and adapters/ and runs the unit,
-# adapter and contract tests against each mutant ([tool.mutmut] in pyproject.toml), then prints the score
-# per package and fails below domain 100% / adapters 90% killed or explained (tests/mutation/equivalent.txt).
+# Mutation testing (not part of `make test`; nightly in CI): mutmut mutates domain/, adapters/ and handlers/ and runs
+# against each mutant the tests of its package that call the mutated code: the unit, adapter and contract tests for
+# domain/ and adapters/, the handler tests for handlers/ ([tool.mutmut] in pyproject.toml, tests/mutation/
+# selection.py); then it prints the score per package and fails below domain 100% / adapters 90% / handlers 90%
+# killed or explained (tests/mutation/equivalent.txt).
 # Starts from an empty mutants/ each time: mutmut would keep a survivor's verdict from before a new test.
 # Its last line says how long it took: the one measure of its duration, which depends on the machine and its load.
 mutate: $(INSTALLED)

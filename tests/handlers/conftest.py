@@ -3,6 +3,10 @@ clients, against an emulated account."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from handlers.aws import AwsClients
@@ -21,6 +25,26 @@ from handlers.time_budget import start_invocation
 def _no_deadline_outlives_its_test():
     yield
     start_invocation(None)  # no invocation's deadline outlives its test
+
+
+# What every log record has; anything else on a record was given as `extra`, the fields of Lambda's JSON log lines.
+_STANDARD = {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime"}
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> Callable[..., list[tuple[str, str, dict[str, Any]]]]:
+    """What the handlers (or the one named) logged from INFO up, in order: each line's level, its message, and its
+    extra fields."""
+    caplog.set_level(logging.INFO, logger="handlers")
+
+    def logged(handler: str = "") -> list[tuple[str, str, dict[str, Any]]]:
+        return [
+            (record.levelname, record.getMessage(), {k: v for k, v in vars(record).items() if k not in _STANDARD})
+            for record in caplog.records
+            if record.name.startswith(f"handlers.{handler}")
+        ]
+
+    return logged
 
 
 @pytest.fixture

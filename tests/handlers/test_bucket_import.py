@@ -6,8 +6,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from adapters.outbound.sqs_stock_line_queue import SqsStockLineQueue
 from handlers import bucket_import, queue_import
+from handlers.time_budget import OutOfTime
 from harness.lambda_events import s3_event, sqs_event
+from tests.handlers.lambda_context import Context
 
 
 @pytest.fixture
@@ -132,3 +135,99 @@ def test_a_line_dated_too_far_past_the_drop_is_rejected_with_its_reason_and_the_
         "line 2: as_of 2030-01-01T00:00:00.000000Z is more than 5 minutes after the update was received "
         "(2024-05-01T12:00:00.000002Z)"
     )
+
+
+URI = f"s3://stock-drops/{KEY}"
+
+
+def test_what_became_of_each_file_is_logged_with_the_file(deployed, bucket_function, logs):
+    event = drop(deployed, b"A1;5\nA2;x\n")
+    bucket_function(event, None)
+    bucket_function(event, None)  # delivered again
+    sequencer = event["Records"][0]["s3"]["object"]["sequencer"]
+    assert logs() == [
+        ("INFO", "file imported", {"file": URI, "status": "sent", "sent": 1, "rejected": 1}),
+        ("INFO", "file already imported; event redelivered", {"file": URI, "event": sequencer}),
+    ]
+
+
+def test_a_file_replaced_or_unreadable_is_logged_with_the_file(deployed, bucket_function, logs):
+    older = drop(deployed, b"A1;5\n")
+    bucket_function(drop(deployed, b"A1;7\n"), None)
+    bucket_function(older, None)
+    gone = drop(deployed, b"A1;9\n", key="incoming/gone.txt")
+    deployed.s3.delete_object(Bucket=deployed.bucket, Key="incoming/gone.txt")
+    bucket_function(gone, None)
+    error = report_of(deployed, "reports/gone.txt.report.json")["error"]
+    assert "deleted before it could be read" in error
+    assert logs()[1:] == [
+        ("INFO", "file replaced since this event; its newer upload is imported", {"file": URI}),
+        ("ERROR", f"file unreadable: {error}", {"file": "s3://stock-drops/incoming/gone.txt"}),
+        (
+            "INFO",
+            "file imported",
+            {"file": "s3://stock-drops/incoming/gone.txt", "status": "unreadable", "sent": 0, "rejected": 0},
+        ),
+    ]
+
+
+def test_the_report_names_the_file_and_quotes_each_line_rejected(deployed, bucket_function):
+    bucket_function(drop(deployed, b"A1;5\nA2;many\n"), None)
+    report = report_of(deployed)
+    assert report["file"] == URI
+    assert report["rejected"] == [
+        {
+            "line": 2,
+            "text": "A2;many",
+            "reason": "line 2: stock_level must be a whole number from 0 to 1000000000, not 'many'",
+        }
+    ]
+
+
+class KeptInBatches:
+    """The rejected lines of a file as they are handed over to be kept: their sources, one list per batch."""
+
+    def __init__(self):
+        self.batches = []
+
+    def keep(self, rejected):
+        self.batches.append([item.source for item in rejected])
+
+
+def without_pauses(deployed, clients, bucket_import_settings, rejected):
+    return bucket_import.BucketImportFunction(
+        clients.s3,
+        SqsStockLineQueue(clients.sqs, deployed.import_queue_url, sleep=lambda _: None),
+        rejected,
+        bucket_import_settings.folders,
+    )
+
+
+def test_rejected_lines_are_kept_ten_at_a_time_as_they_come(deployed, clients, bucket_import_settings):
+    kept = KeptInBatches()
+    lines = b"".join(b"A%d;bad\n" % number if number != 12 else b"A12;1\n" for number in range(1, 27))
+    without_pauses(deployed, clients, bucket_import_settings, kept)(drop(deployed, lines), None)
+    assert [len(batch) for batch in kept.batches] == [10, 10, 5]
+    assert kept.batches[1][0] == f"{URI}:11"
+
+
+def test_lines_the_queue_refuses_are_named_in_the_failure(deployed, clients, bucket_import_settings, mocker):
+    send = clients.sqs.send_message_batch
+
+    def refuse_the_import_queue(**request):
+        if request["QueueUrl"] != deployed.import_queue_url:
+            return send(**request)
+        refused = [{"Id": entry["Id"], "Code": "InternalError", "SenderFault": False} for entry in request["Entries"]]
+        return {"Successful": [], "Failed": refused}
+
+    mocker.patch.object(clients.sqs, "send_message_batch", side_effect=refuse_the_import_queue)
+    function = without_pauses(deployed, clients, bucket_import_settings, KeptInBatches())
+    with pytest.raises(RuntimeError) as failed:
+        function(drop(deployed, b"A1;5\nA2;6\n"), None)
+    assert str(failed.value) == f"the import queue refused 2 line(s) of {URI}; retrying the file"
+
+
+def test_a_file_is_not_started_without_time_for_one_attempt(deployed, bucket_function):
+    with pytest.raises(OutOfTime):
+        bucket_function(drop(deployed, b"A1;5\n"), Context(500))
+    assert deployed.drain(deployed.import_queue_url) == []

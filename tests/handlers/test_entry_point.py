@@ -26,6 +26,15 @@ def test_the_function_is_built_at_the_first_invocation_and_only_then(monkeypatch
     assert built == [ApiSettings(table_name="stock-levels")]
 
 
+def test_each_invocation_s_event_and_context_reach_the_function(monkeypatch):
+    monkeypatch.setenv("TABLE_NAME", "stock-levels")
+    handler = EntryPoint(
+        lambda settings, clients: lambda event, context: {"event": event, "context": context}, ApiSettings
+    )
+    context = object()
+    assert handler({"Records": []}, context) == {"event": {"Records": []}, "context": context}
+
+
 def test_the_clients_are_sized_to_the_time_out_the_function_was_deployed_with(monkeypatch):
     given = []
 

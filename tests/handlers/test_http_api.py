@@ -41,8 +41,11 @@ def test_a_later_request_wins_and_an_older_as_of_is_refused_as_stale(deployed, a
     assert deployed.stored("B1")["stock_level"] == {"N": "6"}
 
 
-def test_get_of_an_unknown_item_is_404(api):
-    assert call(api, api_event("GET", "/stocks/never-set"))[0] == 404
+def test_get_of_an_unknown_item_is_404_naming_it(api):
+    assert call(api, api_event("GET", "/stocks/never-set")) == (
+        404,
+        {"message": "no stock level is stored for never-set"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,11 +65,14 @@ def test_bad_requests_get_a_4xx_and_write_nothing(deployed, api, event):
     assert deployed.dynamodb.scan(TableName=deployed.table_name)["Count"] == 0
 
 
-def test_a_failing_store_is_a_503_not_a_crash(api_settings, clients):
+def test_a_failing_store_is_a_503_not_a_crash_and_is_logged_with_its_error(api_settings, clients, logs, caplog):
     api = http_api.build(replace(api_settings, table_name="table-that-does-not-exist"), clients)
     status, body = call(api, api_event("PUT", "/stocks/A000", {"stock_level": 1}))
     assert status == 503
     assert "retry" in body["message"]
+    assert logs() == [("ERROR", "request failed in a backing service", {})]
+    [logged] = [record for record in caplog.records if record.name == "handlers.http_api"]
+    assert "ResourceNotFoundException" in logged.exc_text
 
 
 def store_directly(deployed, stock_id, level):

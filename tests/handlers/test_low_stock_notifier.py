@@ -6,6 +6,7 @@ from handlers import low_stock_notifier
 from handlers.aws import EntryPoint
 from handlers.settings import NotifierSettings
 from harness.lambda_events import load, stream_event
+from tests.handlers.lambda_context import Context
 
 
 @pytest.fixture
@@ -98,3 +99,37 @@ def test_the_stream_function_knows_no_channel_but_the_topic(deployed, notifier_s
     handler = EntryPoint(low_stock_notifier.build, NotifierSettings)  # as Lambda runs it, from the environment
     assert handler(stream_event(("A1", 9, 1)), None) == {"batchItemFailures": []}
     assert len(alerts(deployed)) == 1
+
+
+def test_a_record_that_changes_no_level_does_not_end_the_batch(deployed, handler):
+    assert handler(stream_event(("A3", 0, None), ("A1", 9, 1)), None) == {"batchItemFailures": []}
+    assert alerts(deployed) == ["Low stock: item A1 is down to 1 (alert threshold 1). Restock it."]
+
+
+def test_each_alert_published_is_logged_with_its_item_and_level(deployed, handler, logs):
+    handler(stream_event(("A1", 9, 1), ("A2", 5, 4), ("A3", 9, 0)), None)
+    assert logs() == [
+        ("INFO", "low-stock alert published", {"stock_id": "A1", "stock_level": 1}),
+        ("INFO", "low-stock alert published", {"stock_id": "A3", "stock_level": 0}),
+    ]
+
+
+def test_a_failed_publish_is_logged_with_its_error_and_the_record_the_stream_resumes_from(
+    deployed, clients, handler, mocker, logs
+):
+    mocker.patch.object(clients.sns, "publish", side_effect=ConnectionError("network down"))
+    handler(stream_event(("A1", 9, 1)), None)
+    assert logs() == [
+        (
+            "ERROR",
+            "alert not published; the stream will retry from this record: ConnectionError: network down",
+            {"sequence_number": "100"},
+        )
+    ]
+
+
+def test_the_record_the_stream_resumes_from_is_logged_when_time_runs_out(deployed, handler, logs):
+    handler(stream_event(("A1", 9, 1), ("A2", 9, 0)), Context(900))
+    assert logs() == [
+        ("WARNING", "time is running out; the stream will resume from this record", {"sequence_number": "100"})
+    ]

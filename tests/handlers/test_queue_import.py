@@ -1,9 +1,11 @@
 import logging
+import threading
 from dataclasses import replace
 
 import pytest
 
 from handlers import queue_import
+from handlers.aws import WRITE_CONCURRENCY
 from handlers.settings import DeadLetterQueue
 from harness.lambda_events import load, sqs_event
 
@@ -85,3 +87,38 @@ def test_a_line_dated_too_far_past_the_messages_sending_is_kept_with_its_reason_
         "line 2: as_of 9999-12-31T23:59:59.000000Z is more than 5 minutes after the update was received "
         "(2024-05-01T12:00:00.000000Z); send the time the level was counted, from a clock that is set right"
     )
+
+
+def test_what_a_message_became_is_logged_line_by_line_and_in_all(deployed, handler, logs):
+    handler(sqs_event("A1;7", sent_ms=1714564900000), None)
+    handler(sqs_event("A1;5\nA2;five\nA3;2\nA4;0", sent_ms=1714564800000), None)
+    reason = "line 2: stock_level must be a whole number from 0 to 1000000000, not 'five'"
+    assert logs() == [
+        ("INFO", "message applied", {"message_id": "msg-0", "applied": 1, "stale": 0, "rejected": 0}),
+        (
+            "WARNING",
+            f"line msg-0:2 rejected and kept in the dead-letter queue: {reason}",
+            {"source": "msg-0:2", "line": "A2;five", "reason": reason},
+        ),
+        ("INFO", "message applied", {"message_id": "msg-0", "applied": 2, "stale": 1, "rejected": 1}),
+    ]
+
+
+def test_a_message_that_fails_is_logged_with_its_id(deployed, import_settings, clients, logs):
+    gone = DeadLetterQueue(url=deployed.dead_letter_queue_url + "-gone")
+    queue_import.build(replace(import_settings, dead_letters=gone), clients)(sqs_event("A1;1\nbad"), None)
+    assert logs() == [("ERROR", "message failed; it will be retried", {"message_id": "msg-0"})]
+
+
+def test_a_message_s_lines_are_saved_up_to_16_at_once(deployed, handler, clients, mocker):
+    together = threading.Barrier(WRITE_CONCURRENCY, timeout=2)  # broken unless 16 saves are in flight at once
+    save = clients.dynamodb.update_item
+
+    def save_when_all_are_in_flight(**request):
+        together.wait()
+        return save(**request)
+
+    mocker.patch.object(clients.dynamodb, "update_item", side_effect=save_when_all_are_in_flight)
+    lines = "\n".join(f"A{number};{number}" for number in range(WRITE_CONCURRENCY))
+    assert handler(sqs_event(lines), None) == {"batchItemFailures": []}
+    assert deployed.stored("A15")["stock_level"] == {"N": "15"}

@@ -61,6 +61,11 @@ def test_each_value_is_written_to_its_variable_and_whole_numbers_in_decimal():
     }
 
 
+def test_a_value_named_after_a_resource_is_written_as_the_program_gives_it():
+    table_name = object()  # in the program, an output of the table that is not known until it is made
+    assert ApiSettings(table_name=table_name).environment() == {"TABLE_NAME": table_name}
+
+
 def test_a_value_not_given_is_not_written_and_is_read_back_as_not_given():
     settings = NotifierSettings(topic_arn="arn:topic", sent_alerts_table="sent")
     assert settings.environment() == {"TOPIC_ARN": "arn:topic", "SENT_ALERTS_TABLE": "sent"}

@@ -1,25 +1,20 @@
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from handlers import http_api, low_stock_notifier, queue_import, sent_alerts
-from handlers.aws import AwsClients
+from handlers import http_api, low_stock_notifier, queue_import, sent_alerts, time_budget
+from handlers.aws import WRITE_CONCURRENCY, AwsClients
 from handlers.settings import Channel, FunctionLimits
 from handlers.time_budget import (
     OutOfTime,
     attempt_timeouts,
+    ensure_time_for,
     refuse_attempts_that_cannot_finish,
     start_invocation,
 )
 from harness.lambda_events import api_event, sqs_event, stream_event
-
-
-class Context:
-    def __init__(self, remaining_ms):
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self):
-        return self.remaining_ms
+from tests.handlers.lambda_context import Context
 
 
 def test_without_a_context_there_is_no_limit():
@@ -96,6 +91,7 @@ def test_clients_use_time_outs_sized_to_the_function():
     config = vars(AwsClients(FunctionLimits(timeout_seconds=10)).dynamodb.meta.config)
     assert (config["connect_timeout"], config["read_timeout"]) == attempt_timeouts(10)
     assert config["retries"]["total_max_attempts"] == 4  # botocore counts the first attempt too
+    assert config["max_pool_connections"] == WRITE_CONCURRENCY  # a connection for each save a message runs at once
 
 
 def test_a_sent_alert_is_recorded_even_when_time_is_short(clients):
@@ -108,3 +104,49 @@ def test_a_sent_alert_is_recorded_even_when_time_is_short(clients):
     record.mark_sent("change-1")  # ...but the sent mark goes through
     start_invocation(None)
     assert record.claim("change-1") is False
+
+
+@pytest.fixture
+def clock(mocker):
+    """The monotonic clock the time budget reads, at 100 s until a test moves it."""
+    now = [100.0]
+    mocker.patch.object(time_budget, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    return now
+
+
+def test_an_attempt_that_would_end_exactly_with_the_margin_is_started(clock):
+    start_invocation(Context(10_000))  # ends at 110 s
+    ensure_time_for(9.0)  # 100 + 9 + 1 = 110: it fits
+    clock[0] = 100.001
+    with pytest.raises(OutOfTime):
+        ensure_time_for(9.0)
+
+
+@pytest.mark.parametrize(("now", "left"), [(109.6, "0.4 s"), (111.0, "0.0 s")])
+def test_an_attempt_refused_says_how_much_time_was_left(clock, now, left):
+    start_invocation(Context(10_000))
+    clock[0] = now
+    with pytest.raises(OutOfTime) as refused:
+        ensure_time_for(7.0)
+    assert str(refused.value) == f"{left} left in the invocation, and one attempt may take 7.0 s"
+
+
+def test_new_work_needs_one_second_left_before_any_is_done_then_one_and_a_half_times_the_longest(clock):
+    budget = start_invocation(Context(1_200))  # ends at 101.2 s
+    assert budget.allows_another()  # 1 s margin, not more: nothing has been done yet
+    clock[0] = 100.2
+    assert not budget.allows_another()  # 100.2 + 1 reaches the end: not before it
+    budget = start_invocation(Context(10_000))  # ends at 110.2 s
+    clock[0] = 102.2
+    budget.finished_one()  # the first piece took 2 s: the margin is 3 s
+    clock[0] = 107.1
+    assert budget.allows_another()
+    clock[0] = 107.2
+    assert not budget.allows_another()
+
+
+@pytest.mark.parametrize(
+    ("function_timeout", "timeouts"), [(1, (0.025, 0.075)), (10, (1.125, 3.375)), (16, (1.875, 5.0)), (900, (2, 5))]
+)
+def test_an_attempt_is_half_of_the_time_out_less_the_margin_a_quarter_of_it_to_connect(function_timeout, timeouts):
+    assert attempt_timeouts(function_timeout) == pytest.approx(timeouts)

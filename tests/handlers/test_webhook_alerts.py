@@ -14,10 +14,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from adapters.outbound import webhook_low_stock_notifier
 from handlers import low_stock_notifier, webhook_alerts
+from handlers.sent_alerts import SentAlertsRecordedInTime
 from handlers.settings import ConsumedQueue, DeadLetterQueue, WebhookAlertFunctionSettings
+from handlers.time_budget import start_invocation
 from harness.lambda_events import sqs_record, stream_event
 from local_stack.chat_webhook import ChatWebhook
+from tests.handlers.lambda_context import Context
 
 ATTEMPTS = 3
 
@@ -155,6 +159,38 @@ def test_a_permanent_refusal_goes_to_the_dead_letters_at_once_with_its_status(de
     ]
     assert letters[0]["reason"] == "the chat webhook did not accept the alert for A1: HTTP 404 unavailable"
     assert letters[0]["alert_id"] == "A1-1-9-1"  # whole, so that a redrive sends it as it was
+
+
+def as_sent(message_attributes, keys=("DataType", "StringValue")):
+    """A message's attributes as (type, value) pairs, from SQS's answer or from a Lambda record's lower-case keys."""
+    return {name: tuple(value[key] for key in keys) for name, value in message_attributes.items()}
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(404, 1), (503, ATTEMPTS)])
+def test_a_dead_letter_holds_the_alert_s_body_and_attributes_as_sent_and_why_it_was_given_up(
+    deployed, published, run, chat, status, attempts
+):
+    chat.fail(status)
+    event = published(("A1", 9, 1))
+    [record] = event["Records"]
+    for _ in range(attempts):
+        run(event)
+        event = later(deployed, event)
+    [letter] = deployed.drain(deployed.dead_letter_queue_url)
+    assert letter["Body"] == record["body"] == "Low stock: item A1 is down to 1 (alert threshold 1). Restock it."
+    gave_up = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+    assert as_sent(letter["MessageAttributes"]) == {
+        **as_sent(record["messageAttributes"], ("dataType", "stringValue")),
+        "channel": ("String", "webhook"),
+        "status": ("Number", str(status)),
+        "reason": ("String", f"the chat webhook did not accept the alert for A1: HTTP {status} unavailable{gave_up}"),
+    }
+    assert as_sent(record["messageAttributes"], ("dataType", "stringValue")) == {
+        "alert_id": ("String", "A1-1-9-1"),
+        "stock_id": ("String", "A1"),
+        "stock_level": ("Number", "1"),
+        "threshold": ("Number", "1"),
+    }
 
 
 @pytest.mark.parametrize("status", [500, 503, 408, 429])
@@ -456,3 +492,153 @@ def test_a_wait_the_queue_does_not_take_is_logged_and_counted_as_a_metric(
 
 
 STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def time_out_at(url, mocker):
+    """Posts to `url` get no answer in time; posts elsewhere go out."""
+    opener = webhook_low_stock_notifier._OPENER
+    post = opener.open
+
+    def open_(request, *args, **kwargs):
+        if request.full_url == url:
+            raise TimeoutError("timed out")
+        return post(request, *args, **kwargs)
+
+    mocker.patch.object(opener, "open", side_effect=open_)
+
+
+# What the webhook does with the second alert: GetSecretValue calls in all, the wait set, what the new URL got.
+FAILURES = {
+    "5xx": (1, [5], []),
+    "429 with Retry-After": (1, [30], []),
+    "timeout": (1, [5], []),
+    "permanent 4xx": (2, [], ["A2"]),  # exactly one read again, and the post to the new URL at once
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_the_webhook_url_is_read_again_only_when_the_webhook_refuses_it_for_good(
+    published, run, webhook_settings, chat, new_chat, clients, waits, mocker, failure
+):
+    # The URL is rotated while the one in hand is young: a refusal for good reads it again and posts to the new
+    # one at once; a passing failure reads nothing and waits on the queue, as long as the webhook asked if it did.
+    reads = mocker.spy(clients.secrets_manager, "get_secret_value")
+    run(published(("A1", 9, 1)))  # the URL read at the cold start
+    rotate_webhook_url(webhook_settings, new_chat.url)
+    if failure == "5xx":
+        chat.fail(503)
+    elif failure == "429 with Retry-After":
+        chat.fail(429, retry_after=30)
+    elif failure == "timeout":
+        time_out_at(chat.url, mocker)
+    else:
+        chat.fail(410)
+    run(published(("A2", 9, 0)))
+    assert (reads.call_count, waits(), posted(new_chat)) == FAILURES[failure]
+    assert posted(chat) == ["A1"]
+
+
+REFUSED = "the chat webhook did not accept the alert for A1: HTTP {} unavailable"
+
+
+def test_what_became_of_each_alert_is_logged_with_the_alert_and_the_channel(published, run, chat, logs):
+    run(published(("A2", 9, 0)))
+    chat.fail(503, count=1)
+    run(published(("A1", 9, 1)))
+    chat.fail(404)
+    run(published(("A3", 9, 1)))
+    assert logs("webhook_alerts") == [
+        ("INFO", "low-stock alert posted", {"alert_id": "A2-1-9-0", "channel": "webhook"}),
+        (
+            "WARNING",
+            f"alert not posted; trying again in 5 s: {REFUSED.format(503)}",
+            {"alert_id": "A1-1-9-1", "channel": "webhook", "attempt": 1},
+        ),
+        (
+            "ERROR",
+            f"alert not posted; kept in the channel's dead letters: {REFUSED.format(404).replace('A1', 'A3')}",
+            {"alert_id": "A3-1-9-1", "channel": "webhook", "status": 404},
+        ),
+    ]
+
+
+def test_a_failure_that_is_not_the_webhook_s_answer_is_tried_again_naming_the_error(
+    published, run, clients, chat, mocker, logs
+):
+    down = ClientError({"Error": {"Code": "InternalServiceError", "Message": "try again"}}, "GetSecretValue")
+    mocker.patch.object(clients.secrets_manager, "get_secret_value", side_effect=down)
+    run(published(("A1", 9, 1)))
+    assert logs("webhook_alerts")[-1][1] == (
+        "alert not posted; trying again in 5 s: ClientError: An error occurred (InternalServiceError) when calling "
+        "the GetSecretValue operation: try again"
+    )
+
+
+def test_a_wait_or_a_dead_letter_sqs_refuses_is_logged_with_its_error(published, run, clients, chat, mocker, logs):
+    down = ConnectionError("sqs down")
+    mocker.patch.object(clients.sqs, "change_message_visibility", side_effect=down)
+    chat.fail(503, count=1)
+    run(published(("A1", 9, 1)))
+    mocker.patch.object(clients.sqs, "send_message", side_effect=down)
+    chat.fail(404)
+    run(published(("A2", 9, 0)))
+    assert [(level, message) for level, message, _ in logs("webhook_alerts") if level == "ERROR"] == [
+        (
+            "ERROR",
+            "the queue did not take the wait of 5 s; the alert comes back after the queue's visibility timeout "
+            "instead: ConnectionError: sqs down",
+        ),
+        ("ERROR", "alert not kept as a dead letter; it will be tried again: ConnectionError: sqs down"),
+    ]
+
+
+def test_the_wait_is_set_on_the_message_the_channel_s_queue_delivered(deployed, published, run, chat, clients, mocker):
+    change = mocker.spy(clients.sqs, "change_message_visibility")
+    chat.fail(503)
+    event = published(("A1", 9, 1))
+    run(event)
+    assert [call.kwargs for call in change.call_args_list] == [
+        {
+            "QueueUrl": deployed.alert_inbox_url,
+            "ReceiptHandle": event["Records"][0]["receiptHandle"],
+            "VisibilityTimeout": 5,
+        }
+    ]
+    assert change.spy_exception is None
+
+
+def test_the_chat_channel_claims_each_alert_apart_from_the_topic(deployed, published, run, chat):
+    run(published(("A1", 9, 1)))
+    claims = deployed.dynamodb.scan(TableName="sent-alerts")["Items"]
+    assert sorted(item["change_id"]["S"] for item in claims) == ["A1-1-9-1", "webhook:A1-1-9-1"]
+
+
+def test_each_post_waits_for_an_answer_no_longer_than_one_attempt_of_the_clients(published, run, chat, clients, mocker):
+    post = mocker.spy(webhook_low_stock_notifier._OPENER, "open")
+    run(published(("A1", 9, 1)))
+    assert post.call_args.kwargs["timeout"] == clients.attempt_seconds
+
+
+def test_no_alert_is_started_without_time_for_one_more(published, alerts, chat, waits):
+    event = published(("A1", 9, 1), ("A2", 9, 0))
+    assert alerts(event, Context(500)) == failed(event)
+    assert waits() == [0, 0]
+    assert chat.attempts == []
+
+
+def test_a_post_that_might_outlast_the_invocation_is_not_started_and_is_tried_again(published, run, chat, mocker, logs):
+    run(published(("A1", 9, 1)))  # the URL read
+    event = published(("A2", 9, 0))
+    claim = SentAlertsRecordedInTime.claim
+
+    def claim_late(self, change_id):
+        claimed = claim(self, change_id)
+        start_invocation(Context(2_000))  # the claim took most of the invocation: one attempt no longer fits
+        return claimed
+
+    mocker.patch.object(SentAlertsRecordedInTime, "claim", claim_late)
+    run(event)
+    assert posted(chat) == ["A1"]
+    [(_, message, _)] = [line for line in logs("webhook_alerts") if line[0] == "WARNING"]
+    assert message.startswith("alert not posted; trying again in 5 s: OutOfTime: ")
+    assert message.endswith(" s left in the invocation, and one attempt may take 7.0 s")

@@ -1,1 +1,2 @@
-"""Mutation testing of the domain and the adapters: the score `make mutate` prints and the survivors explained."""
+"""Mutation testing of the domain, the adapters and the handlers: the score `make mutate` prints, the survivors
+explained, and which tests judge which mutants."""

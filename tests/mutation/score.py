@@ -18,7 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TARGETS = {"domain": 1.0, "adapters": 0.9}
+# The share of each package's mutants to be killed or explained. The domain is pure rules, each cheap to pin down
+# with a fake: all. The adapters and the handlers do I/O, judged by slower tests against moto; what a new survivor
+# there shows is listed either way, and at 90% a run fails on a gap, not on the first untested log line.
+TARGETS = {"domain": 1.0, "adapters": 0.9, "handlers": 0.9}
 EQUIVALENT = Path(__file__).with_name("equivalent.txt")
 MUTANTS = Path("mutants")
 CAUGHT = {"killed", "timeout", "caught by type check"}

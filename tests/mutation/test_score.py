@@ -65,14 +65,23 @@ def test_explained_survivors_count_and_other_survivors_are_listed():
     statuses = {"domain.stock.x_f__mutmut_1": "killed", "domain.stock.x_f__mutmut_2": "survived"}
     statuses |= {f"adapters.inbound.a.x_g__mutmut_{n}": "killed" for n in range(2, 10)}
     statuses |= {"adapters.inbound.a.x_g__mutmut_10": "timeout", "adapters.inbound.a.x_g__mutmut_11": "no tests"}
+    statuses |= {"handlers.h.x_h__mutmut_1": "caught by type check", "handlers.h.x_h__mutmut_2": "killed"}
     explanations = {"domain.stock.x_f__mutmut_2": Explanation("why", 'return text.decode("UTF-8")')}
     result = score(statuses, explanations, diffs)
-    domain, adapters = result.packages
+    domain, adapters, handlers = result.packages
     assert (domain.killed, domain.explained, domain.total, domain.met) == (1, 1, 2, True)
     assert (adapters.killed, adapters.explained, adapters.total) == (9, 0, 10)
     assert adapters.ratio == 0.9
+    assert (handlers.killed, handlers.total, handlers.met) == (2, 2, True)
     assert result.survivors == {"adapters.inbound.a.x_g__mutmut_11": "no tests"}
     assert result.passed
+
+
+def test_a_package_without_mutants_fails_the_score():
+    statuses = {"domain.stock.x_f__mutmut_1": "killed", "adapters.inbound.a.x_g__mutmut_1": "killed"}
+    result = score(statuses, {}, diffs)
+    assert [package.package for package in result.packages if not package.met] == ["handlers"]
+    assert not result.passed
 
 
 def test_one_unexplained_domain_survivor_fails_the_score():

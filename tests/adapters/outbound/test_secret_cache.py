@@ -39,6 +39,11 @@ def test_the_value_is_read_once_and_kept_until_it_is_as_old_as_its_maximum_age(s
     assert reads.call_count == 2
 
 
+def test_the_first_ask_reads_the_value_however_young_the_execution_environment(secrets, arn, clock):
+    clock.return_value = 0.5  # the monotonic clock may start near zero, as it does at a machine's boot
+    assert CachedSecret(secrets, arn, max_age_seconds=300).value() == "https://one"
+
+
 def test_a_value_read_again_on_demand_says_whether_it_changed_whatever_its_age(secrets, arn, clock, mocker):
     reads = mocker.spy(secrets, "get_secret_value")
     cached = CachedSecret(secrets, arn, max_age_seconds=300)

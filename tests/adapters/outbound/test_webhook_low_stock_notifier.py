@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from adapters.outbound import webhook_low_stock_notifier
 from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier, WebhookNotAccepted
 from domain.low_stock import LowStockAlert
 
@@ -121,6 +122,13 @@ def test_the_webhook_answer_is_kept_short_and_readable_in_the_reason(webhook):
     answers.append((500, {}, b"\xff" * 150 + b"x" * 150))
     reason = str(refusal(url, answers))
     assert reason == "the chat webhook did not accept the alert for A000: HTTP 500 " + "\ufffd" * 150 + "x" * 50
+
+
+def test_each_attempt_waits_for_an_answer_no_longer_than_the_time_out_given(webhook, mocker):
+    url, _, _ = webhook
+    post = mocker.spy(webhook_low_stock_notifier._OPENER, "open")
+    WebhookLowStockNotifier(url, 0.7).send(ALERT)
+    assert post.call_args.kwargs["timeout"] == 0.7
 
 
 def test_no_answer_is_transient_and_reported_without_the_url(caplog):
