@@ -21,6 +21,7 @@ from handlers.settings import ConsumedQueue, DeadLetterQueue, WebhookAlertFuncti
 from handlers.time_budget import start_invocation
 from harness.lambda_events import sqs_record, stream_event
 from local_stack.chat_webhook import ChatWebhook
+from tests.adapters.outbound.test_webhook_at_current_url import time_out_at
 from tests.handlers.lambda_context import Context
 
 ATTEMPTS = 3
@@ -492,19 +493,6 @@ def test_a_wait_the_queue_does_not_take_is_logged_and_counted_as_a_metric(
 
 
 STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-
-
-def time_out_at(url, mocker):
-    """Posts to `url` get no answer in time; posts elsewhere go out."""
-    opener = webhook_low_stock_notifier._OPENER
-    post = opener.open
-
-    def open_(request, *args, **kwargs):
-        if request.full_url == url:
-            raise TimeoutError("timed out")
-        return post(request, *args, **kwargs)
-
-    mocker.patch.object(opener, "open", side_effect=open_)
 
 
 # What the webhook does with the second alert: GetSecretValue calls in all, the wait set, what the new URL got.
