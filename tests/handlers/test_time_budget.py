@@ -4,7 +4,6 @@ from types import SimpleNamespace
 import pytest
 
 from handlers import http_api, low_stock_notifier, queue_import, sent_alerts, time_budget
-from handlers.aws import WRITE_CONCURRENCY, AwsClients
 from handlers.settings import Channel, FunctionLimits
 from handlers.time_budget import (
     OutOfTime,
@@ -85,13 +84,6 @@ def test_after_a_timed_out_attempt_a_retry_still_fits_in_the_api_functions_time_
 
 def test_without_a_known_time_out_attempts_keep_the_longest_time_outs():
     assert attempt_timeouts(None) == (2, 5)
-
-
-def test_clients_use_time_outs_sized_to_the_function():
-    config = vars(AwsClients(FunctionLimits(timeout_seconds=10)).dynamodb.meta.config)
-    assert (config["connect_timeout"], config["read_timeout"]) == attempt_timeouts(10)
-    assert config["retries"]["total_max_attempts"] == 4  # botocore counts the first attempt too
-    assert config["max_pool_connections"] == WRITE_CONCURRENCY  # a connection for each save a message runs at once
 
 
 def test_a_sent_alert_is_recorded_even_when_time_is_short(clients):

@@ -1,8 +1,23 @@
 """The mutation score counts explained survivors, fails on a new one, and notices an explanation gone stale."""
 
+import re
+from pathlib import Path
+
 import pytest
 
-from tests.mutation.score import EQUIVALENT, Explanation, mutated_lines, parse_explanations, score, source_of
+from tests.mutation.score import (
+    EQUIVALENT,
+    TARGETS,
+    Explanation,
+    Score,
+    mutated_lines,
+    parse_explanations,
+    render,
+    score,
+    source_of,
+)
+
+RELIABILITY = Path(__file__).resolve().parents[2] / "docs" / "RELIABILITY.md"
 
 DIFF = """--- domain/stock.py
 +++ domain/stock.py
@@ -107,3 +122,14 @@ def test_a_mutant_is_found_in_the_source_file_its_name_starts_with():
     assert str(source_of("adapters.outbound.sqs_stock_line_queue.xǁQǁsend__mutmut_15")) == (
         "adapters/outbound/sqs_stock_line_queue.py"
     )
+
+
+def test_the_reliability_page_shows_the_last_score_as_the_score_prints_it_in_markdown():
+    header = render(Score([]), diffs, markdown=True).splitlines()[2:4]
+    lines = RELIABILITY.read_text().splitlines()
+    start = lines.index(header[0])
+    assert lines[start + 1] == header[1]
+    rows = lines[start + 2 : start + 2 + len(TARGETS) + 1]
+    assert rows[-1] == ""  # one row per package scored, no more
+    for row, (package, target) in zip(rows, TARGETS.items(), strict=False):
+        assert re.fullmatch(rf"\| {package} \| \d+ \| \d+ \| \d+ \| \d+\.\d% \| {target:.0%} (✅|❌) \|", row), row

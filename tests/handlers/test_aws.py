@@ -1,11 +1,11 @@
 """The handler Lambda calls builds its function once per execution environment, on the first invocation, from the
-variables the function was deployed with."""
+variables the function was deployed with, and with AWS clients sized to the function's time-out."""
 
 import pytest
 
 from handlers import http_api
-from handlers.aws import EntryPoint
-from handlers.settings import ApiSettings, SettingError
+from handlers.aws import WRITE_CONCURRENCY, AwsClients, EntryPoint
+from handlers.settings import ApiSettings, FunctionLimits, SettingError
 from handlers.time_budget import attempt_timeouts
 from harness.lambda_events import api_event
 
@@ -66,3 +66,10 @@ def test_a_deployed_function_answers_through_its_entry_point(deployed, api_setti
     handler = EntryPoint(http_api.build, ApiSettings)  # as handlers/http_api.py declares it
     assert handler(api_event("PUT", "/stocks/A1", {"stock_level": 4}), None)["statusCode"] == 200
     assert deployed.stored("A1")["stock_level"] == {"N": "4"}
+
+
+def test_clients_use_time_outs_sized_to_the_function():
+    config = vars(AwsClients(FunctionLimits(timeout_seconds=10)).dynamodb.meta.config)
+    assert (config["connect_timeout"], config["read_timeout"]) == attempt_timeouts(10)
+    assert config["retries"]["total_max_attempts"] == 4  # botocore counts the first attempt too
+    assert config["max_pool_connections"] == WRITE_CONCURRENCY  # a connection for each save a message runs at once
