@@ -1,14 +1,5 @@
-"""A pytest plugin that `make mutate` loads ([tool.mutmut] in pyproject.toml): each mutant is judged by the tests
-of its own package's folders only, those of its own module's test file first.
-
-mutmut runs, against a mutant, every test that called the mutated function in its first, unmutated run, the
-quickest first, until one fails. The handler tests call the adapters and the domain too, end to end against moto,
-so they would run for nearly every mutant there, slowly, where the adapter, domain and contract tests judge it; a
-handler mutant is judged by the handler tests, the only ones that call handlers. And a function every handler test
-calls (a client's configuration, the time budget) is pinned down by its own module's tests, which otherwise wait
-behind dozens of others. mutmut has no setting for either (its test selection is one list for every mutant), but
-it names the mutant under test in MUTANT_UNDER_TEST before it runs pytest.
-"""
+"""A pytest plugin that `make mutate` loads ([tool.mutmut] in pyproject.toml): a mutant is judged by the tests of
+its own package only, those of its own module's test file first."""
 
 from __future__ import annotations
 
@@ -16,7 +7,11 @@ import os
 
 import pytest
 
-# The folders of tests that may kill a mutant of each package scored (tests/mutation/score.py's TARGETS).
+# The folders of tests that may kill a mutant of each package scored (tests/mutation/score.py's TARGETS). mutmut
+# runs against a mutant every test that called the mutated function in a first, unmutated run, the quickest first,
+# until one fails; it has no setting to narrow that per package, but it names the mutant in MUTANT_UNDER_TEST. The
+# handler tests call the adapters and the domain too, end to end against moto: they would run, slowly, for nearly
+# every mutant there, which the adapter, domain and contract tests are to kill themselves.
 JUDGES = {
     "domain": ("tests/domain/", "tests/adapters/", "tests/contracts/"),
     "adapters": ("tests/domain/", "tests/adapters/", "tests/contracts/"),
@@ -46,8 +41,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     others = [item for item in items if not item.nodeid.startswith(folders)]
     if others:
         config.hook.pytest_deselected(items=others)
+    # A function every handler test calls (a client's configuration, the time budget) is pinned down by its own
+    # module's tests, which would otherwise wait behind dozens of others; sorted() keeps mutmut's order in each group.
     own = f"/{own_test_file(mutant)}"
-    # sorted() keeps mutmut's order (the quickest first) within each group.
     items[:] = sorted(
         (item for item in items if item.nodeid.startswith(folders)),
         key=lambda item: not item.nodeid.partition("::")[0].endswith(own),
