@@ -39,7 +39,10 @@ def topic_delivery_key(
                         "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                         "Resource": "*",
                         # SNS names the topic in aws:SourceArn when it calls KMS for a delivery (AWS CDK's grant for an
-                        # SQS subscription to an encrypted queue tests on it: github.com/aws/aws-cdk/pull/20521).
+                        # SQS subscription to an encrypted queue tests on it: github.com/aws/aws-cdk/pull/20521), and
+                        # when it moves a failed delivery to a subscription's dead-letter queue (AWS's policy for
+                        # that queue conditions on it:
+                        # docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html).
                         "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
                     },
                 ],

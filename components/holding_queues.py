@@ -51,7 +51,10 @@ def topic_may_send(
     name: str, queue: aws.sqs.Queue, topic_arn: pulumi.Input[str], parent: pulumi.Resource
 ) -> aws.sqs.QueuePolicy:
     """The queue's policy: SNS may send to it on behalf of this one topic and no other (the confused-deputy
-    guard of docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html)."""
+    guard of docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html). A subscription's dead-letter
+    queue takes the same policy: SNS names the topic in aws:SourceArn when it moves a failed delivery there too, as
+    AWS's own dead-letter queue policy shows (docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html,
+    prerequisite 5)."""
     return aws.sqs.QueuePolicy(
         name,
         queue_url=queue.url,
