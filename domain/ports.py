@@ -6,31 +6,63 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.item import StockItem
 from domain.low_stock import LowStockAlert
-from domain.stock import StockLevel
+from domain.stock import Field, StockUpdate
 
 
 @dataclass(frozen=True)
-class SaveOutcome:
-    """What a conditional save did: `applied`, and the level stored before it (None if there was none)."""
+class ApplyOutcome:
+    """What a conditional write of an update did: the fields it `applied` and those it found `stale` (a newer or
+    same-time version stored), and the item as stored before it (None if there was none)."""
 
-    applied: bool
-    previous: StockLevel | None
+    applied: frozenset[Field]
+    stale: frozenset[Field]
+    previous: StockItem | None
+
+    @property
+    def saved(self) -> bool:
+        """Whether anything was written."""
+        return bool(self.applied)
 
 
 class StockRepository(Protocol):
-    """Where stock levels are kept."""
+    """Where items are kept."""
 
-    def save_if_newer(self, level: StockLevel) -> SaveOutcome:
-        """Store `level` only if no level with the same or a later `as_of` is stored; never raise for stale."""
+    def apply(self, update: StockUpdate, default_reorder_point: int) -> ApplyOutcome:
+        """Apply a stamped update as `domain.item.apply_update` does, in one atomic write: each field it sets only
+        if no version of that field as of the same or a later time is stored, with the stack's default written
+        along; never raise for stale."""
         ...
 
-    def save_all_if_newer(self, levels: Sequence[StockLevel]) -> list[SaveOutcome]:
-        """Save each level as `save_if_newer` does, in any order; raise the first error after trying them all."""
+    def apply_all(self, updates: Sequence[StockUpdate], default_reorder_point: int) -> list[ApplyOutcome]:
+        """Apply each update as `apply` does, in any order; raise the first error after trying them all."""
         ...
 
-    def get(self, stock_id: str) -> StockLevel | None:
-        """Return the stored level of an item, or None if the item has never been set."""
+    def get(self, stock_id: str) -> StockItem | None:
+        """Return the stored item, or None if it has never been set."""
+        ...
+
+
+@dataclass(frozen=True)
+class LowItemsPage:
+    """Items of the list of low items, in its order, and where the next page starts (None: this was the last)."""
+
+    items: list[StockItem]
+    next_position: str | None
+
+
+class LowStockList(Protocol):
+    """The items listed as low, kept in line with each item's changes by the table's stream."""
+
+    def list_as_low(self, item: StockItem, low: bool) -> None:
+        """Put the item in the list (`low`) or take it out, unless it changed since this state of it was read (the
+        change that came after sets the list right in its turn); raise if the write fails, so it is retried."""
+        ...
+
+    def page(self, after: str | None, limit: int) -> LowItemsPage:
+        """Up to `limit` listed items as they are stored now, after the position a previous page gave (None: from
+        the start), in an order that does not change between pages; an item listed stays on its page."""
         ...
 
 

@@ -1,10 +1,11 @@
-"""Stock values: an update as a client sends it, and a level as it is stored."""
+"""Stock values: the rules of each value a client sends, and an update as it sends it."""
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from enum import Enum, StrEnum
 
 from domain.errors import InvalidStockInput
 
@@ -115,38 +116,101 @@ def _duration(span: timedelta) -> str:
     return f"{seconds // 60} minute{'' if seconds == 60 else 's'}"
 
 
+class Field(StrEnum):
+    """The fields of an item an update may set, each versioned on its own; named as clients name them."""
+
+    LEVEL = "stock_level"
+    REORDER_POINT = "reorder_point"
+    ALERTS = "low_stock_alerts"
+
+
+class _Unset(Enum):
+    UNSET = "unset"
+
+
+# A field the update does not set (for `reorder_point`, None means "back to the stack's default").
+UNSET = _Unset.UNSET
+_FIELD_NAMES = ", ".join(field.value for field in Field)
+
+
+def validate_reorder_point(value: object) -> int:
+    """Return a reorder point: a whole number with the bounds of a level (0 to MAX_LEVEL)."""
+    try:
+        return validate_level(value)
+    except InvalidStockInput:
+        raise InvalidStockInput(f"reorder_point must be a whole number from 0 to {MAX_LEVEL}, not {value!r}") from None
+
+
+def validate_alerts_flag(value: object) -> bool:
+    """Return whether low-stock alerts are on: a JSON boolean, or `true`/`false` as text (a file's column)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise InvalidStockInput(f"low_stock_alerts must be true or false, not {value!r}")
+
+
 @dataclass(frozen=True)
 class StockUpdate:
-    """A new level for one item, as a client asked for it; `as_of` is None when the client gave no time."""
+    """What a client asks to set on one item: any of its level, its own reorder point (None: back to the stack's
+    default) and whether its low-stock alerts are on, all as of one time; `as_of` is None when the client gave no
+    time (the time of receipt applies, `stamped`)."""
 
     stock_id: str
-    level: int
+    level: int | None = None
     as_of: datetime | None = None
+    reorder_point: int | _Unset | None = UNSET
+    low_stock_alerts: bool | None = None
 
     def __post_init__(self) -> None:
         validate_stock_id(self.stock_id)
-        validate_level(self.level)
+        if self.level is not None:
+            validate_level(self.level)
+        if isinstance(self.reorder_point, int):
+            validate_reorder_point(self.reorder_point)
+        if self.low_stock_alerts is not None:
+            validate_alerts_flag(self.low_stock_alerts)
+        if not self.fields:
+            raise InvalidStockInput(f"an update must set at least one of {_FIELD_NAMES}")
         if self.as_of is not None and self.as_of.tzinfo is None:
             raise InvalidStockInput("as_of must carry a time zone")
 
+    @property
+    def fields(self) -> frozenset[Field]:
+        """The fields this update sets."""
+        given = {
+            Field.LEVEL: self.level is not None,
+            Field.REORDER_POINT: self.reorder_point is not UNSET,
+            Field.ALERTS: self.low_stock_alerts is not None,
+        }
+        return frozenset(field for field, is_set in given.items() if is_set)
+
+    @property
+    def own_reorder_point(self) -> int | None:
+        """The reorder point this update gives the item (None: the stack's default); only if it sets one."""
+        if isinstance(self.reorder_point, _Unset):
+            raise ValueError("this update does not set a reorder point")
+        return self.reorder_point
+
     @classmethod
-    def from_raw(cls, stock_id: object, level: object, as_of: object = None) -> StockUpdate:
-        """Build an update from untrusted values (JSON fields, file columns)."""
+    def from_raw(
+        cls,
+        stock_id: object,
+        level: object = UNSET,
+        as_of: object = None,
+        reorder_point: object = UNSET,
+        low_stock_alerts: object = UNSET,
+    ) -> StockUpdate:
+        """Build an update from untrusted values (JSON fields, file columns); UNSET for a field not given."""
         return cls(
             stock_id=validate_stock_id(stock_id),
-            level=validate_level(level),
+            level=None if level is UNSET else validate_level(level),
             as_of=None if as_of is None else parse_as_of(as_of),
+            reorder_point=(
+                reorder_point
+                if reorder_point is UNSET or reorder_point is None
+                else validate_reorder_point(reorder_point)
+            ),
+            low_stock_alerts=None if low_stock_alerts is UNSET else validate_alerts_flag(low_stock_alerts),
         )
 
-    def stamped(self, received_at: datetime) -> StockLevel:
-        """The level to store: the client's time if it gave one, else the time the update was received."""
-        return StockLevel(self.stock_id, self.level, (self.as_of or received_at).astimezone(UTC))
-
-
-@dataclass(frozen=True)
-class StockLevel:
-    """The level of one item as of a moment in time: what is stored and what a read returns."""
-
-    stock_id: str
-    level: int
-    as_of: datetime

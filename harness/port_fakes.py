@@ -4,34 +4,63 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
+from domain.item import StockItem, apply_update
 from domain.low_stock import LowStockAlert
-from domain.ports import AlertDelivery, RejectedInput, SaveOutcome
-from domain.stock import StockLevel
+from domain.ports import AlertDelivery, ApplyOutcome, LowItemsPage, RejectedInput
+from domain.stock import StockUpdate
 
 LONGEST_WAIT_SECONDS = 12 * 3600  # SQS's longest visibility timeout
 
 
 class FakeStockRepository:
-    """Keeps levels in a dict and applies the same newer-than-stored condition as the table."""
+    """Keeps items in a dict and applies updates field by field as the table's conditional write does."""
 
-    def __init__(self, levels: list[StockLevel] | None = None) -> None:
-        self.levels = {level.stock_id: level for level in levels or []}
+    def __init__(self, items: list[StockItem] | None = None) -> None:
+        self.items = {item.stock_id: item for item in items or []}
         self.saves = 0
 
-    def save_if_newer(self, level: StockLevel) -> SaveOutcome:
+    def apply(self, update: StockUpdate, default_reorder_point: int) -> ApplyOutcome:
         self.saves += 1
-        stored = self.levels.get(level.stock_id)
-        if stored is not None and stored.as_of >= level.as_of:
-            return SaveOutcome(applied=False, previous=stored)
-        self.levels[level.stock_id] = level
-        return SaveOutcome(applied=True, previous=stored)
+        stored = self.items.get(update.stock_id)
+        applied = apply_update(stored, update, default_reorder_point)
+        if applied.applied:
+            self.items[update.stock_id] = applied.item
+        return ApplyOutcome(applied.applied, applied.stale, stored)
 
-    def save_all_if_newer(self, levels: Sequence[StockLevel]) -> list[SaveOutcome]:
-        return [self.save_if_newer(level) for level in reversed(levels)][::-1]  # any order must do
+    def apply_all(self, updates: Sequence[StockUpdate], default_reorder_point: int) -> list[ApplyOutcome]:
+        return [self.apply(update, default_reorder_point) for update in reversed(updates)][::-1]  # any order must do
 
-    def get(self, stock_id: str) -> StockLevel | None:
-        return self.levels.get(stock_id)
+    def get(self, stock_id: str) -> StockItem | None:
+        return self.items.get(stock_id)
+
+
+class FakeLowStockList:
+    """The list of low items over a FakeStockRepository's items: listed in id order, a position being the last id
+    of a page; `list_as_low` applies only to the item in the state it was read, as the table's conditional write."""
+
+    def __init__(self, repository: FakeStockRepository) -> None:
+        self._repository = repository
+        self.writes = 0
+
+    def list_as_low(self, item: StockItem, low: bool) -> None:
+        self.writes += 1
+        stored = self._repository.items.get(item.stock_id)
+        if stored is not None and replace(stored, listed_low=False) == replace(item, listed_low=False):
+            self._repository.items[item.stock_id] = replace(stored, listed_low=low)
+
+    def page(self, after: str | None, limit: int) -> LowItemsPage:
+        listed = sorted(
+            (
+                item
+                for item in self._repository.items.values()
+                if item.listed_low and (after is None or item.stock_id > after)
+            ),
+            key=lambda item: item.stock_id,
+        )
+        page = listed[:limit]
+        return LowItemsPage(page, page[-1].stock_id if len(listed) > limit else None)
 
 
 class FakeNotifier:
