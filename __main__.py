@@ -31,6 +31,7 @@ from handlers.settings import (
     DeadLetterQueue,
     ImportSettings,
     NotifierSettings,
+    ReorderDefault,
     UpdateTimes,
     WebhookAlertSettings,
 )
@@ -177,12 +178,14 @@ max_ahead_seconds = config.require_int("asOfMaxAheadSeconds")
 if max_ahead_seconds < 0:
     raise pulumi.RunError(f"asOfMaxAheadSeconds must be 0 or more, not {max_ahead_seconds}")
 update_times = UpdateTimes(max_ahead_seconds=max_ahead_seconds)
+# The reorder point of every item that has none of its own; written with each item (README, "Reorder points").
+reorder_default = ReorderDefault(value=config.require_int("lowStockThreshold"))
 api_function = LambdaFunctionArgs(
     handler="handlers.http_api.handler",
     code=code,
     description=f"Sets and reads stock levels for the {'HTTP' if api_kind == 'http' else 'REST'} API.",
     statements=[allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.arn])],
-    environment=ApiSettings(table_name=table.name, times=update_times).environment(),
+    environment=ApiSettings(table_name=table.name, times=update_times, reorder_default=reorder_default).environment(),
     log_retention_days=log_retention_days,
 )
 api_routes = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
@@ -222,7 +225,9 @@ stock_import = QueueFunction(
             code=code,
             description="Applies STOCK_ID;LEVEL lines sent to the import queue.",
             statements=[allow(["dynamodb:UpdateItem"], [table.arn])],
-            environment=ImportSettings(table_name=table.name, times=update_times).environment(),
+            environment=ImportSettings(
+                table_name=table.name, times=update_times, reorder_default=reorder_default
+            ).environment(),
             timeout_seconds=config.require_int("importFunctionTimeoutSeconds"),
             log_retention_days=log_retention_days,
         ),
@@ -278,7 +283,8 @@ low_stock_notifier = StreamFunction(
             environment=NotifierSettings(
                 topic_arn=alerts_topic.arn,
                 sent_alerts_table=sent_alerts.name,
-                low_stock_threshold=config.require_int("lowStockThreshold"),
+                table_name=table.name,
+                reorder_default=reorder_default,
             ).environment(),
             # Each publish starts only if an attempt can end in time (handlers.time_budget): 30 s leaves room
             # for many per batch where the default 10 s would leave room for a few.

@@ -129,7 +129,7 @@ def deliver_alert(alert: LowStockAlert, alert_id: str, notifier: LowStockNotifie
 
     The alert is claimed before it is sent and marked sent once accepted: an alert asked for again after a crash
     is skipped, and one whose send failed is released and sent on the retry, so no alert is lost."""
-    if not sent_alerts.claim(alert_id):
+    if not sent_alerts.claim(alert_id, alert.stock_id):
         return False
     try:
         notifier.send(alert)

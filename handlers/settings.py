@@ -129,24 +129,40 @@ class UpdateTimes(Settings[str]):
         return default if self.max_ahead_seconds is None else timedelta(seconds=self.max_ahead_seconds)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReorderDefault(Settings[str]):
+    """The stack's default reorder point (`lowStockThreshold`), for the functions that write items or judge them
+    (None: the domain's default)."""
+
+    value: int | None = field(default=None, metadata=variable("LOW_STOCK_THRESHOLD"))
+
+    def or_(self, default: int) -> int:
+        """The stack's value, `default` where none was given."""
+        return default if self.value is None else self.value
+
+
 # --- Each function's settings as the program gives them, and, where a component adds a part the function needs,
 # as the function reads them.
 
 
 @dataclass(frozen=True, kw_only=True)
 class ApiSettings(CommonSettings[V]):
-    """The API's function: the table of stock levels, and how far ahead an update's time may be."""
+    """The API's function: the table of stock levels, how far ahead an update's time may be, and the stack's default
+    reorder point."""
 
     table_name: V = field(metadata=variable("TABLE_NAME"))
     times: UpdateTimes = UpdateTimes()
+    reorder_default: ReorderDefault = ReorderDefault()
 
 
 @dataclass(frozen=True, kw_only=True)
 class ImportSettings(CommonSettings[V]):
-    """The import queue's function: the table of stock levels, and how far ahead an update's time may be."""
+    """The import queue's function: the table of stock levels, how far ahead an update's time may be, and the stack's
+    default reorder point."""
 
     table_name: V = field(metadata=variable("TABLE_NAME"))
     times: UpdateTimes = UpdateTimes()
+    reorder_default: ReorderDefault = ReorderDefault()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,12 +191,13 @@ class BucketImportFunctionSettings(BucketImportSettings[str]):
 
 @dataclass(frozen=True, kw_only=True)
 class NotifierSettings(CommonSettings[V]):
-    """The stream's function: the alerts topic, the record of alerts sent, and the threshold (None: the domain's
-    default)."""
+    """The stream's function: the alerts topic, the record of alerts sent, the table whose list of low items it keeps
+    in line, and the stack's default reorder point."""
 
     topic_arn: V = field(metadata=variable("TOPIC_ARN"))
     sent_alerts_table: V = field(metadata=variable("SENT_ALERTS_TABLE"))
-    low_stock_threshold: int | None = field(default=None, metadata=variable("LOW_STOCK_THRESHOLD"))
+    table_name: V = field(metadata=variable("TABLE_NAME"))
+    reorder_default: ReorderDefault = ReorderDefault()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -94,7 +94,7 @@ class FakeSentAlerts:
         self.claimed: set[str] = set(held)
         self.sent: set[str] = set()
 
-    def claim(self, change_id: str) -> bool:
+    def claim(self, change_id: str, stock_id: str = "") -> bool:
         if change_id in self.sent:
             return False
         if change_id in self.claimed:
