@@ -2,8 +2,9 @@
 
 Format 1.0 names the method in `httpMethod`, the path in `path`, and the time of the request in
 `requestContext.requestTimeEpoch` (docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-
-integrations.html), and a query string in `queryStringParameters` and `multiValueQueryStringParameters`, which the
-API reads only to refuse one on an item's path (`stock_api.interpret`). Headers are ignored.
+integrations.html), and a query string's parameters, decoded, in `queryStringParameters` (the last value of each
+name) and `multiValueQueryStringParameters` (every value): the latter is read, so that a name given twice is seen.
+Headers are ignored.
 """
 
 from __future__ import annotations
@@ -11,18 +12,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from adapters.inbound.stock_api import (
-    ApiError,
-    GetLevelRequest,
-    ProxyRequest,
-    SetLevelRequest,
-    interpret,
-    item_in_path,
-    request_time,
-)
+from adapters.inbound.stock_api import ApiError, ApiRequest, ProxyRequest, interpret, item_in_path, request_time
 
 
-def parse_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelRequest:
+def parse_request(event: dict[str, Any]) -> ApiRequest:
     """Turn a REST API proxy event (payload format 1.0) into a request of the domain's, or raise ApiError with
     the 4xx to send."""
     method = str(event.get("httpMethod") or "").upper()
@@ -38,8 +31,23 @@ def parse_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelRequest:
         bool(event.get("isBase64Encoded")),
         request_time((event.get("requestContext") or {}).get("requestTimeEpoch")),
         has_query_string=bool(event.get("queryStringParameters") or event.get("multiValueQueryStringParameters")),
+        query=_query(event),
     )
     return interpret(request)
+
+
+def _query(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Each parameter of the query string as often as it was given: from `multiValueQueryStringParameters`, or
+    `queryStringParameters` in an event without it."""
+    multiple = event.get("multiValueQueryStringParameters")
+    if isinstance(multiple, dict):
+        return tuple(
+            (str(name), str(value))
+            for name, values in multiple.items()
+            for value in (values if isinstance(values, list) else [values])
+        )
+    single = event.get("queryStringParameters")
+    return tuple((str(name), str(value)) for name, value in single.items()) if isinstance(single, dict) else ()
 
 
 def _decoded_path_value(value: str) -> str:

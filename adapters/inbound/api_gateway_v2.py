@@ -8,15 +8,18 @@ github.com/hotsock/voker/pull/8, whose vokerhttp/testdata/ingress-paths.json hol
 would turn an item id `A%41` into `AA`. The same captures show the HTTP API cutting the path at a decoded `?`
 (`/capture/question%3Fvalue` arrives as `/capture/question`) and decoding `%25` sequences a second time itself
 (`%2525` arrives as `%`, and `%25` before no hex digits is refused): ids with `?`, `#` or `%` are not made any
-more (domain.stock.validate_new_stock_id), and a query string, in `rawQueryString` or `queryStringParameters`, is read
-only to refuse one on an item's path (`stock_api.interpret`). Cookies are ignored.
+more (domain.stock.validate_new_stock_id), and a query string on an item's path is refused (`stock_api.interpret`).
+The query string is read from `rawQueryString`, as the client sent it: `queryStringParameters` joins the values of a
+name given twice with commas (the same page), which would read `low=true&low=false` as one value.
+Cookies are ignored.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
-from adapters.inbound.stock_api import GetLevelRequest, ProxyRequest, SetLevelRequest, interpret, request_time
+from adapters.inbound.stock_api import ApiRequest, ProxyRequest, interpret, request_time
 
 PAYLOAD_FORMAT = "2.0"
 
@@ -26,7 +29,7 @@ def is_http_api_event(event: dict[str, Any]) -> bool:
     return event.get("version") == PAYLOAD_FORMAT
 
 
-def parse_http_api_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelRequest:
+def parse_http_api_request(event: dict[str, Any]) -> ApiRequest:
     """Turn an HTTP API proxy event into a request of the domain's, or raise ApiError with the 4xx to send."""
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
@@ -40,5 +43,16 @@ def parse_http_api_request(event: dict[str, Any]) -> SetLevelRequest | GetLevelR
         body_is_base64=bool(event.get("isBase64Encoded")),
         received_at=request_time(context.get("timeEpoch")),
         has_query_string=bool(event.get("rawQueryString") or event.get("queryStringParameters")),
+        query=_query(event),
     )
     return interpret(request)
+
+
+def _query(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Each parameter of the query string as often as it was given: from `rawQueryString`, decoded as a query
+    string is (`+` a space), or `queryStringParameters` in an event without it."""
+    raw = event.get("rawQueryString")
+    if isinstance(raw, str) and raw:
+        return tuple(parse_qsl(raw, keep_blank_values=True))
+    single = event.get("queryStringParameters")
+    return tuple((str(name), str(value)) for name, value in single.items()) if isinstance(single, dict) else ()

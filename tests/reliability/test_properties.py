@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.inbound.api_gateway_v1 import parse_request
-from adapters.inbound.stock_api import ApiError, GetLevelRequest, SetLevelRequest
+from adapters.inbound.stock_api import ApiError, GetItemRequest, SetLevelRequest
 from adapters.inbound.stock_lines import parse_stock_line, parse_stock_lines
 from domain.errors import InvalidStockInput
 from domain.stock import (
@@ -134,4 +134,4 @@ def test_the_api_adapter_answers_any_request_with_a_request_or_a_4xx(method, pat
         assert 400 <= outcome.status < 500
         assert outcome.message
     else:
-        assert isinstance(outcome, SetLevelRequest | GetLevelRequest)
+        assert isinstance(outcome, SetLevelRequest | GetItemRequest)

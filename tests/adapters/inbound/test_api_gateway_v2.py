@@ -4,7 +4,7 @@ import pytest
 
 from adapters.inbound.api_gateway_v1 import parse_request
 from adapters.inbound.api_gateway_v2 import is_http_api_event, parse_http_api_request
-from adapters.inbound.stock_api import ApiError, GetLevelRequest, SetLevelRequest
+from adapters.inbound.stock_api import ApiError, GetItemRequest, ListLowItemsRequest, SetLevelRequest
 from harness.lambda_events import api_event, http_api_event, load
 
 CALLS = [
@@ -14,6 +14,10 @@ CALLS = [
     ("GET", "/stocks/caf%C3%A9", None, False),
     ("GET", "/stocks/A%2541", None, False),
     ("PUT", "/stocks/B2", b'{"stock_level": 5}', True),
+    ("PUT", "/stocks/B3", {"reorder_point": 5, "low_stock_alerts": False}, False),
+    ("PUT", "/stocks/B3", {"reorder_point": None}, False),
+    ("GET", "/stocks?low=true", None, False),
+    ("GET", "/stocks?low=true&limit=3&cursor=abc.def", None, False),
 ]
 
 
@@ -24,14 +28,18 @@ def outcome(parse, event):
         return (error.status, error.message, error.headers)
 
 
-@pytest.mark.parametrize(("method", "path", "body", "base64_body"), CALLS)
-def test_a_call_reads_the_same_in_either_format(method, path, body, base64_body):
-    rest = parse_request(api_event(method, path, body, base64_body=base64_body, request_time_ms=1714564801234))
+@pytest.mark.parametrize(("method", "target", "body", "base64_body"), CALLS)
+def test_a_call_reads_the_same_in_either_format(method, target, body, base64_body):
+    path, _, query = target.partition("?")
+    rest = parse_request(
+        api_event(method, path, body, base64_body=base64_body, request_time_ms=1714564801234, query=query)
+    )
     http = parse_http_api_request(
-        http_api_event(method, path, body, base64_body=base64_body, request_time_ms=1714564801234)
+        http_api_event(method, path, body, base64_body=base64_body, request_time_ms=1714564801234, query=query)
     )
     assert http == rest
-    assert isinstance(http, GetLevelRequest if method == "GET" else SetLevelRequest)
+    expected = SetLevelRequest if method != "GET" else ListLowItemsRequest if query else GetItemRequest
+    assert isinstance(http, expected)
 
 
 @pytest.mark.parametrize(
@@ -42,11 +50,21 @@ def test_a_call_reads_the_same_in_either_format(method, path, body, base64_body)
         ("PUT", "/stocks/B1", "{not json"),
         ("PUT", "/stocks/B1", None),
         ("POST", "/stocks", {"stock_level": 1}),
+        ("PUT", "/stocks/B1", {"reorder_point": -1}),
+        ("PUT", "/stocks/B1", {"low_stock_alerts": "false"}),
+        ("GET", "/stocks", None),
+        ("GET", "/stocks?low=maybe", None),
+        ("GET", "/stocks?low=true&limit=0", None),
+        ("GET", "/stocks?low=true&sort=id", None),
+        ("GET", "/stocks?low=true&low=true", None),
+        ("GET", "/stocks?low=true&limit=1&limit=2", None),
+        ("DELETE", "/stocks", None),
     ],
 )
 def test_a_refusal_is_the_same_in_either_format(method, path, body):
-    assert outcome(parse_http_api_request, http_api_event(method, path, body)) == outcome(
-        parse_request, api_event(method, path, body)
+    path, _, query = path.partition("?")
+    assert outcome(parse_http_api_request, http_api_event(method, path, body, query=query)) == outcome(
+        parse_request, api_event(method, path, body, query=query)
     )
 
 
@@ -107,7 +125,7 @@ def test_the_documented_event_is_read():
 def test_the_item_id_is_taken_as_the_http_api_decoded_it():
     event = http_api_event("GET", "/stocks/A%2541")
     assert event["pathParameters"] == {"stock_id": "A%41"}
-    assert parse_http_api_request(event) == GetLevelRequest("A%41")
+    assert parse_http_api_request(event) == GetItemRequest("A%41")
 
 
 def test_a_path_without_its_parameters_is_not_an_item():
@@ -149,3 +167,25 @@ def test_path_parameters_not_shaped_as_aws_sends_them_name_no_item(parameters):
 )
 def test_only_a_version_2_0_event_is_an_http_api_event(event, is_http):
     assert is_http_api_event(event) is is_http
+
+
+def test_a_parameter_given_twice_is_seen_in_the_raw_query_string_not_the_joined_values():
+    """`queryStringParameters` joins the values of a name given twice with commas: `low=true,true`."""
+    event = http_api_event("GET", "/stocks", query="low=true&low=true")
+    assert event["queryStringParameters"] == {"low": "true,true"}
+    assert outcome(parse_http_api_request, event) == (
+        400,
+        "query parameter(s) low given more than once; give each once",
+        {},
+    )
+
+
+def test_a_list_request_without_a_raw_query_string_reads_the_parameters_map():
+    event = http_api_event("GET", "/stocks", query="low=true&limit=9")
+    event["rawQueryString"] = ""
+    assert parse_http_api_request(event) == ListLowItemsRequest(9, None)
+
+
+def test_the_raw_query_string_is_decoded_as_a_query_string():
+    event = http_api_event("GET", "/stocks", query="low=%74rue&cursor=a%2Eb")
+    assert parse_http_api_request(event) == ListLowItemsRequest(100, "a.b")
