@@ -68,7 +68,7 @@ _QUEUES = "https://sqs.eu-west-3.amazonaws.com/123456789012"
 _DEAD_LETTERS = DeadLetterQueue(url=f"{_QUEUES}/dlq")
 # Each function's settings, written as the program writes them: a variable renamed there is renamed here too.
 _SETTINGS: tuple[Settings[str], ...] = (
-    ApiSettings(table_name="stock-levels"),
+    ApiSettings(table_name="stock-levels", cursor_key_id="arn:aws:kms:eu-west-3:123456789012:key/list-cursors"),
     ImportFunctionSettings(table_name="stock-levels", dead_letters=_DEAD_LETTERS),
     BucketImportFunctionSettings(
         import_queue_url=f"{_QUEUES}/import",

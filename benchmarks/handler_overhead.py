@@ -11,15 +11,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapters.inbound.stock_api import ListCursors
 from adapters.outbound.alert_wording import alert_text
 from adapters.outbound.sns_low_stock_notifier import ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD
 from benchmarks.checks import LoggedProblems, check
 from benchmarks.sizes import Sizes
 from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert
+from domain.use_cases import StockRules
 from handlers import http_api, low_stock_notifier, queue_import, webhook_alerts
+from harness.cursor_seal import FakeCursorSeal
 from harness.lambda_events import api_event, sqs_event, sqs_record, stream_event
 from harness.port_fakes import (
     FakeAlertDeliveries,
+    FakeLowStockList,
     FakeNotifier,
     FakeRejectedInputStore,
     FakeSentAlerts,
@@ -61,7 +65,12 @@ class _Fakes:
         self.topic = FakeTopic()
         self.webhook = FakeNotifier()
         self.sent_alerts = FakeSentAlerts()
-        self.api = http_api.ApiFunction(self.repository)
+        self.api = http_api.ApiFunction(
+            self.repository,
+            FakeLowStockList(self.repository),
+            ListCursors(FakeCursorSeal(), "stock-levels"),
+            StockRules(),
+        )
         self.importer = queue_import.ImportFunction(self.repository, self.rejected)
         self.notifier = low_stock_notifier.NotifierFunction(self.topic.for_change, self.sent_alerts, DEFAULT_THRESHOLD)
         self.deliveries = FakeAlertDeliveries()

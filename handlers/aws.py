@@ -95,6 +95,10 @@ class AwsClients:
     def secrets_manager(self) -> SecretsManagerClient:
         return cast("SecretsManagerClient", self._client("secretsmanager"))
 
+    @functools.cached_property
+    def kms(self) -> Any:  # no typed KMS client among the stubs the project pins
+        return self._client("kms")
+
 
 class _OnFirstUse:
     """Stands in for a client until something of it is asked for, then makes it, once, and forwards to it."""

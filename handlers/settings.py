@@ -147,10 +147,11 @@ class ReorderDefault(Settings[str]):
 
 @dataclass(frozen=True, kw_only=True)
 class ApiSettings(CommonSettings[V]):
-    """The API's function: the table of stock levels, how far ahead an update's time may be, and the stack's default
-    reorder point."""
+    """The API's function: the table of stock levels, the KMS HMAC key that seals the cursors of its list of low
+    items (its ARN), how far ahead an update's time may be, and the stack's default reorder point."""
 
     table_name: V = field(metadata=variable("TABLE_NAME"))
+    cursor_key_id: V = field(metadata=variable("CURSOR_KEY_ID"))
     times: UpdateTimes = UpdateTimes()
     reorder_default: ReorderDefault = ReorderDefault()
 

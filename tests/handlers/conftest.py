@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 
 from handlers.aws import AwsClients
@@ -60,8 +61,40 @@ def clients(account):
 
 
 @pytest.fixture
-def api_settings(deployed):
-    return ApiSettings(table_name=deployed.table_name)
+def cursor_key(deployed):
+    """The HMAC key that seals the list's cursors, as the program declares it."""
+    kms = boto3.client("kms", region_name="eu-west-3")
+    return kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+
+
+@pytest.fixture
+def api_settings(deployed, cursor_key):
+    return ApiSettings(table_name=deployed.table_name, cursor_key_id=cursor_key)
+
+
+@pytest.fixture
+def low_items_index(deployed):
+    """The table's sparse index of low items, as the program declares it, added as AWS adds one to a table in use."""
+    deployed.dynamodb.update_table(
+        TableName=deployed.table_name,
+        AttributeDefinitions=[
+            {"AttributeName": "low_list_shard", "AttributeType": "S"},
+            {"AttributeName": "stock_id", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "low-items",
+                    "KeySchema": [
+                        {"AttributeName": "low_list_shard", "KeyType": "HASH"},
+                        {"AttributeName": "stock_id", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+    return "low-items"
 
 
 @pytest.fixture

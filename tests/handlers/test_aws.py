@@ -9,6 +9,8 @@ from handlers.settings import ApiSettings, FunctionLimits, SettingError
 from handlers.time_budget import attempt_timeouts
 from harness.lambda_events import api_event
 
+KEY = "arn:aws:kms:eu-west-3:123456789012:key/k"
+
 
 def test_the_function_is_built_at_the_first_invocation_and_only_then(monkeypatch):
     built = []
@@ -18,16 +20,18 @@ def test_the_function_is_built_at_the_first_invocation_and_only_then(monkeypatch
         return lambda event, context: {"table": settings.table_name}
 
     monkeypatch.setenv("TABLE_NAME", "stock-levels")
+    monkeypatch.setenv("CURSOR_KEY_ID", KEY)
     handler = EntryPoint(build, ApiSettings)
     assert built == []  # nothing at import
     assert handler({}, None) == {"table": "stock-levels"}
     monkeypatch.setenv("TABLE_NAME", "changed-since")
     assert handler({}, None) == {"table": "stock-levels"}
-    assert built == [ApiSettings(table_name="stock-levels")]
+    assert built == [ApiSettings(table_name="stock-levels", cursor_key_id=KEY)]
 
 
 def test_each_invocation_s_event_and_context_reach_the_function(monkeypatch):
     monkeypatch.setenv("TABLE_NAME", "stock-levels")
+    monkeypatch.setenv("CURSOR_KEY_ID", KEY)
     handler = EntryPoint(
         lambda settings, clients: lambda event, context: {"event": event, "context": context}, ApiSettings
     )
@@ -43,6 +47,7 @@ def test_the_clients_are_sized_to_the_time_out_the_function_was_deployed_with(mo
         return lambda event, context: {}
 
     monkeypatch.setenv("TABLE_NAME", "stock-levels")
+    monkeypatch.setenv("CURSOR_KEY_ID", KEY)
     monkeypatch.setenv("FUNCTION_TIMEOUT_SECONDS", "10")
     EntryPoint(build, ApiSettings)({}, None)
     [clients] = given

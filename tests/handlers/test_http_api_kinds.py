@@ -32,6 +32,18 @@ REQUESTS = [
     ("PUT", "/stocks/B5", {"stock_level": 1, "as_of": "9999-12-31T23:59:59Z"}, False),
     ("PUT", "/stocks/B5", {"stock_level": 1, "as_of": "2024-05-01T12:05:00Z"}, False),
     ("POST", "/stocks", {"stock_id": "B6", "stock_level": 1, "as_of": "0001-01-01T00:00:00+01:00"}, False),
+    ("PUT", "/stocks/C1", {"reorder_point": 5}, False),
+    ("PUT", "/stocks/C1", {"stock_level": 2, "reorder_point": None, "low_stock_alerts": False}, False),
+    ("GET", "/stocks/C1", None, False),
+    ("PUT", "/stocks/C1", {"reorder_point": -1}, False),
+    ("PUT", "/stocks/C1", {"low_stock_alerts": "yes"}, False),
+    ("PUT", "/stocks/C1", {"as_of": "2024-05-01T12:00:00Z"}, False),
+    ("GET", "/stocks?low=true", None, False),
+    ("GET", "/stocks?low=true&limit=2", None, False),
+    ("GET", "/stocks?low=maybe", None, False),
+    ("GET", "/stocks", None, False),
+    ("GET", "/stocks?low=true&low=true", None, False),
+    ("GET", "/stocks?low=true&cursor=e30.AAAA", None, False),
 ]
 
 
@@ -52,7 +64,7 @@ def answers(deployed, api, build):
     return found
 
 
-def test_both_payload_formats_get_the_same_answers(deployed, api):
+def test_both_payload_formats_get_the_same_answers(deployed, api, low_items_index):
     rest = answers(deployed, api, api_event)
     http = answers(deployed, api, http_api_event)
     assert http == rest
@@ -79,6 +91,18 @@ def test_both_payload_formats_get_the_same_answers(deployed, api):
         400,  # dated past the year a stored time holds, once far ahead of its receipt
         200,  # five minutes ahead of its receipt: as far as a time may be
         400,  # before the first time a stored time holds, once in UTC
+        200,
+        200,  # as of the same time as the one before: its reorder point is stale, the rest applied
+        200,
+        400,
+        400,
+        400,
+        200,
+        200,
+        400,
+        400,
+        400,
+        400,
     ]
 
 

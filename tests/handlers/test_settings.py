@@ -19,7 +19,7 @@ from handlers.settings import (
 LIMITS = FunctionLimits(timeout_seconds=30)
 DEAD_LETTERS = DeadLetterQueue(url="https://sqs.eu-west-3.amazonaws.com/123456789012/dlq")
 AS_DEPLOYED = [
-    ApiSettings(table_name="stock-levels", limits=LIMITS),
+    ApiSettings(table_name="stock-levels", cursor_key_id="arn:aws:kms:eu-west-3:123456789012:key/k", limits=LIMITS),
     ImportFunctionSettings(table_name="stock-levels", dead_letters=DEAD_LETTERS, limits=LIMITS),
     BucketImportFunctionSettings(
         import_queue_url="https://sqs.eu-west-3.amazonaws.com/123456789012/import",
@@ -63,7 +63,11 @@ def test_each_value_is_written_to_its_variable_and_whole_numbers_in_decimal():
 
 def test_a_value_named_after_a_resource_is_written_as_the_program_gives_it():
     table_name = object()  # in the program, an output of the table that is not known until it is made
-    assert ApiSettings(table_name=table_name).environment() == {"TABLE_NAME": table_name}
+    key = object()
+    assert ApiSettings(table_name=table_name, cursor_key_id=key).environment() == {
+        "TABLE_NAME": table_name,
+        "CURSOR_KEY_ID": key,
+    }
 
 
 def test_a_value_not_given_is_not_written_and_is_read_back_as_not_given():
