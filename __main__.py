@@ -180,15 +180,33 @@ if max_ahead_seconds < 0:
 update_times = UpdateTimes(max_ahead_seconds=max_ahead_seconds)
 # The reorder point of every item that has none of its own; written with each item (README, "Reorder points").
 reorder_default = ReorderDefault(value=config.require_int("lowStockThreshold"))
+# The list of low items is paged with cursors the API seals with an HMAC, so that a client can neither forge nor alter
+# one (README, "Reorder points"). The key never leaves KMS (docs.aws.amazon.com/kms/latest/developerguide/hmac.html).
+# KMS does not rotate HMAC keys (docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html): to rotate,
+# replace the key; the cursors it sealed are then refused, and their clients start their list again.
+cursor_key = aws.kms.Key(
+    "list-cursor-key",
+    description="Seals the stock API's list cursors (HMAC).",
+    key_usage="GENERATE_VERIFY_MAC",
+    customer_master_key_spec="HMAC_256",
+    deletion_window_in_days=30,
+    policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [account_administers_the_key]}),
+)
 api_function = LambdaFunctionArgs(
     handler="handlers.http_api.handler",
     code=code,
-    description=f"Sets and reads stock levels for the {'HTTP' if api_kind == 'http' else 'REST'} API.",
-    statements=[allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [table.arn])],
-    environment=ApiSettings(table_name=table.name, times=update_times, reorder_default=reorder_default).environment(),
+    description=f"Sets and reads items and lists the low ones for the {'HTTP' if api_kind == 'http' else 'REST'} API.",
+    statements=[
+        allow(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"], [table.arn]),
+        allow(["dynamodb:Query"], [pulumi.Output.concat(table.arn, "/index/low-items")]),
+        allow(["kms:GenerateMac", "kms:VerifyMac"], [cursor_key.arn]),
+    ],
+    environment=ApiSettings(
+        table_name=table.name, cursor_key_id=cursor_key.arn, times=update_times, reorder_default=reorder_default
+    ).environment(),
     log_retention_days=log_retention_days,
 )
-api_routes = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
+api_routes = [Route("/stocks", ("GET", "POST")), Route("/stocks/{stock_id}", ("GET", "PUT"))]
 # A REST API or an HTTP API in front of the same function (README, "Which API"): the domain and the handler are
 # the same, and so is the `endpoint_url` clients are given.
 api: RestApiFunction | HttpApiFunction

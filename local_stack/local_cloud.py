@@ -235,9 +235,14 @@ class LocalCloud(pulumi.runtime.Mocks):
         return arn, {"arn": arn}
 
     def _key(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:
-        # With its policy: SNS writes to a queue only with the key's grant (local_stack.aws.sns_deliveries).
-        policy = {"Policy": inputs["policy"]} if inputs.get("policy") else {}
-        key = self.client("kms").create_key(Description=inputs.get("description", name), **policy)["KeyMetadata"]
+        # With its policy: SNS writes to a queue only with the key's grant (local_stack.aws.sns_deliveries). With its
+        # spec and usage: an HMAC key makes and checks tags (GenerateMac, VerifyMac) and nothing else.
+        options = {
+            option: inputs[key]
+            for key, option in (("policy", "Policy"), ("customerMasterKeySpec", "KeySpec"), ("keyUsage", "KeyUsage"))
+            if inputs.get(key)
+        }
+        key = self.client("kms").create_key(Description=inputs.get("description", name), **options)["KeyMetadata"]
         return key["KeyId"], {"arn": key["Arn"], "keyId": key["KeyId"]}
 
     def _secret(self, name: str, inputs: dict[str, Any]) -> tuple[str, Outputs]:

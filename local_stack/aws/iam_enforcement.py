@@ -5,8 +5,9 @@ the resource of each such request from the request itself (moto's own enforcemen
 requests against "*"), evaluates the role's policies (local_stack.aws.iam_policies), and answers a refused call
 with the service's own access-denied error, in its wire format, as AWS does. Publishing to a KMS-encrypted
 topic also needs kms:GenerateDataKey and kms:Decrypt on its key
-(docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Requests with any other credentials act as the
-local account's administrator, so the developer's `aws --endpoint-url ...` keeps working.
+(docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). A KMS call is authorised on the ARN of the key it
+names, by ARN or by id (an alias is not resolved here). Requests with any other credentials act as the local
+account's administrator, so the developer's `aws --endpoint-url ...` keeps working.
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ _BATCH_ACTIONS = {
     "DeleteMessageBatch": "DeleteMessage",
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
-_TARGET_PREFIXES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodb", "AmazonSQS": "sqs"}
+_TARGET_PREFIXES = {
+    "DynamoDB_20120810": "dynamodb",
+    "DynamoDBStreams_20120810": "dynamodb",
+    "AmazonSQS": "sqs",
+    "TrentService": "kms",
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,9 @@ class IamEnforcer:
         if service == "secretsmanager":
             secret = str(body.get("SecretId", "*"))
             return secret if secret.startswith("arn:") else f"{prefix}:secret:{secret}"
+        if service == "kms" and "KeyId" in body:
+            key = str(body["KeyId"])
+            return key if key.startswith("arn:") else f"{prefix}:key/{key}"
         return "*"
 
     def _refuse(self, environ: dict[str, Any], refusal: Refusal, start_response: Callable[..., Any]) -> list[bytes]:

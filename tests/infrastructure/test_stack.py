@@ -91,8 +91,25 @@ def test_every_service_granted_by_a_resource_policy_acts_only_for_this_account(r
     assert checked >= 2
 
 
-def test_the_api_function_may_only_read_and_update_the_table(dev_stack):
-    assert granted(dev_stack, "stock-api") == [(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN])]
+CURSOR_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/list-cursor-key-key-id"
+
+
+def test_the_api_function_may_only_read_and_update_the_table_page_its_list_and_seal_the_lists_cursors(dev_stack):
+    assert granted(dev_stack, "stock-api") == [
+        (["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"], [TABLE_ARN]),
+        (["dynamodb:Query"], [f"{TABLE_ARN}/index/low-items"]),
+        (["kms:GenerateMac", "kms:VerifyMac"], [CURSOR_KEY_ARN]),
+    ]
+
+
+def test_the_lists_cursors_are_sealed_by_an_hmac_key_the_account_administers_and_the_api_is_given(dev_stack):
+    key = dev_stack.named("list-cursor-key").inputs
+    assert (key["keyUsage"], key["customerMasterKeySpec"]) == ("GENERATE_VERIFY_MAC", "HMAC_256")
+    assert not key.get("enableKeyRotation")  # KMS does not rotate HMAC keys: it refuses to be asked
+    [administers] = statements_of(key["policy"])
+    assert (administers["Sid"], administers["Action"]) == ("AccountAdministersTheKey", "kms:*")
+    variables = dev_stack.named("stock-api-function").inputs["environment"]["variables"]
+    assert variables["CURSOR_KEY_ID"] == CURSOR_KEY_ARN
 
 
 def test_the_import_function_may_update_the_table_consume_its_queue_and_keep_rejects(dev_stack):

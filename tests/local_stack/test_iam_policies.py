@@ -10,6 +10,7 @@ from local_stack.aws.iam_policies import Identity
 
 TABLE = "arn:aws:dynamodb:eu-west-3:123456789012:table/stock-levels"
 QUEUE = "arn:aws:sqs:eu-west-3:123456789012:stock-import-dlq"
+KEY = "arn:aws:kms:eu-west-3:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 
 
 def role(*statements):
@@ -104,6 +105,14 @@ def s3_environ(method, path, **headers):
                 json.dumps({"SecretId": "arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook-AbC"}).encode(),
             ),
             [("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook-AbC")],
+        ),
+        (
+            environ("TrentService.GenerateMac", json.dumps({"KeyId": KEY}).encode()),
+            [("kms:GenerateMac", KEY)],
+        ),
+        (
+            environ("TrentService.VerifyMac", json.dumps({"KeyId": KEY.rsplit("/", 1)[1]}).encode()),
+            [("kms:VerifyMac", KEY)],  # a key named by its id is authorised on its ARN
         ),
     ],
 )
