@@ -8,6 +8,7 @@ import functools
 import re
 import sys
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,12 @@ import yaml
 from openapi_spec_validator import validate
 from schemathesis.core.result import Err, Ok
 
-from adapters.inbound.stock_api import MAX_BODY_BYTES
+from adapters.inbound.stock_api import DEFAULT_PAGE, INVALID_CURSOR, MAX_BODY_BYTES, ListCursors, status_document
 from domain.errors import InvalidStockInput
-from domain.stock import MAX_ID_LENGTH, MAX_LEVEL, validate_level, validate_stock_id
+from domain.item import Source, StockItem, Versioned
+from domain.stock import MAX_ID_LENGTH, MAX_LEVEL, Field, validate_level, validate_stock_id
+from domain.use_cases import MAX_PAGE, status_of
+from harness.cursor_seal import FakeCursorSeal
 
 DESCRIPTION = Path(__file__).resolve().parent.parent / "openapi.yaml"
 EVERY_CHARACTER = [chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF]
@@ -53,6 +57,7 @@ def test_schemathesis_reads_each_route_the_api_serves():
     results = list(schemathesis.openapi.from_path(DESCRIPTION).get_all_operations())
     assert not [str(result.err()) for result in results if isinstance(result, Err)]
     assert [result.ok().label for result in results if isinstance(result, Ok)] == [
+        "GET /stocks",
         "POST /stocks",
         "GET /stocks/{stock_id}",
         "PUT /stocks/{stock_id}",
@@ -98,11 +103,54 @@ def test_the_level_schema_takes_exactly_the_levels_the_domain_takes():
 def test_the_time_may_be_left_out_or_null_as_the_domain_takes_it():
     as_of = schema("AsOf")
     assert (as_of["type"], as_of["format"], as_of["nullable"]) == ("string", "date-time", True)
-    assert "as_of" not in schema("NewStockLevel")["required"]
-    assert schema("StockLevelUpdate")["required"] == ["stock_level"]
+    assert schema("StockUpdateWithId")["required"] == ["stock_id"]
+    assert "required" not in schema("StockUpdate")
 
 
-@pytest.mark.parametrize("name", ["NewStockLevel", "StockLevelUpdate", "StockLevel", "StaleUpdate", "Error"])
+SETTINGS = [field.value for field in Field]
+
+
+@pytest.mark.parametrize("name", ["StockUpdateWithId", "StockUpdate"])
+def test_an_update_sets_at_least_one_of_the_fields_the_domain_versions(name):
+    assert schema(name)["anyOf"] == [{"required": [setting]} for setting in SETTINGS]
+    assert set(SETTINGS) < set(schema(name)["properties"])
+
+
+def test_a_reorder_point_has_the_bounds_of_a_level_and_may_be_null():
+    point = schema("ReorderPointToSet")
+    assert (point["type"], point["minimum"], point["maximum"], point["nullable"]) == ("integer", 0, MAX_LEVEL, True)
+    assert schema("AlertsSwitch")["type"] == "boolean"
+
+
+def test_the_stale_fields_and_sources_are_named_as_the_domain_names_them():
+    assert schema("FieldName")["enum"] == SETTINGS
+    assert schema("ReorderPointSource")["enum"] == [source.value for source in Source]
+
+
+@pytest.mark.parametrize("name", ["StockItem", "UpdatedItem", "StaleUpdate"])
+def test_an_item_is_described_with_exactly_the_fields_the_api_writes(name):
+    item = StockItem("A000", level=Versioned(1, datetime(2024, 5, 1, tzinfo=UTC)))
+    written = [*status_document(status_of(item)), *(["stale_fields"] if name != "StockItem" else [])]
+    assert list(schema(name)["properties"]) == [*(["message"] if name == "StaleUpdate" else []), *written]
+    if name != "StaleUpdate":
+        assert schema(name)["required"] == written
+
+
+def test_the_list_takes_the_limits_and_the_cursors_the_adapter_takes():
+    [low, limit, cursor] = document()["paths"]["/stocks"]["get"]["parameters"]
+    assert (low["name"], low["required"], low["schema"]["enum"]) == ("low", True, ["true"])
+    assert (limit["name"], limit["schema"]["minimum"], limit["schema"]["maximum"]) == ("limit", 1, MAX_PAGE)
+    assert limit["schema"]["default"] == DEFAULT_PAGE
+    made = ListCursors(FakeCursorSeal(), "stock-levels").cursor("7/" + "\U0001f600" * 128)
+    assert re.fullmatch(schema("Cursor")["pattern"], made)
+    assert cursor["schema"] == {"$ref": "#/components/schemas/Cursor"}
+    examples = document()["components"]["responses"]["BadRequest"]["content"]["application/json"]["examples"]
+    assert examples["cursor not the list's"]["value"] == {"message": INVALID_CURSOR}
+
+
+@pytest.mark.parametrize(
+    "name", ["StockUpdateWithId", "StockUpdate", "StockItem", "UpdatedItem", "StaleUpdate", "LowItemsPage", "Error"]
+)
 def test_no_object_takes_a_field_it_does_not_name(name):
     assert schema(name)["additionalProperties"] is False
 

@@ -13,7 +13,7 @@ import requests
 import schemathesis
 
 from local_stack.api_gateway.api_authorization import signed_headers
-from tests.running_stack import ROOT, RunningStack, running
+from tests.running_stack import ROOT, RunningStack, eventually, running
 
 pytestmark = pytest.mark.local_stack  # starts a local stack of each kind of API: not in `make check`
 
@@ -128,6 +128,11 @@ def get_level(stock_id: str) -> Request:
     return api_description["/stocks/{stock_id}"]["GET"].Case(path_parameters={"stock_id": stock_id})
 
 
+def list_low(**query: str) -> Request:
+    """GET /stocks with `query`, as the description's own request."""
+    return api_description["/stocks"]["GET"].Case(query=query)
+
+
 def checked_answer(stack: RunningStack, session: requests.Session, case: Request) -> tuple[int, Any]:
     """The status and JSON body of the answer to `case`, once it passed every check a generated request's does."""
     return answer(case.call_and_validate(base_url=stack.outputs["endpoint_url"], session=session))
@@ -148,9 +153,11 @@ def test_a_time_before_year_1000_is_stored_and_read_back(stack, signed):
     stored = {"stock_id": stock_id, "stock_level": 5, "as_of": "0999-01-01T00:00:00.000000Z"}
     put = put_level(stock_id, {"stock_level": 5, "as_of": "0999-01-01T00:00:00Z"})
     put_answer = put.call(base_url=stack.outputs["endpoint_url"], session=signed)
-    assert checked_answer(stack, signed, get_level(stock_id)) == (200, stored)  # read back first: it was the 503
+    status, read = checked_answer(stack, signed, get_level(stock_id))  # read back first: it was the 503
+    assert (status, {name: read[name] for name in stored}) == (200, stored)
     put.validate_response(put_answer)
-    assert answer(put_answer) == (200, stored)
+    status, written = answer(put_answer)
+    assert (status, {name: written[name] for name in stored}, written["stale_fields"]) == (200, stored, [])
 
 
 @pytest.mark.parametrize("as_of", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
@@ -180,3 +187,64 @@ def test_the_service_still_answers_after_the_generated_requests(stack):
     assert stack.request("PUT", f"/stocks/{stock_id}", json.dumps({"stock_level": 7}))[0] == 200
     status, body = stack.request("GET", f"/stocks/{stock_id}")
     assert (status, body["stock_level"]) == (200, 7)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"reorder_point": -1}, "reorder_point must be a whole number from 0 to 1000000000, not -1"),
+        ({"reorder_point": 1.5}, "reorder_point must be a whole number from 0 to 1000000000, or null, not 1.5"),
+        ({"reorder_point": "5"}, "reorder_point must be a whole number from 0 to 1000000000, or null, not '5'"),
+        ({"reorder_point": True}, "reorder_point must be a whole number from 0 to 1000000000, or null, not True"),
+        ({"reorder_point": 10**10}, "reorder_point must be a whole number from 0 to 1000000000, not 10000000000"),
+        ({"low_stock_alerts": "no"}, "low_stock_alerts must be true or false, not 'no'"),
+        (
+            {"as_of": "2024-05-01T12:00:00Z"},
+            "an update must set at least one of stock_level, reorder_point, low_stock_alerts",
+        ),
+    ],
+)
+def test_a_bad_reorder_point_or_alerts_switch_is_refused_naming_the_field(stack, signed, body, message):
+    stock_id = fresh_id()
+    assert checked_answer(stack, signed, put_level(stock_id, body)) == (400, {"message": message})
+    assert checked_answer(stack, signed, get_level(stock_id))[0] == 404  # nothing was stored
+
+
+def test_a_reorder_point_and_the_switch_are_set_and_read_back_as_described(stack, signed):
+    stock_id = fresh_id()
+    status, body = checked_answer(stack, signed, put_level(stock_id, {"reorder_point": 5, "low_stock_alerts": False}))
+    assert (status, body["reorder_point"], body["low_stock_alerts"], body["stock_level"]) == (200, 5, False, None)
+    status, body = checked_answer(stack, signed, put_level(stock_id, {"stock_level": 2, "reorder_point": None}))
+    assert (status, body["reorder_point_source"], body["low"]) == (200, "default", False)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"low": "maybe"}, "low must be true, the one list GET /stocks serves, not 'maybe'"),
+        ({"low": "true", "limit": "0"}, "limit must be a whole number from 1 to 1000, not '0'"),
+        ({"low": "true", "cursor": "e30.AAAA"}, "cursor is not valid for this list; start again without it"),
+    ],
+)
+def test_a_list_request_out_of_its_rules_is_refused_as_described(stack, signed, query, message):
+    assert checked_answer(stack, signed, list_low(**query)) == (400, {"message": message})
+
+
+def test_a_tampered_cursor_is_refused_and_the_list_pages_as_described(stack, signed):
+    for _ in range(2):
+        assert checked_answer(stack, signed, put_level(fresh_id(), {"stock_level": 0}))[0] == 200
+
+    def next_cursor() -> str | None:
+        status, page = checked_answer(stack, signed, list_low(low="true", limit="1"))
+        assert status == 200
+        cursor: str | None = page["next_cursor"]
+        return cursor
+
+    # The stream's function lists each item once it has seen it become low: wait for that, not for a time.
+    cursor = eventually(next_cursor, timeout=120)
+    assert checked_answer(stack, signed, list_low(low="true", limit="1", cursor=cursor))[0] == 200
+    tampered = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BA")
+    assert checked_answer(stack, signed, list_low(low="true", cursor=tampered)) == (
+        400,
+        {"message": "cursor is not valid for this list; start again without it"},
+    )

@@ -103,10 +103,14 @@ def test_curl_signs_as_the_start_up_example_shows(local_stack):
     assert json.loads(result.stdout)["stock_level"] == 3
 
 
-def test_the_api_write_and_the_dead_letter_send_are_refused_once_their_grants_are_gone(tmp_path, started):
+def test_the_api_write_its_list_and_the_dead_letter_send_are_refused_once_their_grants_are_gone(tmp_path, started):
     project = program_without(
         tmp_path, "__main__.py", '"dynamodb:GetItem", "dynamodb:UpdateItem"', '"dynamodb:GetItem"'
     )
+    main = project / "__main__.py"
+    query = 'allow(["dynamodb:Query"], [pulumi.Output.concat(table.arn, "/index/low-items")]),'
+    assert main.read_text().count(query) == 1, "the test no longer removes the list's grant"
+    main.write_text(main.read_text().replace(query, ""))
     queue_function = project / "components" / "queue_function.py"
     grant = 'statements.append(allow(["sqs:SendMessage"], [self.dead_letter_queue.arn]))'
     queue_function.write_text(queue_function.read_text().replace(grant, "pass"))
@@ -116,12 +120,18 @@ def test_the_api_write_and_the_dead_letter_send_are_refused_once_their_grants_ar
 
     assert stack.request("GET", "/stocks/NOPE")[0] == 404  # GetItem is still granted
     assert stack.request("PUT", "/stocks/NOPE", '{"stock_level": 2}')[0] == 503
+    assert stack.request("GET", "/stocks?low=true")[0] == 503  # the list's index may not be queried
     stack.client("sqs").send_message(QueueUrl=stack.outputs["queue_url"], MessageBody="GOOD;5\nbad line")
     table = f"arn:aws:dynamodb:{ACCOUNT_REGION}:table/stock-levels"
     dead_letters = f"arn:aws:sqs:{ACCOUNT_REGION}:stock-import-dlq"
     eventually(lambda: f"stock-import-function sqs:SendMessage {dead_letters}" in refusals(stack), timeout=60)
     assert f"stock-api-function dynamodb:UpdateItem {table}" in refusals(stack)
-    assert {entry.split()[1] for entry in refusals(stack)} == {"dynamodb:UpdateItem", "sqs:SendMessage"}
+    assert f"stock-api-function dynamodb:Query {table}/index/low-items" in refusals(stack)
+    assert {entry.split()[1] for entry in refusals(stack)} == {
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+    }
     assert "AccessDeniedException" in function_errors(stack)  # the service's own error, as the SDK raises it
 
 

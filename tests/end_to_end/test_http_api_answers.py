@@ -27,11 +27,19 @@ def test_a_signed_request_is_served_from_the_root_of_the_endpoint(http_stack):
 
 def test_an_unsigned_request_gets_the_http_apis_own_403(http_stack):
     assert http_stack.request("GET", "/stocks/HTTP-1", signed=False) == (403, {"message": "Forbidden"})
+    assert http_stack.request("GET", "/stocks?low=true", signed=False) == (403, {"message": "Forbidden"})
+
+
+def test_the_list_route_hands_its_query_string_on_to_the_function(http_stack):
+    """`GET /stocks` is a route of its own: its query string reaches the function, which reads each parameter."""
+    status, body = http_stack.request("GET", "/stocks?low=true&limit=1")
+    assert (status, set(body)) == (200, {"items", "next_cursor"})
+    assert http_stack.request("GET", "/stocks?low=true&low=true")[0] == 400
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/nothing"), ("DELETE", "/stocks/HTTP-1"), ("GET", "/stocks"), ("QUERY", "/stocks/HTTP-1")],
+    [("GET", "/nothing"), ("DELETE", "/stocks/HTTP-1"), ("DELETE", "/stocks"), ("QUERY", "/stocks/HTTP-1")],
 )
 def test_a_request_no_route_matches_gets_the_http_apis_own_404_signed_or_not(http_stack, method, path):
     """A REST API answers these 403 "Missing Authentication Token"; an HTTP API routes before it authorises."""
