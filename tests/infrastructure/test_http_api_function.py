@@ -36,7 +36,7 @@ def test_every_route_requires_a_signature_and_proxies_payload_2_0_to_the_functio
         "payloadFormatVersion": "2.0",
     }
     routes = {r.inputs["routeKey"]: r.inputs for r in http_stack.of_type("aws:apigatewayv2/route:Route")}
-    assert sorted(routes) == ["GET /stocks/{stock_id}", "POST /stocks", "PUT /stocks/{stock_id}"]
+    assert sorted(routes) == ["GET /stocks", "GET /stocks/{stock_id}", "POST /stocks", "PUT /stocks/{stock_id}"]
     assert {route["authorizationType"] for route in routes.values()} == {"AWS_IAM"}
     assert {route["target"] for route in routes.values()} == {"integrations/stock-api-integration-id"}
 

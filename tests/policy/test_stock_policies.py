@@ -274,7 +274,9 @@ def test_a_queue_subscribed_to_a_topic_must_let_sns_send_for_that_topic():
 def test_the_pack_would_stop_an_unsafe_change():
     opened = run_program(FakeCloud(), "dev", {"apiAuthorization": "NONE", "logRetentionDays": 0})
     found = run_pack(opened)
-    assert sum("must be authenticated" in v for v in found) == 3
+    assert (
+        sum("must be authenticated" in v for v in found) == 4
+    )  # every route: GET and POST /stocks, GET and PUT an item
     assert sum("retention" in v for v in found) == 5
 
 
@@ -320,7 +322,7 @@ def test_http_api_stages_are_throttled_and_logged(props, violations):
 
 def test_the_pack_would_stop_an_open_http_api():
     opened = run_program(FakeCloud(), "dev", {"apiKind": "http", "apiAuthorization": "NONE"})
-    assert sum("must be authenticated" in v for v in run_pack(opened)) == 3
+    assert sum("must be authenticated" in v for v in run_pack(opened)) == 4
 
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
