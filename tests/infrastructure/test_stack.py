@@ -107,7 +107,7 @@ def test_the_lists_cursors_are_sealed_by_an_hmac_key_the_account_administers_and
     assert (key["keyUsage"], key["customerMasterKeySpec"]) == ("GENERATE_VERIFY_MAC", "HMAC_256")
     assert not key.get("enableKeyRotation")  # KMS does not rotate HMAC keys: it refuses to be asked
     [administers] = statements_of(key["policy"])
-    assert (administers["Sid"], administers["Action"]) == ("AccountAdministersTheKey", "kms:*")
+    assert (administers["Sid"], administers["Action"]) == ("AccountAdministersTheKey", ["kms:*"])
     variables = dev_stack.named("stock-api-function").inputs["environment"]["variables"]
     assert variables["CURSOR_KEY_ID"] == CURSOR_KEY_ARN
 

@@ -40,7 +40,7 @@ def test_wildcard_resources_appear_only_where_the_action_or_aws_requires_them(ru
     wildcards = [
         (name, statement["Action"]) for name, statement in policy_documents(run) if "*" in statement.get("Resource", [])
     ]
-    keys = {"notifications-key", "alert-queues-key", "low-stock-subscriber-dlq-key"}
+    keys = {"notifications-key", "alert-queues-key", "low-stock-subscriber-dlq-key", "list-cursor-key"}
     assert {name for name, _ in wildcards} == {*keys, "low-stock-notifier-policy"}
     assert [actions for name, actions in wildcards if name not in keys] == [["dynamodb:ListStreams"]]
 
