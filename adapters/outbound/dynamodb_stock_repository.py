@@ -121,9 +121,12 @@ def _write(
 def _older_than_update(time: str, year_below_1000: bool) -> str:
     """True when the field has no stored time, or one before the update's. Stored times are fixed-width, so string
     order is time order; but a level stored by the code before that form may hold a year below 1000 unpadded
-    (`999-...`), which sorts after every four-digit year: without the clauses on its width, such an item would refuse
-    every later update until year 9990. A shorter stored time has fewer digits of year, so it is older than a time
-    whose unpadded form is longer; one of the same width compares as a string with the update's unpadded form."""
+    (`999-...`), which sorts after most four-digit years (a level of year 999 after every time before year 9990):
+    compared as a string alone, it would refuse the item's updates for centuries. So the width counts first: a
+    shorter stored time has fewer digits of year, older than a time whose unpadded form is longer, and one of the
+    same width compares as a string with the update's unpadded form; a padded one, with the padded form. The order
+    is exact for both forms, so no update is refused that a padded item would take (the stored form is rewritten
+    with the next write of the level)."""
     condition = f"attribute_not_exists({time}) OR {time} < :as_of OR size({time}) < :old_width"
     if year_below_1000:
         condition += f" OR (size({time}) = :old_width AND {time} < :old_as_of)"
