@@ -149,10 +149,15 @@ START = datetime(2024, 5, 1, tzinfo=UTC)
 def written_at(second: int, fields: tuple[Field, ...], stock_id: str) -> StockUpdate:
     """An update whose every value says the time it was written at, so a stored value can be checked against its
     stored time: the level and the reorder point are the second, the alerts are on for an even second."""
-    values = {"level": second, "reorder_point": second, "low_stock_alerts": second % 2 == 0}
+    values: dict[str, Any] = {"level": second, "reorder_point": second, "low_stock_alerts": second % 2 == 0}
     names = {Field.LEVEL: "level", Field.REORDER_POINT: "reorder_point", Field.ALERTS: "low_stock_alerts"}
     chosen = {names[field]: values[names[field]] for field in fields}
     return StockUpdate(stock_id, as_of=START + timedelta(seconds=second), **chosen)
+
+
+def time_of(update: StockUpdate) -> datetime:
+    assert update.as_of is not None
+    return update.as_of
 
 
 def holds_its_times(item) -> bool:
@@ -182,8 +187,9 @@ def test_concurrent_updates_of_several_fields_keep_each_fields_newest_in_whole_w
     assert partly_stale > 0  # updates written again without their stale fields, while others wrote
     for updates in rounds:
         item = repository.get(updates[0].stock_id)
+        assert item is not None
         newest = {
-            field: max(update.as_of for update in updates if field in update.fields)
+            field: max(time_of(update) for update in updates if field in update.fields)
             for field in Field
             if any(field in update.fields for update in updates)
         }

@@ -44,7 +44,9 @@ def table(aws):
     low_list = DynamoDbLowStockList(admin, TABLE)
     for stock_id in ("A1", "B7"):
         repository.apply(StockUpdate(stock_id, level=0, as_of=datetime(2024, 5, 1, tzinfo=UTC)), 1)
-        low_list.list_as_low(repository.get(stock_id), True)
+        item = repository.get(stock_id)
+        assert item is not None
+        low_list.list_as_low(item, True)
     return admin
 
 
