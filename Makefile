@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test check lint typecheck unit snapshot run send dlq redrive bench lock clean test-aws test-aws-cleanup mutate
+.PHONY: test check lint typecheck unit snapshot run send dlq redrive upgrade low stock bench lock clean test-aws \
+	test-aws-cleanup mutate
 
 test: lint typecheck unit
 
@@ -67,6 +68,26 @@ dlq: $(INSTALLED)
 redrive: $(INSTALLED)
 	$(STACK_AWS) $(BIN)/python -m tools.dead_letters --redrive $(if $(STACK),--stack "$(STACK)") \
 		$(if $(CHANNEL),--channel "$(CHANNEL)")
+
+# Bring every item in line with the stack's default reorder point (lowStockThreshold, as its functions hold it) and
+# with the stored form of times: after the upgrade to per-item reorder points, and after each change of the default.
+# Each write is conditional on what was read; the table's stream then alerts the items made low, once. DRY_RUN=1
+# prints the writes and makes none; REPAIR_FUTURE=1 also sets each time dated past asOfMaxAheadSeconds to now.
+# Interrupted, or items skipped as changed meanwhile: run it again (it writes only what is still needed).
+upgrade: $(INSTALLED)
+	$(STACK_AWS) $(BIN)/python -m tools.upgrade_items $(if $(STACK),--stack "$(STACK)") $(if $(DRY_RUN),--dry-run) \
+		$(if $(REPAIR_FUTURE),--repair-future)
+
+# The items that are low now, through the API (signed requests, every page), one line each; EXPORT=file writes them
+# as a stock file (STOCK_ID;stock_level=N;reorder_point=M or =default) to edit and send back with `make send`.
+low: $(INSTALLED)
+	$(STACK_AWS) $(BIN)/python -m tools.low_items $(if $(STACK),--stack "$(STACK)") $(if $(EXPORT),--export "$(EXPORT)")
+
+# One item, without a table scan: as stored, field by field with each time; its reorder point in force, whether it
+# is low and listed as low; each channel's records of its alerts; and what waits about it in the dead letters.
+stock: $(INSTALLED)
+	@test -n "$(ID)" || { echo "usage: make stock ID=item [STACK=dev]"; exit 2; }
+	$(STACK_AWS) $(BIN)/python -m tools.stock_report "$(ID)" $(if $(STACK),--stack "$(STACK)")
 
 # Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md, which gives the run's
 # duration (12 minutes on a loaded 2-core machine).

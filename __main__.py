@@ -46,7 +46,22 @@ table = aws.dynamodb.Table(
     "stock-levels",
     billing_mode="PAY_PER_REQUEST",
     hash_key="stock_id",
-    attributes=[{"name": "stock_id", "type": "S"}],
+    attributes=[{"name": "stock_id", "type": "S"}, {"name": "low_list_shard", "type": "S"}],
+    # The list of low items: a sparse index holding only the items that carry `low_list_shard`, which the stream's
+    # function sets while an item is low, keyed by that shard then the id (adapters.outbound.dynamodb_low_stock_list).
+    # On a table in use, adding it is an UpdateTable: the table stays readable and writable while DynamoDB backfills
+    # the index (docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.OnlineOps.html, "Adding a global
+    # secondary index to an existing table"), so the table is updated in place, not replaced.
+    global_secondary_indexes=[
+        {
+            "name": "low-items",
+            "key_schemas": [
+                {"attribute_name": "low_list_shard", "key_type": "HASH"},
+                {"attribute_name": "stock_id", "key_type": "RANGE"},
+            ],
+            "projection_type": "KEYS_ONLY",
+        }
+    ],
     stream_enabled=True,
     stream_view_type="NEW_AND_OLD_IMAGES",
     point_in_time_recovery={"enabled": True},

@@ -2,9 +2,10 @@
 
 One item per `stock_id`; each field a client sets is stored beside the time it was set (`as_of` for the level,
 the name and `_as_of` for the others), in the fixed-width UTC form of `domain.stock.format_as_of`, so that a
-condition comparing strings compares times. An item's own reorder point set back to the default keeps its time
-and loses its value. `low_list_shard` is present only while the item is listed as low: it keys the sparse index
-that holds the list (adapters.outbound.dynamodb_low_stock_list)."""
+condition comparing strings compares times (a level stored before that form may hold a year below 1000 unpadded:
+`unpadded_time`). An item's own reorder point set back to the default keeps its time and loses its value.
+`low_list_shard` is present only while the item is listed as low: it keys the sparse index that holds the list
+(adapters.outbound.dynamodb_low_stock_list)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.item import StockItem, Versioned
-from domain.stock import Field, validate_alerts_flag, validate_level, validate_reorder_point, validate_stock_id
+from domain.stock import (
+    Field,
+    format_as_of,
+    validate_alerts_flag,
+    validate_level,
+    validate_reorder_point,
+    validate_stock_id,
+)
 
 STOCK_ID = "stock_id"
 DEFAULT_REORDER_POINT = "default_reorder_point"
@@ -25,8 +33,21 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def parse_stored_time(text: str) -> datetime:
-    """A stored time back as an aware UTC datetime (ValueError if it is not in the stored form)."""
+    """A stored time back as an aware UTC datetime (ValueError if it is not in the stored form). A year of one to
+    three digits is how the code before fixed-width times wrote a year below 1000 (`999-01-01T00:00:00.000000Z`
+    stands for 0999-01-01T00:00:00Z); items keep it until rewritten, and it is read as the time it stands for."""
+    year, dash, rest = text.partition("-")
+    if dash and len(year) < 4 and year.isascii() and year.isdigit():
+        text = f"{year:0>4}-{rest}"
     return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def unpadded_time(moment: datetime) -> str:
+    """A time in the form the code before fixed-width times wrote it: as `format_as_of` does, but with the year
+    unpadded (`999-...` for 0999), which sorts wrongly among four-digit years. Conditions compare a stored time with
+    both forms of the time they name, so that an item stored then is still ordered, and matched, by its time."""
+    padded = format_as_of(moment)
+    return padded.lstrip("0") if moment.year < 1000 else padded
 
 
 def item_from_attributes(attributes: Mapping[str, Any]) -> StockItem:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 
@@ -154,7 +154,7 @@ def validate_alerts_flag(value: object) -> bool:
 class StockUpdate:
     """What a client asks to set on one item: any of its level, its own reorder point (None: back to the stack's
     default) and whether its low-stock alerts are on, all as of one time; `as_of` is None when the client gave no
-    time (the time of receipt applies, `stamped`)."""
+    time (the time of receipt applies: `domain.use_cases.receive_update`)."""
 
     stock_id: str
     level: int | None = None
@@ -166,10 +166,16 @@ class StockUpdate:
         validate_stock_id(self.stock_id)
         if self.level is not None:
             validate_level(self.level)
-        if isinstance(self.reorder_point, int):
+        # Held to their stored types, not only their rules: `validate_reorder_point` takes a string of digits and
+        # `validate_alerts_flag` the text "false", which a constructed update would keep as text (truthy).
+        if self.reorder_point is not UNSET and self.reorder_point is not None:
+            if not isinstance(self.reorder_point, int):
+                raise InvalidStockInput(
+                    f"reorder_point must be a whole number from 0 to {MAX_LEVEL}, not {self.reorder_point!r}"
+                )
             validate_reorder_point(self.reorder_point)
-        if self.low_stock_alerts is not None:
-            validate_alerts_flag(self.low_stock_alerts)
+        if self.low_stock_alerts is not None and not isinstance(self.low_stock_alerts, bool):
+            raise InvalidStockInput(f"low_stock_alerts must be true or false, not {self.low_stock_alerts!r}")
         if not self.fields:
             raise InvalidStockInput(f"an update must set at least one of {_FIELD_NAMES}")
         if self.as_of is not None and self.as_of.tzinfo is None:
@@ -213,4 +219,3 @@ class StockUpdate:
             ),
             low_stock_alerts=None if low_stock_alerts is UNSET else validate_alerts_flag(low_stock_alerts),
         )
-

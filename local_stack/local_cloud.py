@@ -171,6 +171,8 @@ class LocalCloud(pulumi.runtime.Mocks):
         }
         if inputs.get("streamEnabled"):
             request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": inputs["streamViewType"]}
+        if inputs.get("globalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = [_index(index) for index in inputs["globalSecondaryIndexes"]]
         table = self.client("dynamodb").create_table(**request)["TableDescription"]
         ttl = inputs.get("ttl") or {}
         if ttl.get("enabled"):  # moto records it; items are not expired locally
@@ -499,6 +501,19 @@ class LocalCloud(pulumi.runtime.Mocks):
         self.client("apigatewayv2").create_stage(ApiId=inputs["apiId"], StageName=inputs["name"], AutoDeploy=True)
         self.declared.stages[inputs["name"]] = self.api_base_url
         return f"{inputs['apiId']}-{inputs['name']}", {"invokeUrl": self.api_base_url + "/"}
+
+
+def _index(declared: dict[str, Any]) -> dict[str, Any]:
+    """A global secondary index as CreateTable takes it, from the program's declaration (by its key schema); an
+    on-demand table's index has no throughput of its own."""
+    projection: dict[str, Any] = {"ProjectionType": declared["projectionType"]}
+    if declared.get("nonKeyAttributes"):
+        projection["NonKeyAttributes"] = list(declared["nonKeyAttributes"])
+    return {
+        "IndexName": declared["name"],
+        "KeySchema": [{"AttributeName": k["attributeName"], "KeyType": k["keyType"]} for k in declared["keySchemas"]],
+        "Projection": projection,
+    }
 
 
 def _plain(value: Any) -> Any:

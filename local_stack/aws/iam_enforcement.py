@@ -111,19 +111,32 @@ class IamEnforcer:
         else:  # the query protocol: SNS
             service, body = "sns", _form(read_body(environ))
         action = f"{service}:{_BATCH_ACTIONS.get(name, name)}"
-        resource = self._resource(service, body)
-        needed = [(action, resource)]
-        if action == "sns:Publish" and resource in self._topic_keys:
-            key = self._topic_keys[resource]
+        resources = self._resources(service, body)
+        needed = [(action, resource) for resource in resources]
+        if action == "sns:Publish" and resources[0] in self._topic_keys:
+            key = self._topic_keys[resources[0]]
             needed += [("kms:GenerateDataKey", key), ("kms:Decrypt", key)]
         return needed
+
+    def _resources(self, service: str, body: dict[str, Any]) -> list[str]:
+        """The resources a request is authorised on: the one it names, or each table of a DynamoDB batch
+        (BatchGetItem and BatchWriteItem name their tables in RequestItems, and IAM checks the action on each:
+        docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html)."""
+        if service == "dynamodb" and isinstance(body.get("RequestItems"), dict) and body["RequestItems"]:
+            prefix = f"arn:aws:{service}:{self._region}:{self._account}"
+            return [f"{prefix}:table/{table}" for table in body["RequestItems"]]
+        return [self._resource(service, body)]
 
     def _resource(self, service: str, body: dict[str, Any]) -> str:
         prefix = f"arn:aws:{service}:{self._region}:{self._account}"
         if service == "dynamodb":
             if "StreamArn" in body:
                 return str(body["StreamArn"])
-            return f"{prefix}:table/{body.get('TableName', '*')}"
+            table = f"{prefix}:table/{body.get('TableName', '*')}"
+            # A Query or Scan of an index is authorised on the index's ARN alone (`table/NAME/index/INDEX`), so a
+            # policy that names only the table does not allow it (resource type `index` of dynamodb:Query and
+            # dynamodb:Scan: docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html).
+            return f"{table}/index/{body['IndexName']}" if "IndexName" in body else table
         if service == "sqs" and "QueueUrl" in body:
             return f"{prefix}:{str(body['QueueUrl']).rstrip('/').rsplit('/', 1)[-1]}"
         if service == "sns":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from adapters.outbound.alert_wording import alert_text
+from adapters.outbound.dynamodb_low_stock_list import DynamoDbLowStockList
 from adapters.outbound.dynamodb_sent_alerts import DynamoDbSentAlerts
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
@@ -22,11 +23,13 @@ from adapters.outbound.sqs_alert_deliveries import SqsAlertDeliveries
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier, WebhookNotAccepted
 from domain import ports
+from domain.item import StockItem, Versioned, apply_update
 from domain.low_stock import LowStockAlert
-from domain.ports import AlertDelivery, RejectedInput
-from domain.stock import StockLevel
+from domain.ports import AlertDelivery, ApplyOutcome, LowItemsPage, RejectedInput
+from domain.stock import Field, StockUpdate
 from harness.port_fakes import (
     FakeAlertDeliveries,
+    FakeLowStockList,
     FakeNotifier,
     FakeRejectedInputStore,
     FakeSentAlerts,
@@ -136,6 +139,50 @@ def _dynamodb_repository(needs: Needs) -> Harness:
     return Harness(DynamoDbStockRepository(needs.account.dynamodb, needs.account.table_name))
 
 
+@dataclass
+class LowListHarness(Harness):
+    """A list of low items, and the repository of the items it lists."""
+
+    repository: Any = None
+
+
+def _dynamodb_low_list(needs: Needs) -> LowListHarness:
+    account = needs.account
+    add_low_items_index(account.dynamodb, account.table_name)
+    return LowListHarness(
+        DynamoDbLowStockList(account.dynamodb, account.table_name),
+        repository=DynamoDbStockRepository(account.dynamodb, account.table_name),
+    )
+
+
+def _fake_low_list(needs: Needs) -> LowListHarness:
+    repository = FakeStockRepository()
+    return LowListHarness(FakeLowStockList(repository), repository=repository)
+
+
+def add_low_items_index(client: Any, table_name: str) -> None:
+    """The index the program declares on the stock table, added as AWS adds one to a table in use."""
+    client.update_table(
+        TableName=table_name,
+        AttributeDefinitions=[
+            {"AttributeName": "stock_id", "AttributeType": "S"},
+            {"AttributeName": "low_list_shard", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "low-items",
+                    "KeySchema": [
+                        {"AttributeName": "low_list_shard", "KeyType": "HASH"},
+                        {"AttributeName": "stock_id", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+
+
 def _dynamodb_sent_alerts(needs: Needs) -> Harness:
     return Harness(DynamoDbSentAlerts(needs.account.dynamodb, "sent-alerts", hold_seconds=60, keep_seconds=3600))
 
@@ -182,6 +229,7 @@ def _fake_deliveries(needs: Needs) -> AlertQueueHarness:
 
 ADAPTERS: dict[type, dict[str, Callable[[Needs], Harness]]] = {
     ports.StockRepository: {"dynamodb": _dynamodb_repository, "fake": lambda _: Harness(FakeStockRepository())},
+    ports.LowStockList: {"dynamodb": _dynamodb_low_list, "fake": _fake_low_list},
     ports.LowStockNotifier: {"sns": _sns, "webhook": _webhook, "fake": _fake_notifier},
     ports.SentAlerts: {"dynamodb": _dynamodb_sent_alerts, "fake": lambda _: Harness(FakeSentAlerts())},
     ports.RejectedInputStore: {"sqs": _sqs_store, "fake": _fake_store},
@@ -201,27 +249,228 @@ def test_every_port_has_at_least_two_adapters_held_to_its_contract():
 
 # --- StockRepository
 
+DEFAULT = 2  # the stack's default reorder point the tests write with
+LEVEL, REORDER_POINT, ALERTS = Field.LEVEL, Field.REORDER_POINT, Field.ALERTS
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def update(stock_id: str, seconds: float, **fields: Any) -> StockUpdate:
+    return StockUpdate(stock_id, as_of=at(seconds), **fields)
+
 
 @pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
 def test_a_repository_keeps_the_latest_level_and_ignores_stale_ones(needs, build):
     repository = build(needs).adapter
     assert repository.get("A1") is None
-    first = repository.save_if_newer(StockLevel("A1", 5, T0))
-    assert (first.applied, first.previous) == (True, None)
-    stale = repository.save_if_newer(StockLevel("A1", 9, T0))  # the same time is not newer
-    assert (stale.applied, stale.previous) == (False, StockLevel("A1", 5, T0))
-    newer = repository.save_if_newer(StockLevel("A1", 3, T0 + timedelta(seconds=1)))
-    assert (newer.applied, newer.previous) == (True, StockLevel("A1", 5, T0))
-    assert repository.get("A1") == StockLevel("A1", 3, T0 + timedelta(seconds=1))
+    first = repository.apply(update("A1", 0, level=5), DEFAULT)
+    assert first == ApplyOutcome(frozenset({LEVEL}), frozenset(), None)
+    stored = StockItem("A1", level=Versioned(5, T0), default_reorder_point=DEFAULT)
+    assert repository.get("A1") == stored
+    same_time = repository.apply(update("A1", 0, level=9), DEFAULT)  # the same time is not newer
+    assert same_time == ApplyOutcome(frozenset(), frozenset({LEVEL}), stored)
+    newer = repository.apply(update("A1", 1, level=3), DEFAULT)
+    assert newer == ApplyOutcome(frozenset({LEVEL}), frozenset(), stored)
+    assert repository.get("A1") == StockItem("A1", level=Versioned(3, at(1)), default_reorder_point=DEFAULT)
+
+
+# Updates of one item, each field versioned on its own: whatever their order, the item ends with each field's newest.
+UPDATES_OF_ONE_ITEM: list[dict[str, Any]] = [
+    {"seconds": 1, "level": 5},
+    {"seconds": 3, "level": 4, "reorder_point": 10},
+    {"seconds": 2, "reorder_point": 7, "low_stock_alerts": False},
+    {"seconds": 4, "low_stock_alerts": True},
+    {"seconds": 0, "level": 1, "reorder_point": None, "low_stock_alerts": False},
+]
 
 
 @pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
-def test_a_repository_saves_many_each_as_one(needs, build):
+def test_each_field_keeps_its_newest_value_whatever_order_the_updates_come_in(needs, build):
     repository = build(needs).adapter
-    repository.save_if_newer(StockLevel("B1", 1, T0 + timedelta(seconds=5)))
-    outcomes = repository.save_all_if_newer([StockLevel("B1", 2, T0), StockLevel("B2", 7, T0)])
-    assert [outcome.applied for outcome in outcomes] == [False, True]
-    assert (repository.get("B1").level, repository.get("B2").level) == (1, 7)
+    for n, order in enumerate(itertools.permutations(UPDATES_OF_ONE_ITEM)):
+        stock_id = f"O{n}"
+        for fields in order:
+            outcome = repository.apply(update(stock_id, **fields), DEFAULT)
+            expected = apply_update(outcome.previous, update(stock_id, **fields), DEFAULT)
+            assert (outcome.applied, outcome.stale) == (expected.applied, expected.stale)
+        assert repository.get(stock_id) == StockItem(
+            stock_id,
+            level=Versioned(4, at(3)),
+            reorder_point=Versioned(10, at(3)),
+            low_stock_alerts=Versioned(True, at(4)),
+            default_reorder_point=DEFAULT,
+        )
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
+def test_the_newer_fields_of_an_update_are_applied_and_its_stale_ones_reported(needs, build):
+    repository = build(needs).adapter
+    repository.apply(update("C1", 5, reorder_point=8), DEFAULT)
+    outcome = repository.apply(update("C1", 4, level=3, reorder_point=1, low_stock_alerts=False), DEFAULT + 1)
+    assert outcome == ApplyOutcome(
+        frozenset({LEVEL, ALERTS}),
+        frozenset({REORDER_POINT}),
+        StockItem("C1", reorder_point=Versioned(8, at(5)), default_reorder_point=DEFAULT),
+    )
+    assert repository.get("C1") == StockItem(
+        "C1",
+        level=Versioned(3, at(4)),
+        reorder_point=Versioned(8, at(5)),
+        low_stock_alerts=Versioned(False, at(4)),
+        default_reorder_point=DEFAULT + 1,
+    )
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
+def test_an_update_whose_every_field_is_stale_changes_nothing_not_even_the_default(needs, build):
+    repository = build(needs).adapter
+    repository.apply(update("D1", 5, level=2, low_stock_alerts=True), DEFAULT)
+    stored = repository.get("D1")
+    outcome = repository.apply(update("D1", 5, level=9, low_stock_alerts=False), DEFAULT + 5)
+    assert outcome == ApplyOutcome(frozenset(), frozenset({LEVEL, ALERTS}), stored)
+    assert repository.get("D1") == stored
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
+def test_every_write_records_the_stacks_default_in_force(needs, build):
+    repository = build(needs).adapter
+    repository.apply(update("G1", 0, level=2), DEFAULT)
+    outcome = repository.apply(update("G1", 1, low_stock_alerts=True), 7)
+    assert outcome.previous == StockItem("G1", level=Versioned(2, T0), default_reorder_point=DEFAULT)
+    assert repository.get("G1") == StockItem(
+        "G1", level=Versioned(2, T0), low_stock_alerts=Versioned(True, at(1)), default_reorder_point=7
+    )
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
+def test_a_reorder_point_set_back_to_the_default_keeps_its_time_so_an_older_one_cannot_return(needs, build):
+    repository = build(needs).adapter
+    repository.apply(update("E1", 0, level=3, reorder_point=5), DEFAULT)
+    back = repository.apply(update("E1", 2, reorder_point=None), DEFAULT)
+    assert back.applied == {REORDER_POINT}
+    after_it = StockItem(
+        "E1", level=Versioned(3, T0), reorder_point=Versioned(None, at(2)), default_reorder_point=DEFAULT
+    )
+    assert repository.get("E1") == after_it
+    older = repository.apply(update("E1", 1, reorder_point=9), DEFAULT)
+    assert older == ApplyOutcome(frozenset(), frozenset({REORDER_POINT}), after_it)
+    assert repository.get("E1") == after_it
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
+def test_an_item_may_have_a_reorder_point_before_any_level(needs, build):
+    repository = build(needs).adapter
+    outcome = repository.apply(update("F1", 0, reorder_point=4), DEFAULT)
+    assert outcome == ApplyOutcome(frozenset({REORDER_POINT}), frozenset(), None)
+    only_a_reorder_point = StockItem("F1", reorder_point=Versioned(4, T0), default_reorder_point=DEFAULT)
+    assert repository.get("F1") == only_a_reorder_point
+    # A level older than the reorder point is still the first level: each field is versioned on its own.
+    level = repository.apply(update("F1", -1, level=0), DEFAULT)
+    assert level == ApplyOutcome(frozenset({LEVEL}), frozenset(), only_a_reorder_point)
+    assert repository.get("F1") == StockItem(
+        "F1", level=Versioned(0, at(-1)), reorder_point=Versioned(4, T0), default_reorder_point=DEFAULT
+    )
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.StockRepository))
+def test_a_repository_applies_many_each_as_one(needs, build):
+    repository = build(needs).adapter
+    repository.apply(update("B1", 5, level=1), DEFAULT)
+    outcomes = repository.apply_all([update("B1", 0, level=2), update("B2", 0, level=7)], DEFAULT)
+    assert [(outcome.applied, outcome.stale) for outcome in outcomes] == [(set(), {LEVEL}), ({LEVEL}, set())]
+    assert (repository.get("B1").level.value, repository.get("B2").level.value) == (1, 7)
+
+
+# --- LowStockList
+
+
+def low_list_of(needs: Needs, build: Callable[[Needs], Harness]) -> tuple[Any, Any]:
+    """The list and the repository of the items it lists."""
+    harness = cast(LowListHarness, build(needs))
+    return harness.adapter, harness.repository
+
+
+def listed_low(low_list: Any, repository: Any, *stock_ids: str) -> None:
+    """Each item stored at level 0 and listed as low, as the stream's function does on hearing of it."""
+    for stock_id in stock_ids:
+        repository.apply(update(stock_id, 0, level=0), DEFAULT)
+        low_list.list_as_low(repository.get(stock_id), True)
+
+
+def every_page(low_list: Any, limit: int, after: str | None = None) -> list[LowItemsPage]:
+    pages = [low_list.page(after, limit)]
+    while pages[-1].next_position is not None:
+        pages.append(low_list.page(pages[-1].next_position, limit))
+    return pages
+
+
+def ids_of(*pages: LowItemsPage) -> list[str]:
+    return [item.stock_id for page in pages for item in page.items]
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.LowStockList))
+def test_an_item_listed_as_low_is_on_the_list_as_stored_until_it_is_taken_off(needs, build):
+    low_list, repository = low_list_of(needs, build)
+    repository.apply(update("L2", 0, level=9), DEFAULT)
+    assert low_list.page(None, 10) == LowItemsPage([], None)
+    listed_low(low_list, repository, "L1")
+    listed = repository.get("L1")
+    assert listed.listed_low
+    assert low_list.page(None, 10) == LowItemsPage([listed], None)
+    low_list.list_as_low(listed, False)
+    assert repository.get("L1") == replace(listed, listed_low=False)
+    assert low_list.page(None, 10) == LowItemsPage([], None)
+
+
+@pytest.mark.parametrize("change", [{"level": 50}, {"reorder_point": 0}, {"low_stock_alerts": False}])
+@pytest.mark.parametrize("build", adapters_of(ports.LowStockList))
+def test_a_listing_of_an_item_changed_since_it_was_read_is_left_to_that_change(needs, build, change):
+    low_list, repository = low_list_of(needs, build)
+    repository.apply(update("S1", 0, level=0), DEFAULT)
+    listed_low(low_list, repository, "S2")
+    read_before = {stock_id: repository.get(stock_id) for stock_id in ("S1", "S2")}
+    for stock_id in read_before:
+        repository.apply(update(stock_id, 1, **change), DEFAULT)
+    low_list.list_as_low(read_before["S1"], True)
+    low_list.list_as_low(read_before["S2"], False)
+    assert (repository.get("S1").listed_low, repository.get("S2").listed_low) == (False, True)
+    assert ids_of(low_list.page(None, 10)) == ["S2"]
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.LowStockList))
+def test_a_listing_of_an_item_never_stored_makes_no_item(needs, build):
+    low_list, repository = low_list_of(needs, build)
+    low_list.list_as_low(StockItem("ghost", level=Versioned(0, T0), default_reorder_point=DEFAULT), True)
+    assert repository.get("ghost") is None
+    assert low_list.page(None, 10) == LowItemsPage([], None)
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.LowStockList))
+def test_pages_go_through_every_listed_item_once_in_an_order_that_holds(needs, build):
+    low_list, repository = low_list_of(needs, build)
+    stock_ids = [f"P{n:02d}" for n in range(25)]
+    listed_low(low_list, repository, *stock_ids)
+    repository.apply(update("not-low", 0, level=9), DEFAULT)
+    pages = every_page(low_list, 10)
+    assert [len(page.items) for page in pages] == [10, 10, 5]
+    assert sorted(ids_of(*pages)) == stock_ids
+    assert [item for page in pages for item in page.items] == [repository.get(s) for s in ids_of(*pages)]
+    assert every_page(low_list, 10) == pages  # read again, page by page, from the same positions
+    assert low_list.page(pages[1].next_position, 10) == pages[2]
+
+
+@pytest.mark.parametrize("build", adapters_of(ports.LowStockList))
+def test_an_item_taken_off_the_list_between_pages_does_not_lose_the_reader_its_place(needs, build):
+    low_list, repository = low_list_of(needs, build)
+    stock_ids = [f"U{n:02d}" for n in range(12)]
+    listed_low(low_list, repository, *stock_ids)
+    first = low_list.page(None, 5)
+    for taken_off in (first.items[-1], first.items[0]):  # the item the position names, and one before it
+        low_list.list_as_low(taken_off, False)
+    rest = every_page(low_list, 5, first.next_position)
+    assert sorted(ids_of(first, *rest)) == stock_ids
 
 
 # --- LowStockNotifier

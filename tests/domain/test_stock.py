@@ -8,13 +8,18 @@ from hypothesis import strategies as st
 from domain.errors import InvalidStockInput
 from domain.stock import (
     MAX_LEVEL,
+    UNSET,
+    Field,
     StockUpdate,
     format_as_of,
     parse_as_of,
+    validate_alerts_flag,
     validate_level,
     validate_new_stock_id,
+    validate_reorder_point,
     validate_stock_id,
 )
+from domain.use_cases import receive_update
 
 
 @pytest.mark.parametrize("stock_id", ["A000", "a", "x" * 128, "SKU-12/β", "é"])
@@ -162,12 +167,12 @@ def test_stored_times_sort_as_the_times_do_across_every_year(first, second):
 
 def test_an_update_without_time_is_stamped_with_the_time_it_was_received():
     received = datetime(2024, 5, 1, tzinfo=UTC)
-    assert StockUpdate("A1", 3).stamped(received).as_of == received
+    assert receive_update(StockUpdate("A1", 3), received).as_of == received
 
 
 def test_an_update_with_its_own_time_keeps_it():
     own = datetime(2023, 1, 1, tzinfo=UTC)
-    assert StockUpdate("A1", 3, own).stamped(datetime(2024, 5, 1, tzinfo=UTC)).as_of == own
+    assert receive_update(StockUpdate("A1", 3, own), datetime(2024, 5, 1, tzinfo=UTC)).as_of == own
 
 
 def test_an_update_validates_itself_on_construction():
@@ -210,4 +215,145 @@ def test_times_are_read_written_and_stamped_in_utc_whatever_the_local_time_zone(
     assert parse_as_of("2024-05-01T14:00:00+02:00").utcoffset() == timedelta(0)
     assert format_as_of(datetime(2024, 5, 1, 12, tzinfo=UTC)) == "2024-05-01T12:00:00.000000Z"
     received = datetime(2024, 5, 1, 12, tzinfo=timezone(timedelta(hours=2)))
-    assert StockUpdate("A1", 3).stamped(received).as_of.utcoffset() == timedelta(0)
+    stamped = receive_update(StockUpdate("A1", 3), received).as_of
+    assert stamped is not None
+    assert stamped.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reorder_point"),
+    [(0, 0), (5, 5), ("12", 12), (" 3 ", 3), (MAX_LEVEL, MAX_LEVEL), (str(MAX_LEVEL), MAX_LEVEL)],
+)
+def test_reorder_points_are_whole_numbers_from_zero_to_the_largest_level(raw, reorder_point):
+    """Digits as text are taken, as for a level: a file's column and a stored number both carry them so."""
+    assert validate_reorder_point(raw) == reorder_point
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [True, False, 1.0, 1.5, -1, "-1", MAX_LEVEL + 1, str(MAX_LEVEL + 1), 10**30, "9" * 5000, "", "five", "1e3", None],
+)
+def test_a_reorder_point_that_is_not_a_whole_number_in_bounds_is_refused_naming_the_field(raw):
+    with pytest.raises(InvalidStockInput) as refused:
+        validate_reorder_point(raw)
+    assert str(refused.value) == f"reorder_point must be a whole number from 0 to 1000000000, not {raw!r}"
+
+
+@given(st.integers())
+def test_reorder_points_are_accepted_only_from_zero_to_the_largest_level(number):
+    if 0 <= number <= MAX_LEVEL:
+        assert validate_reorder_point(number) == number
+    else:
+        with pytest.raises(InvalidStockInput, match=r"^reorder_point must be"):
+            validate_reorder_point(number)
+
+
+@pytest.mark.parametrize(
+    ("raw", "on"), [(True, True), (False, False), ("true", True), ("false", False), (" TRUE ", True), ("False", False)]
+)
+def test_low_stock_alerts_are_on_or_off_as_a_boolean_or_its_text(raw, on):
+    assert validate_alerts_flag(raw) is on
+
+
+@pytest.mark.parametrize("raw", [1, 0, 1.0, None, "", "yes", "no", "on", "1", "0", "truth", [True]])
+def test_low_stock_alerts_other_than_true_or_false_are_refused_naming_the_field(raw):
+    with pytest.raises(InvalidStockInput) as refused:
+        validate_alerts_flag(raw)
+    assert str(refused.value) == f"low_stock_alerts must be true or false, not {raw!r}"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: StockUpdate("A1"),
+        lambda: StockUpdate("A1", as_of=datetime(2024, 5, 1, tzinfo=UTC)),
+        lambda: StockUpdate.from_raw("A1"),
+        lambda: StockUpdate.from_raw("A1", as_of="2024-05-01T12:00:00Z"),
+    ],
+)
+def test_an_update_that_sets_none_of_the_three_fields_is_refused_naming_all_three(build):
+    with pytest.raises(InvalidStockInput) as refused:
+        build()
+    assert str(refused.value) == "an update must set at least one of stock_level, reorder_point, low_stock_alerts"
+
+
+@pytest.mark.parametrize(
+    ("update", "fields"),
+    [
+        (StockUpdate("A1", 0), {Field.LEVEL}),
+        (StockUpdate("A1", reorder_point=0), {Field.REORDER_POINT}),
+        (StockUpdate("A1", reorder_point=None), {Field.REORDER_POINT}),  # back to the stack's default
+        (StockUpdate("A1", low_stock_alerts=False), {Field.ALERTS}),
+        (StockUpdate("A1", 3, reorder_point=5, low_stock_alerts=True), set(Field)),
+        (StockUpdate("A1", 3, low_stock_alerts=True), {Field.LEVEL, Field.ALERTS}),
+    ],
+)
+def test_an_update_sets_the_fields_it_gives_zero_false_and_none_included(update, fields):
+    assert update.fields == fields
+
+
+def test_an_update_gives_its_own_reorder_point_only_when_it_sets_one():
+    assert StockUpdate("A1", reorder_point=7).own_reorder_point == 7
+    assert StockUpdate("A1", reorder_point=None).own_reorder_point is None
+    with pytest.raises(ValueError, match="does not set a reorder point"):
+        _ = StockUpdate("A1", 3).own_reorder_point
+
+
+@pytest.mark.parametrize(
+    ("raw", "update"),
+    [
+        ({"level": "4"}, StockUpdate("A1", 4)),
+        ({"reorder_point": "5"}, StockUpdate("A1", reorder_point=5)),
+        ({"reorder_point": None}, StockUpdate("A1", reorder_point=None)),
+        ({"low_stock_alerts": "false"}, StockUpdate("A1", low_stock_alerts=False)),
+        (
+            {"level": 2, "reorder_point": 0, "low_stock_alerts": True, "as_of": "2024-05-01T14:00:00+02:00"},
+            StockUpdate("A1", 2, datetime(2024, 5, 1, 12, tzinfo=UTC), 0, True),
+        ),
+    ],
+)
+def test_an_update_is_built_from_raw_values_each_field_only_if_given(raw, update):
+    built = StockUpdate.from_raw("A1", **raw)
+    assert built == update
+    assert built.fields == update.fields
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"reorder_point": True}, "reorder_point must be a whole number from 0 to 1000000000, not True"),
+        ({"reorder_point": -1}, "reorder_point must be a whole number from 0 to 1000000000, not -1"),
+        ({"reorder_point": 2.5}, "reorder_point must be a whole number from 0 to 1000000000, not 2.5"),
+        ({"low_stock_alerts": 1}, "low_stock_alerts must be true or false, not 1"),
+        ({"low_stock_alerts": "off"}, "low_stock_alerts must be true or false, not 'off'"),
+        ({"level": 3, "reorder_point": "x"}, "reorder_point must be a whole number from 0 to 1000000000, not 'x'"),
+    ],
+)
+def test_raw_values_refused_name_the_field_that_is_wrong(raw, message):
+    with pytest.raises(InvalidStockInput) as refused:
+        StockUpdate.from_raw("A1", **raw)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"reorder_point": True}, "reorder_point must be a whole number from 0 to 1000000000, not True"),
+        ({"reorder_point": -1}, "reorder_point must be a whole number from 0 to 1000000000, not -1"),
+        ({"reorder_point": MAX_LEVEL + 1}, "reorder_point must be a whole number from 0 to 1000000000, not 1000000001"),
+        ({"reorder_point": 1.5}, "reorder_point must be a whole number from 0 to 1000000000, not 1.5"),
+        ({"reorder_point": "5"}, "reorder_point must be a whole number from 0 to 1000000000, not '5'"),
+        ({"low_stock_alerts": "false"}, "low_stock_alerts must be true or false, not 'false'"),
+        ({"low_stock_alerts": 0}, "low_stock_alerts must be true or false, not 0"),
+    ],
+)
+def test_an_update_built_directly_holds_each_field_to_its_stored_type(fields, message):
+    """Text such as "false" kept in an update would read as true: only `from_raw` turns text into values."""
+    with pytest.raises(InvalidStockInput) as refused:
+        StockUpdate("A1", **fields)
+    assert str(refused.value) == message
+
+
+def test_a_field_left_out_is_unset_not_none():
+    assert StockUpdate("A1", 3).reorder_point is UNSET
+    assert StockUpdate("A1", 3).low_stock_alerts is None

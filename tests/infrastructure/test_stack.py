@@ -49,10 +49,25 @@ def test_the_stack_exports_the_documented_outputs(dev_stack):
 def test_the_table_is_on_demand_streamed_recoverable_and_encrypted(dev_stack):
     table = dev_stack.named("stock-levels").inputs
     assert table["billingMode"] == "PAY_PER_REQUEST"
-    assert (table["hashKey"], table["attributes"]) == ("stock_id", [{"name": "stock_id", "type": "S"}])
+    assert table["hashKey"] == "stock_id"
+    assert table["attributes"] == [{"name": "stock_id", "type": "S"}, {"name": "low_list_shard", "type": "S"}]
     assert (table["streamEnabled"], table["streamViewType"]) == (True, "NEW_AND_OLD_IMAGES")
     assert table["pointInTimeRecovery"] == {"enabled": True}
     assert table["serverSideEncryption"] == {"enabled": True}
+
+
+def test_the_low_items_are_a_sparse_index_of_keys_by_shard_then_id(dev_stack):
+    table = dev_stack.named("stock-levels").inputs
+    assert table["globalSecondaryIndexes"] == [
+        {
+            "name": "low-items",
+            "keySchemas": [
+                {"attributeName": "low_list_shard", "keyType": "HASH"},
+                {"attributeName": "stock_id", "keyType": "RANGE"},
+            ],
+            "projectionType": "KEYS_ONLY",
+        }
+    ]
 
 
 def test_cloudwatch_alarms_may_use_the_key_to_reach_the_encrypted_alarm_topic(dev_stack):

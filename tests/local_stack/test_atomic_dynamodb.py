@@ -6,12 +6,16 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models.table import Table
 
+from adapters.dynamodb_items import item_from_attributes
+from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
+from domain.stock import Field, StockUpdate
 from local_stack.aws.embedded_aws import EmbeddedAws, local_client
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
@@ -128,3 +132,70 @@ def test_the_stream_has_one_insert_per_new_item_and_unique_sequence_numbers(dyna
     assert all("stock_level" in r["dynamodb"]["NewImage"] for r in records)
     every_sequence_number = [r["dynamodb"]["SequenceNumber"] for r in records]
     assert len(set(every_sequence_number)) == len(every_sequence_number)
+
+
+# The fields each writer's update sets: one, two or all three, so that writers race on some fields and not others.
+FIELD_SETS = [
+    (Field.LEVEL,),
+    (Field.REORDER_POINT,),
+    (Field.ALERTS,),
+    (Field.LEVEL, Field.REORDER_POINT),
+    (Field.REORDER_POINT, Field.ALERTS),
+    (Field.LEVEL, Field.REORDER_POINT, Field.ALERTS),
+]
+START = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def written_at(second: int, fields: tuple[Field, ...], stock_id: str) -> StockUpdate:
+    """An update whose every value says the time it was written at, so a stored value can be checked against its
+    stored time: the level and the reorder point are the second, the alerts are on for an even second."""
+    values: dict[str, Any] = {"level": second, "reorder_point": second, "low_stock_alerts": second % 2 == 0}
+    names = {Field.LEVEL: "level", Field.REORDER_POINT: "reorder_point", Field.ALERTS: "low_stock_alerts"}
+    chosen = {names[field]: values[names[field]] for field in fields}
+    return StockUpdate(stock_id, as_of=START + timedelta(seconds=second), **chosen)
+
+
+def time_of(update: StockUpdate) -> datetime:
+    assert update.as_of is not None
+    return update.as_of
+
+
+def holds_its_times(item) -> bool:
+    """Every field's value is the one its stored time was written with: no write was seen half-done."""
+    seconds = {field: (item.version(field) - START).total_seconds() for field in Field if item.version(field)}
+    return (
+        (item.level is None or item.level.value == seconds[Field.LEVEL])
+        and (item.reorder_point is None or item.reorder_point.value == seconds[Field.REORDER_POINT])
+        and (item.low_stock_alerts is None or item.low_stock_alerts.value == (seconds[Field.ALERTS] % 2 == 0))
+    )
+
+
+def test_concurrent_updates_of_several_fields_keep_each_fields_newest_in_whole_writes(dynamodb, client):
+    repository = DynamoDbStockRepository(client, "levels")
+    rng = random.Random(11)
+    rounds = [
+        [written_at(second, rng.choice(FIELD_SETS), f"fields-{n}") for second in rng.sample(range(1, 10_000), WRITERS)]
+        for n in range(60)
+    ]
+    partly_stale = 0
+    with ThreadPoolExecutor(WRITERS) as pool:
+        for updates in rounds:
+            outcomes = list(pool.map(lambda update: repository.apply(update, 1), updates))
+            for outcome, update in zip(outcomes, updates, strict=True):
+                assert outcome.applied | outcome.stale == update.fields
+                partly_stale += bool(outcome.applied and outcome.stale)
+    assert partly_stale > 0  # updates written again without their stale fields, while others wrote
+    for updates in rounds:
+        item = repository.get(updates[0].stock_id)
+        assert item is not None
+        newest = {
+            field: max(time_of(update) for update in updates if field in update.fields)
+            for field in Field
+            if any(field in update.fields for update in updates)
+        }
+        assert {field: item.version(field) for field in Field if item.version(field)} == newest
+        assert holds_its_times(item)
+    streams = local_client("dynamodbstreams", dynamodb, "eu-west-3")
+    images = [item_from_attributes(r["dynamodb"]["NewImage"]) for r in stream_records(streams)]
+    assert len(images) >= len(rounds)
+    assert [image for image in images if not holds_its_times(image)] == []

@@ -79,6 +79,27 @@ def s3_environ(method, path, **headers):
         ),
         (
             environ(
+                "DynamoDB_20120810.Query",
+                json.dumps({"TableName": "stock-levels", "IndexName": "low-items"}).encode(),
+            ),
+            [("dynamodb:Query", TABLE + "/index/low-items")],  # a query of an index is authorised on the index
+        ),
+        (
+            environ("DynamoDB_20120810.Query", json.dumps({"TableName": "stock-levels"}).encode()),
+            [("dynamodb:Query", TABLE)],
+        ),
+        (
+            environ(
+                "DynamoDB_20120810.BatchGetItem",
+                json.dumps({"RequestItems": {"stock-levels": {"Keys": []}, "sent-alerts": {"Keys": []}}}).encode(),
+            ),
+            [
+                ("dynamodb:BatchGetItem", TABLE),
+                ("dynamodb:BatchGetItem", "arn:aws:dynamodb:eu-west-3:123456789012:table/sent-alerts"),
+            ],  # a batch is authorised on each table it names
+        ),
+        (
+            environ(
                 "AmazonSQS.SendMessageBatch",
                 json.dumps({"QueueUrl": "http://h/123456789012/stock-import-dlq"}).encode(),
             ),
@@ -120,3 +141,25 @@ def test_each_request_is_checked_for_its_action_on_the_resource_it_names(request
     enforcer = IamEnforcer("eu-west-3", "123456789012")
     enforcer.encrypt_topic("arn:aws:sns:eu-west-3:123456789012:alerts", "arn:aws:kms:eu-west-3:123456789012:key/k")
     assert enforcer.requirements(request_environ) == expected
+
+
+def index_query():
+    return environ(
+        "DynamoDB_20120810.Query", json.dumps({"TableName": "stock-levels", "IndexName": "low-items"}).encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("resources", "allowed"),
+    [
+        ([TABLE], False),
+        ([TABLE + "/index/low-items"], True),
+        ([TABLE + "/index/*"], True),
+        ([TABLE + "/index/other"], False),
+    ],
+)
+def test_a_query_of_an_index_is_allowed_only_by_a_policy_naming_the_index(resources, allowed):
+    enforcer = IamEnforcer("eu-west-3", "123456789012")
+    identity = role(allow(["dynamodb:Query"], resources))
+    [(action, resource)] = enforcer.requirements(index_query())
+    assert identity.allows(action, resource) is allowed
