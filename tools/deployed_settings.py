@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.stock import DEFAULT_MAX_AHEAD
-from handlers.settings import ApiSettings, Channel, NotifierSettings, SettingError, WebhookAlertFunctionSettings
+from handlers.settings import Channel, ImportSettings, NotifierSettings, SettingError, WebhookAlertFunctionSettings
 
 
 class StackNotReady(SystemExit):
@@ -111,11 +111,11 @@ def _sent_alert_tables(functions: list[DeployedFunction], outputs: Mapping[str, 
     return tables
 
 
-def _table_reader(environment: Mapping[str, str], table: str) -> ApiSettings[str] | None:
-    """The settings of a function that reads `table` (every such function takes the API's: the table, the times and
-    the default), None for any other."""
+def _table_reader(environment: Mapping[str, str], table: str) -> ImportSettings[str] | None:
+    """The settings of a function that reads `table`, None for any other. Every such function carries the import
+    function's: the table, the times and the default (the API's adds its cursor key, which the others lack)."""
     try:
-        settings: ApiSettings[str] = ApiSettings.from_environment(environment)
+        settings: ImportSettings[str] = ImportSettings.from_environment(environment)
     except SettingError:
         return None
     return settings if settings.table_name == table else None

@@ -17,6 +17,7 @@ from handlers.settings import (
     Channel,
     ConsumedQueue,
     DeadLetterQueue,
+    ImportSettings,
     NotifierSettings,
     ReorderDefault,
     UpdateTimes,
@@ -26,6 +27,7 @@ from tools.deployed_settings import StackNotReady, read_deployed_settings
 
 REGION = "eu-west-3"
 CHAT_DEAD_LETTERS = "https://sqs.eu-west-3.amazonaws.com/123456789012/alert-webhook-dlq"
+CURSOR_KEY = "arn:aws:kms:eu-west-3:123456789012:key/list-cursors"
 OUTPUTS = {
     "table_name": "stock-levels-1a2b",
     "topic_arn": "arn:aws:sns:eu-west-3:123456789012:low-stock-alerts-1a2b",
@@ -61,7 +63,10 @@ class Functions:
         times = UpdateTimes(max_ahead_seconds=max_ahead_seconds)
         table = OUTPUTS["table_name"]
         self.deploy(
-            "stock-api", ApiSettings(table_name=table, times=times, reorder_default=reorder_default).environment()
+            "stock-api",
+            ApiSettings(
+                table_name=table, cursor_key_id=CURSOR_KEY, times=times, reorder_default=reorder_default
+            ).environment(),
         )
         self.deploy(
             "low-stock-notifier",
@@ -95,7 +100,10 @@ def test_the_settings_are_those_the_stacks_functions_hold_and_another_stacks_fun
     functions.deploy_stack(threshold=5, max_ahead_seconds=120)
     # Another stack in the same account: its own table, its own default.
     functions.deploy(
-        "other-api", ApiSettings(table_name="other-table", reorder_default=ReorderDefault(value=9)).environment()
+        "other-api",
+        ApiSettings(
+            table_name="other-table", cursor_key_id=CURSOR_KEY, reorder_default=ReorderDefault(value=9)
+        ).environment(),
     )
     functions.deploy(
         "other-webhook", {**chat_function_environment("other-sent"), "DEAD_LETTER_QUEUE_URL": "https://other"}
@@ -123,7 +131,7 @@ def test_functions_that_disagree_on_the_default_are_refused_as_a_deployment_unde
     functions.deploy_stack(threshold=5)
     table = OUTPUTS["table_name"]
     functions.deploy(
-        "stock-import", ApiSettings(table_name=table, reorder_default=ReorderDefault(value=7)).environment()
+        "stock-import", ImportSettings(table_name=table, reorder_default=ReorderDefault(value=7)).environment()
     )
     with pytest.raises(
         StackNotReady, match=r"different default reorder points \(low-stock-notifier: 5, stock-api: 5, "
