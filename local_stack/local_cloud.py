@@ -171,6 +171,8 @@ class LocalCloud(pulumi.runtime.Mocks):
         }
         if inputs.get("streamEnabled"):
             request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": inputs["streamViewType"]}
+        if inputs.get("globalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = [_index(index) for index in inputs["globalSecondaryIndexes"]]
         table = self.client("dynamodb").create_table(**request)["TableDescription"]
         ttl = inputs.get("ttl") or {}
         if ttl.get("enabled"):  # moto records it; items are not expired locally
@@ -494,6 +496,22 @@ class LocalCloud(pulumi.runtime.Mocks):
         self.client("apigatewayv2").create_stage(ApiId=inputs["apiId"], StageName=inputs["name"], AutoDeploy=True)
         self.declared.stages[inputs["name"]] = self.api_base_url
         return f"{inputs['apiId']}-{inputs['name']}", {"invokeUrl": self.api_base_url + "/"}
+
+
+def _index(declared: dict[str, Any]) -> dict[str, Any]:
+    """A table's global secondary index as CreateTable takes it, from its keys as a key schema or as the older
+    hash and range keys."""
+    keys = [
+        {"AttributeName": key["attributeName"], "KeyType": key["keyType"]} for key in declared.get("keySchemas") or []
+    ] or [
+        {"AttributeName": declared[name], "KeyType": kind}
+        for name, kind in (("hashKey", "HASH"), ("rangeKey", "RANGE"))
+        if declared.get(name)
+    ]
+    projection: dict[str, Any] = {"ProjectionType": declared["projectionType"]}
+    if declared.get("nonKeyAttributes"):
+        projection["NonKeyAttributes"] = declared["nonKeyAttributes"]
+    return {"IndexName": declared["name"], "KeySchema": keys, "Projection": projection}
 
 
 def _plain(value: Any) -> Any:
