@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 _SENDING, _SENT = "SENDING", "SENT"
 # The keys of the index by item (`stock_id`, then `claimed_at`), named here and in the program that declares it.
 STOCK_ID, CLAIMED_AT = "stock_id", "claimed_at"
+BY_ITEM_INDEX = "by-item"
 _FREE_TO_CLAIM = "attribute_not_exists(change_id) OR (#status = :sending AND held_until < :now)"
 
 

@@ -95,6 +95,7 @@ def test_the_alert_names_its_change_so_that_each_channel_sends_it_once(deployed,
         "stock_level": "1",
         "reorder_point": "1",
         "reorder_point_source": "default",
+        "threshold": "1",
     }
 
 

@@ -198,6 +198,7 @@ def test_a_dead_letter_holds_the_alert_s_body_and_attributes_as_sent_and_why_it_
         "stock_level": ("Number", "1"),
         "reorder_point": ("Number", "1"),
         "reorder_point_source": ("String", "default"),
+        "threshold": ("Number", "1"),
     }
 
 

@@ -104,6 +104,7 @@ def test_the_attributes_are_kept_with_their_types_to_be_sent_again_as_they_came(
         "stock_level": {"DataType": "Number", "StringValue": "1"},
         "reorder_point": {"DataType": "Number", "StringValue": "2"},
         "reorder_point_source": {"DataType": "String", "StringValue": "default"},
+        "threshold": {"DataType": "Number", "StringValue": "2"},
     }
 
 

@@ -15,6 +15,8 @@ def test_an_alert_reaches_the_topic_subscribers_naming_item_level_and_reorder_po
         "stock_level": {"StringValue": "1", "DataType": "Number"},
         "reorder_point": {"StringValue": "2", "DataType": "Number"},
         "reorder_point_source": {"StringValue": "item", "DataType": "String"},
+        # for a chat channel's function still on the code before reorder points, while a deploy is under way
+        "threshold": {"StringValue": "2", "DataType": "Number"},
     }
 
 
