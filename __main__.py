@@ -71,12 +71,28 @@ table = aws.dynamodb.Table(
 )
 
 # The record of alerts sent, so that a stream record delivered again after a crash is not announced again.
-# Its entries are removed by time to live once no retry can come (handlers.low_stock_notifier).
+# Its entries are removed by time to live two weeks on, long after any retry (handlers.sent_alerts). The index finds
+# an item's alerts by the time they were claimed, without a scan; keys only, so that marking an alert sent, which
+# changes no key, does not write to it: one index write per claim.
 sent_alerts = aws.dynamodb.Table(
     "low-stock-alerts-sent",
     billing_mode="PAY_PER_REQUEST",
     hash_key="change_id",
-    attributes=[{"name": "change_id", "type": "S"}],
+    attributes=[
+        {"name": "change_id", "type": "S"},
+        {"name": "stock_id", "type": "S"},
+        {"name": "claimed_at", "type": "N"},
+    ],
+    global_secondary_indexes=[
+        {
+            "name": "by-item",
+            "key_schemas": [
+                {"attribute_name": "stock_id", "key_type": "HASH"},
+                {"attribute_name": "claimed_at", "key_type": "RANGE"},
+            ],
+            "projection_type": "KEYS_ONLY",
+        }
+    ],
     ttl={"attribute_name": "expires_at", "enabled": True},
     server_side_encryption={"enabled": True},
 )
@@ -301,17 +317,39 @@ if Channel.SNS in alert_channels:
     )
 sent_alerts_writes = allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts.arn])
 
+# The stream's function marks items in the list of low items and writes nothing else of them. Its write is
+# conditional on the item's field times and default being as it read them, and IAM counts the attributes a condition
+# reads as well as those a write sets, table and index keys included (docs.aws.amazon.com/amazondynamodb/latest/
+# developerguide/specifying-conditions.html): so those are named too. IAM cannot tell an attribute a condition reads
+# from one a write sets, so the function could still write those times or the default; it can write no level,
+# reorder point or alerts switch, and no attribute of any other name.
+low_list_marks = {
+    **allow(["dynamodb:UpdateItem"], [table.arn]),
+    "Condition": {
+        "ForAllValues:StringEquals": {
+            "dynamodb:Attributes": [
+                "stock_id",
+                "low_list_shard",
+                "as_of",
+                "reorder_point_as_of",
+                "low_stock_alerts_as_of",
+                "default_reorder_point",
+            ]
+        }
+    },
+}
 low_stock_notifier = StreamFunction(
     "low-stock-notifier",
     StreamFunctionArgs(
         function=LambdaFunctionArgs(
             handler="handlers.low_stock_notifier.handler",
             code=code,
-            description="Publishes a low-stock alert for each crossing of the threshold.",
+            description="Publishes a low-stock alert each time an item becomes low, and keeps the list of low items.",
             statements=[
                 sent_alerts_writes,
                 allow(["sns:Publish"], [alerts_topic.arn]),
                 allow(["kms:Decrypt", "kms:GenerateDataKey"], [notification_key.arn]),
+                low_list_marks,
             ],
             environment=NotifierSettings(
                 topic_arn=alerts_topic.arn,

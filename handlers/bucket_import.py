@@ -2,7 +2,9 @@
 keep its bad lines in the dead-letter queue, and write a report beside it.
 
 Lines without a time are stamped with the time the file was dropped, line n at n microseconds past it, so the
-last line for an item wins wherever the queue delivers it, and a redelivered event sends only stale lines:
+last line to set a field of an item wins for that field wherever the queue delivers it (each field is versioned
+on its own: a line that sets the level and a later one that sets the reorder point both apply), and a redelivered
+event sends only stale lines:
 the import function's conditional writes then change nothing (S3 delivers an event at least once,
 docs.aws.amazon.com/AmazonS3/latest/userguide/EventNotifications.html). A file whose report already names
 the event (its sequencer, the same in a redelivery) is not read again, so its lines are not counted twice; the
@@ -25,13 +27,14 @@ from adapters.inbound.s3_dropped_files import (
     read_dropped_file,
 )
 from adapters.inbound.stock_file import FileLine, RejectedLine, read_stock_file
+from adapters.inbound.stock_lines import format_stock_line
 from adapters.outbound.s3_import_reports import ImportReport, S3ImportReports, report_key_of
 from adapters.outbound.sqs_rejected_input_store import SqsRejectedInputStore
 from adapters.outbound.sqs_stock_line_queue import SqsStockLineQueue
 from domain.errors import InvalidStockInput
 from domain.ports import RejectedInput, RejectedInputStore
-from domain.stock import DEFAULT_MAX_AHEAD, StockLevel, format_as_of
-from domain.use_cases import receive_update
+from domain.stock import DEFAULT_MAX_AHEAD, StockUpdate
+from domain.use_cases import StockRules, receive_update
 from handlers.aws import AwsClients, EntryPoint, Handler
 from handlers.settings import BucketImportFunctionSettings, DropFolders
 from handlers.time_budget import start_invocation
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _REJECTED_BATCH = 10  # kept as they come, one SendMessageBatch at a time
+DOMAIN_RULES = StockRules()  # the domain's defaults, where no stack gave its own
 
 
 def build(settings: BucketImportFunctionSettings, clients: AwsClients) -> Handler:
@@ -50,7 +54,7 @@ def build(settings: BucketImportFunctionSettings, clients: AwsClients) -> Handle
         SqsStockLineQueue(clients.sqs, settings.import_queue_url),
         SqsRejectedInputStore(clients.sqs, settings.dead_letters.url),
         settings.folders,
-        settings.times.max_ahead(DEFAULT_MAX_AHEAD),
+        StockRules(max_ahead=settings.times.max_ahead(DEFAULT_MAX_AHEAD)),
     )
 
 
@@ -64,13 +68,13 @@ class BucketImportFunction:
         import_queue: SqsStockLineQueue,
         rejected: RejectedInputStore,
         folders: DropFolders[str],
-        max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+        rules: StockRules = DOMAIN_RULES,
     ) -> None:
         self._s3 = s3
         self._import_queue = import_queue
         self._rejected = rejected
         self._folders = folders
-        self._max_ahead = max_ahead
+        self._rules = rules
 
     def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
         """Import every file of the event; an error (S3 or SQS unavailable) fails the invocation, which Lambda
@@ -130,23 +134,21 @@ class BucketImportFunction:
     ) -> Iterator[str]:
         """The valid lines, stamped; bad ones go to the report and, a batch at a time, to the dead-letter queue."""
         for line in map(functools.partial(self._received, dropped), lines):
-            if isinstance(line, StockLevel):
-                yield f"{line.stock_id};{line.level};{format_as_of(line.as_of)}"
+            if isinstance(line, StockUpdate):
+                yield format_stock_line(line)
                 continue
             report.reject(line.number, line.text, line.reason)
             rejected.append(RejectedInput(f"{dropped.uri}:{line.number}", line.text, line.reason))
             if len(rejected) == _REJECTED_BATCH:
                 self._keep(rejected)
 
-    def _received(self, dropped: DroppedFile, line: FileLine | RejectedLine) -> StockLevel | RejectedLine:
-        """A valid line's level, stamped as of the drop (line n at n microseconds past it) unless it gave its own
-        time, which may be at most `max_ahead` past the drop; else the line refused with its reason."""
+    def _received(self, dropped: DroppedFile, line: FileLine | RejectedLine) -> StockUpdate | RejectedLine:
+        """A valid line's update, stamped as of the drop (line n at n microseconds past it) unless it gave its own
+        time, which may be at most the rules' `max_ahead` past the drop; else the line refused with its reason."""
         if isinstance(line, RejectedLine):
             return line
         try:
-            return receive_update(
-                line.update, dropped.dropped_at + timedelta(microseconds=line.number), self._max_ahead
-            )
+            return receive_update(line.update, dropped.dropped_at + timedelta(microseconds=line.number), self._rules)
         except InvalidStockInput as error:
             return RejectedLine(line.number, line.text, f"line {line.number}: {error}")
 

@@ -11,9 +11,11 @@ from handlers.time_budget import finishing
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# Sent marks outlive every retry of what delivers an alert: a stream keeps records 24 hours, and a channel's queue
-# gives up on an alert well within that.
-_KEEP_SENT_SECONDS = 48 * 3600
+# Sent marks outlive every retry of what delivers an alert (a stream keeps records 24 hours, and a channel's queue
+# gives up on an alert well within that), and are kept two weeks, so that the alerts of an item can be looked up a
+# week after the fact ("was the alert of Monday sent?"). What that costs is storage alone, about 400 bytes per alert
+# and channel with the index entry (DynamoDB counts 100 bytes of overhead for each): time to live deletes for free.
+KEEP_SENT_SECONDS = 14 * 24 * 3600
 _LONGEST_INVOCATION_SECONDS = 900.0  # Lambda's longest time-out (15 minutes), for a function that does not say
 
 
@@ -29,8 +31,8 @@ class SentAlertsRecordedInTime:
         self._record = record
         self._prefix = "" if channel == Channel.SNS else f"{channel}:"
 
-    def claim(self, change_id: str) -> bool:
-        return self._record.claim(self._prefix + change_id)
+    def claim(self, change_id: str, stock_id: str = "") -> bool:
+        return self._record.claim(self._prefix + change_id, stock_id)
 
     def mark_sent(self, change_id: str) -> None:
         with finishing():
@@ -47,5 +49,5 @@ def sent_alerts(
     """The record of the alerts sent on `channel`, in the table `table_name`."""
     # A claim is held as long as one invocation may run: a crashed or timed-out holder then lets a retry send.
     hold = limits.timeout_seconds or _LONGEST_INVOCATION_SECONDS
-    record = DynamoDbSentAlerts(client, table_name, hold, _KEEP_SENT_SECONDS)
+    record = DynamoDbSentAlerts(client, table_name, hold, KEEP_SENT_SECONDS)
     return SentAlertsRecordedInTime(record, channel)

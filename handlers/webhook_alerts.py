@@ -34,7 +34,7 @@ from adapters.outbound.sqs_alert_deliveries import SqsAlertDeliveries
 from adapters.outbound.webhook_at_current_url import WebhookAtItsCurrentUrl
 from adapters.outbound.webhook_low_stock_notifier import WebhookNotAccepted
 from domain.ports import AlertDeliveries, LowStockNotifier, SentAlerts
-from domain.use_cases import react_to_level_change
+from domain.use_cases import deliver_alert
 from handlers.aws import AwsClients, EntryPoint, Handler
 from handlers.metrics import counted
 from handlers.sent_alerts import sent_alerts
@@ -131,10 +131,11 @@ class WebhookAlertFunction:
 
     def _deliver(self, message: AlertMessage, invocation: _Invocation) -> bool:
         """True once the alert needs nothing more: posted, posted before, or kept as a dead letter."""
-        if message.change is None:
+        if message.alert is None:
             return self._dead_letter(message, None, f"not an alert: {message.problem}")
         try:
-            react_to_level_change(message.change, message.alert_id, message.threshold, self._webhook, self._sent)
+            # As the message says: the stream's function judged the crossing, with the item's state before and after.
+            deliver_alert(message.alert, message.alert_id, self._webhook, self._sent)
         except WebhookNotAccepted as refused:
             if refused.permanent:
                 return self._dead_letter(message, refused.status, refused.reason)

@@ -93,7 +93,21 @@ def account() -> Iterator[Account]:
         dynamodb.create_table(
             TableName="sent-alerts",
             KeySchema=[{"AttributeName": "change_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "change_id", "AttributeType": "S"}],
+            AttributeDefinitions=[
+                {"AttributeName": "change_id", "AttributeType": "S"},
+                {"AttributeName": "stock_id", "AttributeType": "S"},
+                {"AttributeName": "claimed_at", "AttributeType": "N"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-item",
+                    "KeySchema": [
+                        {"AttributeName": "stock_id", "KeyType": "HASH"},
+                        {"AttributeName": "claimed_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         dead_letters = sqs.create_queue(QueueName="stock-import-dlq")["QueueUrl"]

@@ -1,5 +1,5 @@
-"""Send a file of `STOCK_ID;LEVEL[;AS_OF]` lines to the import queue, in as few messages as SQS allows, or
-drop it in the stack's bucket.
+"""Send a file of stock lines (`STOCK_ID;LEVEL[;AS_OF]`, or named: `STOCK_ID;reorder_point=5`) to the import queue,
+in as few messages as SQS allows, or drop it in the stack's bucket.
 
 Sent as messages, every line is validated first with the same parser the import function uses; bad lines are
 reported with their line numbers and not sent. Lines are packed into messages up to the queue's size limit,
@@ -18,15 +18,17 @@ import json
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import boto3
 
 from adapters.inbound.stock_file import FileLine, RejectedLine, read_stock_file
+from adapters.inbound.stock_lines import format_stock_line
 from adapters.outbound.s3_import_reports import report_key_of
 from adapters.outbound.sqs_stock_line_queue import MAX_ATTEMPTS, SentLines, SqsStockLineQueue
+from domain.stock import UNSET, Field, StockUpdate
 from tools.stack_outputs import queue_region, refuse_configured_endpoint, sqs_client, stack_client, stack_outputs
 
 _CHUNK_BYTES = 64 * 1024
@@ -34,15 +36,20 @@ _CHUNK_BYTES = 64 * 1024
 
 @dataclass
 class CheckedFile:
-    """The lines to send, in file order, and those refused."""
+    """The lines to send, in file order, and those refused; `superseded` lines left out, `narrowed` lines sent with
+    only the fields no later line sets."""
 
     lines: list[str]
     rejected: list[RejectedLine]
     superseded: int = 0
+    narrowed: int = 0
 
 
 def check_lines(chunks: Iterable[bytes]) -> CheckedFile:
-    """Validate every line; of several lines for one item without a time, only the last is kept (it wins)."""
+    """Validate every line. Of several lines without a time that set one field of one item, only the last is sent
+    for that field (it wins): a line is left out once later ones set every field it sets, and sent with the others
+    alone when they set some. Untimed lines sent in different messages are stamped with their messages' times,
+    which a standard queue delivers in any order; lines with a time are sent as they are."""
     valid: list[FileLine] = []
     rejected: list[RejectedLine] = []
     for line in read_stock_file(chunks):
@@ -50,13 +57,38 @@ def check_lines(chunks: Iterable[bytes]) -> CheckedFile:
             valid.append(line)
         else:
             rejected.append(line)
-    last_untimed = {line.update.stock_id: index for index, line in enumerate(valid) if line.update.as_of is None}
-    kept = [
-        line.text
+    last_untimed = {
+        (line.update.stock_id, each): index
         for index, line in enumerate(valid)
-        if line.update.as_of is not None or last_untimed[line.update.stock_id] == index
-    ]
-    return CheckedFile(kept, rejected, superseded=len(valid) - len(kept))
+        if line.update.as_of is None
+        for each in line.update.fields
+    }
+    checked = CheckedFile([], rejected)
+    for index, line in enumerate(valid):
+        update = line.update
+        winning = (
+            update.fields
+            if update.as_of is not None
+            else frozenset(each for each in update.fields if last_untimed[(update.stock_id, each)] == index)
+        )
+        if not winning:
+            checked.superseded += 1
+        elif winning == update.fields:
+            checked.lines.append(line.text)
+        else:
+            checked.narrowed += 1
+            checked.lines.append(format_stock_line(_only(update, winning)))
+    return checked
+
+
+def _only(update: StockUpdate, fields: frozenset[Field]) -> StockUpdate:
+    """The update with only these of its fields set."""
+    return replace(
+        update,
+        level=update.level if Field.LEVEL in fields else None,
+        reorder_point=update.reorder_point if Field.REORDER_POINT in fields else UNSET,
+        low_stock_alerts=update.low_stock_alerts if Field.ALERTS in fields else None,
+    )
 
 
 class ProgressBar:
@@ -100,7 +132,7 @@ def send_to_queue(args: argparse.Namespace) -> int:
     print(
         f"sent {report.lines:,} lines in {report.messages:,} messages ({report.requests:,} requests, "
         f"{time.monotonic() - started:.1f} s); rejected {len(checked.rejected):,}; "
-        f"superseded {checked.superseded:,}; retried {report.retried:,}"
+        f"superseded {checked.superseded:,}; narrowed {checked.narrowed:,}; retried {report.retried:,}"
     )
     if report.unsent:
         print(f"{len(report.unsent)} message(s) could not be sent after {MAX_ATTEMPTS} attempts", file=sys.stderr)
@@ -156,7 +188,9 @@ def _report(s3: Any, bucket: str, key: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make send FILE=...", description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path, help="a text file of STOCK_ID;LEVEL[;AS_OF] lines")
+    parser.add_argument(
+        "file", type=Path, help="a text file of STOCK_ID;LEVEL[;AS_OF] or STOCK_ID;NAME=VALUE;... lines"
+    )
     parser.add_argument("--stack", help="send to this deployed Pulumi stack")
     parser.add_argument("--queue-url", help="send to this queue")
     parser.add_argument("--via", choices=("queue", "bucket"), default="queue", help="send messages, or drop the file")

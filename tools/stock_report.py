@@ -23,6 +23,7 @@ from adapters.dynamodb_items import (
     VALUE,
     item_from_attributes,
 )
+from adapters.outbound.dynamodb_sent_alerts import BY_ITEM_INDEX
 from domain.errors import InvalidStockInput
 from domain.item import Source
 from domain.stock import Field
@@ -33,7 +34,6 @@ from tools.deployed_settings import read_deployed_settings
 from tools.stack_outputs import sqs_client, stack_client, stack_outputs
 
 # The index of each sent-alert table that finds an item's records, and its key.
-BY_STOCK_ID = "by-stock-id"
 RECORD_STOCK_ID = "stock_id"
 
 
@@ -110,7 +110,7 @@ def channel_of(change_id: str) -> Channel:
 
 
 def alert_lines(dynamodb: Any, tables: Mapping[Channel, str], stock_id: str) -> list[str]:
-    """Each channel's records of the item's alerts, found by the index `by-stock-id` of its table; a table without
+    """Each channel's records of the item's alerts, found by the index `by-item` of its table; a table without
     that index is named, not scanned."""
     lines = ["Alerts recorded (each channel's record of the alerts it sent, kept until no retry can come):"]
     records: dict[Channel, list[dict[str, Any]]] = {channel: [] for channel in tables}
@@ -135,14 +135,14 @@ def alert_lines(dynamodb: Any, tables: Mapping[Channel, str], stock_id: str) -> 
 
 def _index_missing(dynamodb: Any, table: str) -> str | None:
     indexes = dynamodb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes") or []
-    index = next((each for each in indexes if each["IndexName"] == BY_STOCK_ID), None)
+    index = next((each for each in indexes if each["IndexName"] == BY_ITEM_INDEX), None)
     if index is None:
         return (
-            f"no index {BY_STOCK_ID}, so its records cannot be found by item without a scan: deploy the version that "
+            f"no index {BY_ITEM_INDEX}, so its records cannot be found by item without a scan: deploy the version that "
             "adds it"
         )
     if index.get("IndexStatus", "ACTIVE") != "ACTIVE":
-        return f"its index {BY_STOCK_ID} is {index['IndexStatus']}: ask again once it is ACTIVE"
+        return f"its index {BY_ITEM_INDEX} is {index['IndexStatus']}: ask again once it is ACTIVE"
     return None
 
 
@@ -152,7 +152,7 @@ def _records_of(dynamodb: Any, table: str, stock_id: str) -> list[dict[str, Any]
     while True:
         page = dynamodb.query(
             TableName=table,
-            IndexName=BY_STOCK_ID,
+            IndexName=BY_ITEM_INDEX,
             KeyConditionExpression="#id = :id",
             ExpressionAttributeNames={"#id": RECORD_STOCK_ID},
             ExpressionAttributeValues={":id": {"S": stock_id}},

@@ -2,7 +2,10 @@
 
 The publisher (adapters.outbound.sns_low_stock_notifier) puts the alert in the message's attributes; SNS hands
 them on as SQS message attributes, which Lambda passes in each record's `messageAttributes` with lower-case
-keys (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, "Example standard queue message event").
+keys (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, "Example standard queue message event"). An alert
+published before items had their own reorder points carries `threshold` in place of `reorder_point` and
+`reorder_point_source`: the reorder point then in force, the stack's default, as it was read then; such alerts may
+still wait on a queue or in its dead letters, and are read as they were meant.
 """
 
 from __future__ import annotations
@@ -11,17 +14,20 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.errors import InvalidStockInput
-from domain.low_stock import LevelChange, parse_threshold
+from domain.item import Source
+from domain.low_stock import LowStockAlert, parse_threshold
 from domain.ports import AlertDelivery
-from domain.stock import validate_level
+from domain.stock import validate_level, validate_reorder_point, validate_stock_id
 
-ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD = "alert_id", "stock_id", "stock_level", "threshold"
+ALERT_ID, STOCK_ID, STOCK_LEVEL = "alert_id", "stock_id", "stock_level"
+REORDER_POINT, REORDER_POINT_SOURCE = "reorder_point", "reorder_point_source"
+THRESHOLD = "threshold"  # the reorder point of an alert published before items had their own
 
 
 @dataclass(frozen=True)
 class AlertMessage:
-    """One alert on a channel's queue. `change` is the level the alert announced, as a change from no known level,
-    so that the same rule that raised the alert raises it again here; None, with `problem`, if it is unreadable.
+    """One alert on a channel's queue. `alert` is the alert as its message says, to be delivered as it is (the rule
+    that raised it is not judged again here); None, with `problem`, if it is unreadable.
     `attributes` are the message's own, in the shape SendMessage takes, to keep it whole as a dead letter.
     `sent_at` is when the queue took the message (its SentTimestamp, in seconds since the epoch), None if the record
     does not say."""
@@ -31,8 +37,7 @@ class AlertMessage:
     receive_count: int
     sent_at: float | None
     alert_id: str
-    change: LevelChange | None
-    threshold: int
+    alert: LowStockAlert | None
     body: str
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     problem: str = ""
@@ -61,16 +66,30 @@ def _alert(record: dict[str, Any]) -> AlertMessage:
         receive_count=int(system.get("ApproximateReceiveCount") or 1),
         sent_at=None if sent_ms is None else int(sent_ms) / 1000,
         alert_id="",
-        change=None,
-        threshold=0,
+        alert=None,
         body=str(record.get("body") or ""),
         attributes=attributes,
     )
     values = {name: value["StringValue"] for name, value in attributes.items()}
     try:
-        change = LevelChange(values[STOCK_ID], previous=None, new=validate_level(values[STOCK_LEVEL]))
-        return replace(message, alert_id=values[ALERT_ID], change=change, threshold=parse_threshold(values[THRESHOLD]))
+        stock_id, level, alert_id = values[STOCK_ID], validate_level(values[STOCK_LEVEL]), values[ALERT_ID]
+        alert = LowStockAlert(validate_stock_id(stock_id), level, *_reorder_point(values))
+        return replace(message, alert_id=alert_id, alert=alert)
     except KeyError as missing:
         return replace(message, problem=f"no {missing.args[0]} attribute")
     except InvalidStockInput as error:
         return replace(message, problem=str(error))
+
+
+def _reorder_point(values: dict[str, str]) -> tuple[int, Source]:
+    """The reorder point the alert names and whose it is; an alert of the old form names the default's value."""
+    if REORDER_POINT not in values and THRESHOLD in values:
+        return parse_threshold(values[THRESHOLD]), Source.DEFAULT
+    point = validate_reorder_point(values[REORDER_POINT])
+    try:
+        return point, Source(values[REORDER_POINT_SOURCE])
+    except ValueError:
+        sources = " or ".join(repr(str(source)) for source in Source)
+        raise InvalidStockInput(
+            f"reorder_point_source must be {sources}, not {values[REORDER_POINT_SOURCE]!r}"
+        ) from None

@@ -14,7 +14,8 @@ from adapters.inbound.stock_lines import parse_stock_line
 from domain.errors import InvalidStockInput
 from domain.stock import StockUpdate
 
-# A valid line is an id of at most 128 characters (4 UTF-8 bytes each), a level and a time: far below this.
+# A valid line is an id of at most 128 characters (4 UTF-8 bytes each) and at most four named columns (a level, a
+# reorder point, the alerts switch and a time, about 130 bytes with their names): far below this.
 MAX_LINE_BYTES = 1024
 _BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 

@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 # subscription with raw message delivery as the SQS message's own attributes
 # (docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html); a message with more than ten is
 # discarded as a client-side error (docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html), and a dead
-# letter adds three (channel, status, reason): seven in all.
+# letter adds three (channel, status, reason): nine in all. `threshold`, the reorder point under the name alerts had
+# before items had their own, is kept beside it: while a deploy updates the functions one after the other, a chat
+# channel's function still on the earlier code reads it and delivers the alert rather than dead-letter it.
 ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD = "alert_id", "stock_id", "stock_level", "threshold"
+REORDER_POINT, REORDER_POINT_SOURCE = "reorder_point", "reorder_point_source"
 
 
 class SnsLowStockNotifier:
@@ -38,7 +41,9 @@ class SnsLowStockNotifier:
         attributes: dict[str, MessageAttributeValueTypeDef] = {
             STOCK_ID: {"DataType": "String", "StringValue": alert.stock_id},
             STOCK_LEVEL: {"DataType": "Number", "StringValue": str(alert.level)},
-            THRESHOLD: {"DataType": "Number", "StringValue": str(alert.threshold)},
+            REORDER_POINT: {"DataType": "Number", "StringValue": str(alert.reorder_point)},
+            REORDER_POINT_SOURCE: {"DataType": "String", "StringValue": str(alert.source)},
+            THRESHOLD: {"DataType": "Number", "StringValue": str(alert.reorder_point)},
         }
         if self._alert_id:
             attributes[ALERT_ID] = {"DataType": "String", "StringValue": self._alert_id}

@@ -69,10 +69,18 @@ class WebhookLowStockNotifier:
         self._now = now
 
     def send(self, alert: LowStockAlert) -> None:
-        body = {"text": alert_text(alert), "stock_id": alert.stock_id, "stock_level": alert.level}
+        body = {
+            "text": alert_text(alert),
+            "stock_id": alert.stock_id,
+            "stock_level": alert.level,
+            "reorder_point": alert.reorder_point,
+            "reorder_point_source": str(alert.source),
+            # The reorder point under the name it had before items had their own, for receivers that read it.
+            "threshold": alert.reorder_point,
+        }
         request = urllib.request.Request(
             self._url,
-            data=json.dumps({**body, "threshold": alert.threshold}).encode(),
+            data=json.dumps(body).encode(),
             method="POST",
             headers={"Content-Type": "application/json"},
         )

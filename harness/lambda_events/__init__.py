@@ -142,6 +142,58 @@ def stream_event(*changes: tuple[str, int | None, int | None]) -> dict[str, Any]
     return {"Records": records}
 
 
+def item_image(
+    stock_id: str,
+    level: int | None = None,
+    *,
+    as_of: str = "2024-05-01T12:00:00.000000Z",
+    reorder_point: int | None = None,
+    reorder_point_as_of: str | None = None,
+    low_stock_alerts: bool | None = None,
+    default_reorder_point: int | None = None,
+    low_list_shard: str | None = None,
+) -> dict[str, Any]:
+    """An item of the stock table as a stream image holds it (adapters.dynamodb_items): each field given with its
+    time (`as_of`, or `reorder_point_as_of` for the reorder point: given alone, the item's own was set back to the
+    default at that time)."""
+    image: dict[str, Any] = {"stock_id": {"S": stock_id}}
+    if level is not None:
+        image |= {"stock_level": {"N": str(level)}, "as_of": {"S": as_of}}
+    if reorder_point is not None:
+        image["reorder_point"] = {"N": str(reorder_point)}
+    if reorder_point is not None or reorder_point_as_of is not None:
+        image["reorder_point_as_of"] = {"S": reorder_point_as_of or as_of}
+    if low_stock_alerts is not None:
+        image |= {"low_stock_alerts": {"BOOL": low_stock_alerts}, "low_stock_alerts_as_of": {"S": as_of}}
+    if default_reorder_point is not None:
+        image["default_reorder_point"] = {"N": str(default_reorder_point)}
+    if low_list_shard is not None:
+        image["low_list_shard"] = {"S": low_list_shard}
+    return image
+
+
+def item_stream_event(*changes: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> dict[str, Any]:
+    """A stream event with one record per (old image, new image) of an item (`item_image`); None means no image. The
+    records' ids are `<stock_id>-<n>`, the same when the event is delivered again."""
+    template = load("dynamodb_stream.json")["Records"][1]
+    records = []
+    for index, (old, new) in enumerate(changes, start=1):
+        record = copy.deepcopy(template)
+        images = record["dynamodb"]
+        stock_id = str((new or old or {})["stock_id"]["S"])
+        images["Keys"] = {"stock_id": {"S": stock_id}}
+        images["SequenceNumber"] = str(index * 100)
+        for key, image in (("OldImage", old), ("NewImage", new)):
+            if image is None:
+                images.pop(key)
+            else:
+                images[key] = image
+        record["eventName"] = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        record["eventID"] = f"{stock_id}-{index}"
+        records.append(record)
+    return {"Records": records}
+
+
 def s3_event(
     bucket: str, key: str, etag: str, sequencer: str, event_time: str = "2024-05-01T12:00:00.000Z"
 ) -> dict[str, Any]:

@@ -112,7 +112,7 @@ def test_a_low_stock_crossing_reaches_a_subscriber_of_the_topic_once(local_stack
     eventually(own_alerts)
     # A second alert could still be on its way: wait until the notifier is past every change made so far.
     settle_alerts(local_stack, lambda sentinel: inbox.per_item()[sentinel] > 0)
-    assert own_alerts() == ["Low stock: item E2E-L1 is down to 1 (alert threshold 1). Restock it."]
+    assert own_alerts() == ["Low stock: item E2E-L1 is down to 1 (the default reorder point is 1). Restock it."]
     assert eventually(lambda: any("E2E-L1 is down to 1" in line for line in local_stack.console))
 
 

@@ -115,4 +115,6 @@ def bucket_import_settings(deployed):
 
 @pytest.fixture
 def notifier_settings(deployed):
-    return NotifierSettings(topic_arn=deployed.topic_arn, sent_alerts_table="sent-alerts")
+    return NotifierSettings(
+        topic_arn=deployed.topic_arn, sent_alerts_table="sent-alerts", table_name=deployed.table_name
+    )

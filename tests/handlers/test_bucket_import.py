@@ -68,6 +68,38 @@ def test_of_two_lines_for_one_item_the_later_wins_whatever_order_the_queue_deliv
     assert deployed.stored("A1")["stock_level"] == {"N": "3"}
 
 
+def test_named_lines_go_to_the_import_queue_stamped_in_the_named_form_and_bad_ones_to_the_dead_letters(
+    deployed, bucket_function
+):
+    event = drop(deployed, b"A1;reorder_point=5\nA2;reorder_point=five\nA3;stock_level=0;low_stock_alerts=false\n")
+    bucket_function(event, None)
+    assert queued_lines(deployed) == [
+        "A1;reorder_point=5;as_of=2024-05-01T12:00:00.000001Z",
+        "A3;stock_level=0;low_stock_alerts=false;as_of=2024-05-01T12:00:00.000003Z",
+    ]
+    [dead] = deployed.drain(deployed.dead_letter_queue_url)
+    assert (dead["Body"], dead["MessageAttributes"]["reason"]["StringValue"]) == (
+        "A2;reorder_point=five",
+        "line 2: reorder_point must be a whole number from 0 to 1000000000, not 'five'",
+    )
+    assert (report_of(deployed)["lines_sent"], report_of(deployed)["lines_rejected"]) == (2, 1)
+
+
+def test_a_line_that_sets_the_level_and_a_later_one_that_sets_the_reorder_point_both_apply_in_any_order(
+    deployed, bucket_function, import_settings, clients
+):
+    bucket_function(
+        drop(deployed, b"A1;stock_level=3;reorder_point=9\nA1;reorder_point=5\nA1;reorder_point=default\nA1;7\n"), None
+    )
+    lines = queued_lines(deployed)
+    import_function = queue_import.build(import_settings, clients)
+    assert import_function(sqs_event(*reversed(lines)), None) == {"batchItemFailures": []}
+    stored = deployed.stored("A1")
+    assert stored["stock_level"] == {"N": "7"}
+    assert "reorder_point" not in stored  # the last line to name it set it back to the default
+    assert stored["reorder_point_as_of"] == {"S": "2024-05-01T12:00:00.000003Z"}
+
+
 def test_a_redelivered_event_sends_nothing_again_and_counts_nothing_twice(deployed, bucket_function):
     event = drop(deployed, b"A1;5\nA2;x\n")
     bucket_function(event, None)

@@ -12,6 +12,7 @@ from handlers.settings import (
     FunctionLimits,
     ImportFunctionSettings,
     NotifierSettings,
+    ReorderDefault,
     SettingError,
     WebhookAlertFunctionSettings,
 )
@@ -27,8 +28,12 @@ AS_DEPLOYED = [
         folders=DropFolders(input_prefix="incoming/", output_prefix="reports/"),
         limits=LIMITS,
     ),
-    NotifierSettings(topic_arn="arn:aws:sns:eu-west-3:123456789012:alerts", sent_alerts_table="sent", limits=LIMITS),
-    NotifierSettings(topic_arn="arn:topic", sent_alerts_table="sent", low_stock_threshold=0),
+    NotifierSettings(
+        topic_arn="arn:aws:sns:eu-west-3:123456789012:alerts", sent_alerts_table="sent", table_name="t", limits=LIMITS
+    ),
+    NotifierSettings(
+        topic_arn="arn:topic", sent_alerts_table="sent", table_name="t", reorder_default=ReorderDefault(value=0)
+    ),
     WebhookAlertFunctionSettings(
         sent_alerts_table="sent",
         webhook_secret_arn="arn:aws:secretsmanager:eu-west-3:123456789012:secret:hook",
@@ -71,10 +76,11 @@ def test_a_value_named_after_a_resource_is_written_as_the_program_gives_it():
 
 
 def test_a_value_not_given_is_not_written_and_is_read_back_as_not_given():
-    settings = NotifierSettings(topic_arn="arn:topic", sent_alerts_table="sent")
-    assert settings.environment() == {"TOPIC_ARN": "arn:topic", "SENT_ALERTS_TABLE": "sent"}
+    settings = NotifierSettings(topic_arn="arn:topic", sent_alerts_table="sent", table_name="t")
+    assert settings.environment() == {"TOPIC_ARN": "arn:topic", "SENT_ALERTS_TABLE": "sent", "TABLE_NAME": "t"}
     read = NotifierSettings[str].from_environment(settings.environment())
-    assert (read.low_stock_threshold, read.limits.timeout_seconds) == (None, None)
+    assert (read.reorder_default.value, read.limits.timeout_seconds) == (None, None)
+    assert read.reorder_default.or_(7) == 7
 
 
 @pytest.mark.parametrize("blank", [None, ""])
@@ -88,7 +94,12 @@ def test_a_variable_the_function_needs_and_lacks_is_named_as_a_deployment_error(
 
 
 def test_a_whole_number_that_is_not_one_is_named():
-    environment = {"TOPIC_ARN": "arn:topic", "SENT_ALERTS_TABLE": "sent", "LOW_STOCK_THRESHOLD": "low"}
+    environment = {
+        "TOPIC_ARN": "arn:topic",
+        "SENT_ALERTS_TABLE": "sent",
+        "TABLE_NAME": "t",
+        "LOW_STOCK_THRESHOLD": "low",
+    }
     with pytest.raises(SettingError) as raised:
         NotifierSettings[str].from_environment(environment)
     assert str(raised.value) == "environment variable LOW_STOCK_THRESHOLD is 'low', not a whole number"

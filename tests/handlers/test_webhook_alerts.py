@@ -139,9 +139,11 @@ def test_an_alert_is_posted_once_however_often_its_queue_delivers_it(alerts, pub
     assert alerts(event, None) == {"batchItemFailures": []}  # delivered again
     assert chat.posts == [
         {
-            "text": "Low stock: item A1 is down to 1 (alert threshold 1). Restock it.",
+            "text": "Low stock: item A1 is down to 1 (the default reorder point is 1). Restock it.",
             "stock_id": "A1",
             "stock_level": 1,
+            "reorder_point": 1,
+            "reorder_point_source": "default",
             "threshold": 1,
         }
     ]
@@ -178,7 +180,11 @@ def test_a_dead_letter_holds_the_alert_s_body_and_attributes_as_sent_and_why_it_
         run(event)
         event = later(deployed, event)
     [letter] = deployed.drain(deployed.dead_letter_queue_url)
-    assert letter["Body"] == record["body"] == "Low stock: item A1 is down to 1 (alert threshold 1). Restock it."
+    assert (
+        letter["Body"]
+        == record["body"]
+        == "Low stock: item A1 is down to 1 (the default reorder point is 1). Restock it."
+    )
     gave_up = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
     assert as_sent(letter["MessageAttributes"]) == {
         **as_sent(record["messageAttributes"], ("dataType", "stringValue")),
@@ -190,6 +196,8 @@ def test_a_dead_letter_holds_the_alert_s_body_and_attributes_as_sent_and_why_it_
         "alert_id": ("String", "A1-1-9-1"),
         "stock_id": ("String", "A1"),
         "stock_level": ("Number", "1"),
+        "reorder_point": ("Number", "1"),
+        "reorder_point_source": ("String", "default"),
         "threshold": ("Number", "1"),
     }
 
@@ -260,6 +268,66 @@ def test_a_message_that_is_no_alert_is_kept_with_the_reason(deployed, alerts, ch
     assert letter["reason"] == "not an alert: no stock_id attribute"
     assert "status" not in letter
     assert chat.attempts == []
+
+
+def queue_alert(deployed, body, **attributes):
+    """An alert sent to the channel's queue as the topic delivers it, with these attributes (a number as an int)."""
+    deployed.sqs.send_message(
+        QueueUrl=deployed.alert_inbox_url,
+        MessageBody=body,
+        MessageAttributes={
+            name: {"DataType": "Number" if isinstance(value, int) else "String", "StringValue": str(value)}
+            for name, value in attributes.items()
+        },
+    )
+
+
+OLD_TEXT = "Low stock: item A1 is down to 2 (alert threshold 3). Restock it."
+
+
+def test_an_alert_queued_in_the_form_before_reorder_points_is_still_posted_as_it_was_meant(deployed, run, chat):
+    """Published before the upgrade, it names the stack's default as `threshold`; it may wait in the queue or come
+    back from the dead letters by a redrive."""
+    queue_alert(deployed, OLD_TEXT, alert_id="A1-1-9-2", stock_id="A1", stock_level=2, threshold=3)
+    assert run(delivered(deployed)) == {"batchItemFailures": []}
+    assert chat.posts == [
+        {
+            "text": "Low stock: item A1 is down to 2 (the default reorder point is 3). Restock it.",
+            "stock_id": "A1",
+            "stock_level": 2,
+            "reorder_point": 3,
+            "reorder_point_source": "default",
+            "threshold": 3,
+        }
+    ]
+    assert dead_letters(deployed) == []
+
+
+def test_an_alert_of_the_old_form_is_posted_once_however_often_it_comes(deployed, run, chat):
+    for _ in range(2):
+        queue_alert(deployed, OLD_TEXT, alert_id="A1-1-9-2", stock_id="A1", stock_level=2, threshold=3)
+        run(delivered(deployed))
+    assert posted(chat) == ["A1"]
+
+
+def test_an_alert_is_posted_as_its_message_says_without_judging_the_crossing_again(deployed, run, chat):
+    """The stream's function judged it, with the item before and after: a level above the reorder point the message
+    names (the item's own lowered since, say) is no reason to drop it here."""
+    queue_alert(
+        deployed, "text", alert_id="c-1", stock_id="A1", stock_level=5, reorder_point=2, reorder_point_source="item"
+    )
+    run(delivered(deployed))
+    [post] = chat.posts
+    assert (post["text"], post["reorder_point_source"]) == (
+        "Low stock: item A1 is down to 5 (its reorder point is 2). Restock it.",
+        "item",
+    )
+
+
+def test_the_chat_channel_s_record_of_an_alert_names_its_item(deployed, published, run):
+    run(published(("A1", 9, 1)))
+    record = deployed.dynamodb.get_item(TableName="sent-alerts", Key={"change_id": {"S": "webhook:A1-1-9-1"}})["Item"]
+    assert (record["stock_id"], record["status"]) == ({"S": "A1"}, {"S": "SENT"})
 
 
 def test_an_alert_that_cannot_be_kept_as_a_dead_letter_is_tried_again(
@@ -619,8 +687,8 @@ def test_a_post_that_might_outlast_the_invocation_is_not_started_and_is_tried_ag
     event = published(("A2", 9, 0))
     claim = SentAlertsRecordedInTime.claim
 
-    def claim_late(self, change_id):
-        claimed = claim(self, change_id)
+    def claim_late(self, change_id, stock_id=""):
+        claimed = claim(self, change_id, stock_id)
         start_invocation(Context(2_000))  # the claim took most of the invocation: one attempt no longer fits
         return claimed
 

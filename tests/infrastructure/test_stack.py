@@ -1,12 +1,17 @@
 import importlib
 import json
+import re
 import typing
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pulumi
 import pytest
 
+from adapters.outbound.dynamodb_low_stock_list import DynamoDbLowStockList
+from adapters.outbound.dynamodb_sent_alerts import CLAIMED_AT, STOCK_ID
+from domain.item import StockItem, Versioned
 from handlers import webhook_alerts
 from handlers.aws import EntryPoint
 from handlers.settings import Settings
@@ -137,7 +142,7 @@ def test_the_import_function_may_update_the_table_consume_its_queue_and_keep_rej
     ]
 
 
-def test_the_notifier_may_publish_to_the_topic_and_read_the_stream(dev_stack):
+def test_the_notifier_may_publish_to_the_topic_read_the_stream_and_mark_items_in_the_list_of_low_items(dev_stack):
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:low-stock-alerts-0a1b2c3"
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/notifications-key-key-id"
     failures = f"arn:aws:sqs:{REGION}:{ACCOUNT}:low-stock-notifier-failures-0a1b2c3"
@@ -147,10 +152,63 @@ def test_the_notifier_may_publish_to_the_topic_and_read_the_stream(dev_stack):
         (["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [sent_alerts]),
         (["sns:Publish"], [topic]),
         (["kms:Decrypt", "kms:GenerateDataKey"], [key]),
+        (["dynamodb:UpdateItem"], [TABLE_ARN]),
         (stream_actions, [f"{TABLE_ARN}/stream/2024-05-01T00:00:00.000"]),
         (["dynamodb:ListStreams"], ["*"]),
         (["sqs:SendMessage"], [failures]),
     ]
+
+
+def test_the_notifier_may_write_no_attribute_of_an_item_but_its_mark_and_those_the_mark_s_condition_reads(dev_stack):
+    [marks] = [s for s in policy_of(dev_stack, "low-stock-notifier") if s["Resource"] == [TABLE_ARN]]
+    assert marks["Condition"] == {
+        "ForAllValues:StringEquals": {
+            "dynamodb:Attributes": [
+                "stock_id",
+                "low_list_shard",
+                "as_of",
+                "reorder_point_as_of",
+                "low_stock_alerts_as_of",
+                "default_reorder_point",
+            ]
+        }
+    }
+
+
+# What an expression may hold besides attribute names: DynamoDB's functions and keywords.
+_EXPRESSION_WORDS = {
+    "SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "IN", "BETWEEN", "attribute_exists", "attribute_not_exists",
+    "attribute_type", "begins_with", "contains", "size", "if_not_exists", "list_append",
+}  # fmt: skip
+
+
+def attributes_named(request):
+    """Every attribute an UpdateItem request names: its key, and in its expressions, by placeholder or bare."""
+    placeholders = request.get("ExpressionAttributeNames", {})
+    named = set(request["Key"])
+    for expression in (request.get("UpdateExpression", ""), request.get("ConditionExpression", "")):
+        for word in re.findall(r"[#:]?[A-Za-z_][A-Za-z0-9_]*", expression):
+            if word.startswith("#"):
+                named.add(placeholders[word])
+            elif not word.startswith(":") and word not in _EXPRESSION_WORDS:
+                named.add(word)
+    return named
+
+
+@pytest.mark.parametrize("low", [True, False])
+def test_every_attribute_the_list_s_write_names_is_one_the_notifier_s_policy_allows(dev_stack, mocker, low):
+    """The policy names attributes the adapter's condition reads: a condition on another one would be refused."""
+    [marks] = [s for s in policy_of(dev_stack, "low-stock-notifier") if s["Resource"] == [TABLE_ARN]]
+    allowed = set(marks["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+    client = mocker.Mock()
+    moment = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    for item in (
+        StockItem("A1"),
+        StockItem("A1", Versioned(0, moment), Versioned(5, moment), Versioned(True, moment), default_reorder_point=1),
+    ):
+        DynamoDbLowStockList(client, "stock-levels").list_as_low(item, low)
+    for call in client.update_item.call_args_list:
+        assert attributes_named(call.kwargs) <= allowed
 
 
 def test_the_notifier_gives_up_on_a_record_hours_before_the_stream_trims_it(dev_stack):
@@ -321,6 +379,18 @@ def test_the_import_queue_outlasts_six_function_timeouts(dev_stack):
 def test_sent_alerts_are_kept_in_an_encrypted_table_whose_entries_expire(dev_stack):
     table = dev_stack.named("low-stock-alerts-sent").inputs
     assert (table["hashKey"], table["billingMode"]) == ("change_id", "PAY_PER_REQUEST")
+    assert table["globalSecondaryIndexes"] == [
+        {
+            "name": "by-item",
+            "keySchemas": [
+                {"attributeName": STOCK_ID, "keyType": "HASH"},  # as the record's claims name them
+                {"attributeName": CLAIMED_AT, "keyType": "RANGE"},
+            ],
+            "projectionType": "KEYS_ONLY",
+        }
+    ]
+    assert {"name": STOCK_ID, "type": "S"} in table["attributes"]
+    assert {"name": CLAIMED_AT, "type": "N"} in table["attributes"]
     assert table["ttl"] == {"attributeName": "expires_at", "enabled": True}
     assert table["serverSideEncryption"] == {"enabled": True}
     variables = dev_stack.named("low-stock-notifier-function").inputs["environment"]["variables"]
@@ -364,7 +434,13 @@ def test_a_stack_without_the_sns_channel_subscribes_no_phone_or_address():
 def test_the_stream_function_publishes_to_the_topic_and_reaches_no_channel():
     run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     environment = run.named("low-stock-notifier-function").inputs["environment"]["variables"]
-    assert set(environment) == {"TOPIC_ARN", "SENT_ALERTS_TABLE", "LOW_STOCK_THRESHOLD", "FUNCTION_TIMEOUT_SECONDS"}
+    assert set(environment) == {
+        "TOPIC_ARN",
+        "SENT_ALERTS_TABLE",
+        "TABLE_NAME",  # the table whose list of low items it keeps
+        "LOW_STOCK_THRESHOLD",
+        "FUNCTION_TIMEOUT_SECONDS",
+    }
     actions = {action for actions, _ in granted(run, "low-stock-notifier") for action in actions}
     assert "sns:Publish" in actions
     assert not {action for action in actions if action.startswith(("secretsmanager:", "sqs:Change"))}

@@ -18,6 +18,27 @@ def test_of_several_untimed_lines_for_one_item_only_the_last_is_sent():
     assert checked.superseded == 1
 
 
+def test_of_untimed_lines_for_one_item_the_last_is_sent_for_each_field_it_sets():
+    checked = check_lines([b"A1;reorder_point=5\nA1;3\nA1;low_stock_alerts=false\nA1;reorder_point=default\n"])
+    assert checked.lines == ["A1;3", "A1;low_stock_alerts=false", "A1;reorder_point=default"]
+    assert (checked.superseded, checked.narrowed) == (1, 0)
+
+
+def test_a_line_partly_set_again_later_is_sent_with_the_fields_no_later_line_sets():
+    checked = check_lines([b"A1;stock_level=3;reorder_point=5\nA1;stock_level=4\n"])
+    assert checked.lines == ["A1;reorder_point=5", "A1;stock_level=4"]
+    assert (checked.superseded, checked.narrowed) == (0, 1)
+
+
+def test_named_lines_are_checked_before_anything_is_sent():
+    checked = check_lines([b"A1;reorder_point=5\nA2;reorder=5\nA3;stock_level=1;stock_level=2\n"])
+    assert checked.lines == ["A1;reorder_point=5"]
+    assert [(bad.number, bad.reason) for bad in checked.rejected] == [
+        (2, "line 2: unknown name 'reorder': the names are stock_level, reorder_point, low_stock_alerts, as_of"),
+        (3, "line 3: stock_level is given more than once"),
+    ]
+
+
 def test_via_bucket_uploads_the_file_and_shows_the_report_written_for_its_content(mocker, tmp_path, capsys):
     stock_file = tmp_path / "monday.txt"
     stock_file.write_text("A1;1\nA2;x\n")

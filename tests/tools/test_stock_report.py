@@ -53,7 +53,7 @@ class Stack:
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": "by-stock-id",
+                    "IndexName": "by-item",
                     "KeySchema": [{"AttributeName": "stock_id", "KeyType": "HASH"}],
                     "Projection": {"ProjectionType": "ALL"},
                 }
@@ -188,7 +188,7 @@ def test_a_sent_alert_table_without_the_index_is_named_not_scanned(stack, mocker
     scans = mocker.spy(stack.dynamodb, "scan")
     lines = alert_lines(stack.dynamodb, {Channel.SNS: OLD_SENT}, "A1")
     assert lines[1] == (
-        f"  sns ({OLD_SENT}): no index by-stock-id, so its records cannot be found by item without a scan: deploy "
+        f"  sns ({OLD_SENT}): no index by-item, so its records cannot be found by item without a scan: deploy "
         "the version that adds it"
     )
     assert scans.call_count == 0

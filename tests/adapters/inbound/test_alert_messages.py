@@ -6,7 +6,8 @@ import pytest
 
 from adapters.inbound.alert_messages import parse_alert_messages
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
-from domain.low_stock import LevelChange, LowStockAlert, low_stock_alert
+from domain.item import Source
+from domain.low_stock import LowStockAlert
 from domain.ports import AlertDelivery
 from harness.lambda_events import sqs_record
 
@@ -22,19 +23,12 @@ def delivered(account):
 
 
 def test_an_alert_published_by_the_topic_is_read_back_whole(account):
-    SnsLowStockNotifier(account.sns, account.topic_arn).for_change("change-7").send(LowStockAlert("A000", 1, 2))
+    alert = LowStockAlert("A000", 1, 2, Source.ITEM)
+    SnsLowStockNotifier(account.sns, account.topic_arn).for_change("change-7").send(alert)
     [message] = parse_alert_messages(delivered(account))
-    assert (message.alert_id, message.change, message.threshold, message.problem) == (
-        "change-7",
-        LevelChange("A000", None, 1),
-        2,
-        "",
-    )
+    assert (message.alert_id, message.alert, message.problem) == ("change-7", alert, "")
     assert message.receive_count == 1
-    assert message.body == "Low stock: item A000 is down to 1 (alert threshold 2). Restock it."
-    # The rule that raised the alert raises it again from what the message carries.
-    assert message.change is not None
-    assert low_stock_alert(message.change, message.threshold) == LowStockAlert("A000", 1, 2)
+    assert message.body == "Low stock: item A000 is down to 1 (its reorder point is 2). Restock it."
 
 
 def record(**attributes):
@@ -50,23 +44,48 @@ def record(**attributes):
     }
 
 
-WHOLE = {"alert_id": "c-1", "stock_id": "A000", "stock_level": "1", "threshold": "2"}
+WHOLE = {
+    "alert_id": "c-1",
+    "stock_id": "A000",
+    "stock_level": "1",
+    "reorder_point": "2",
+    "reorder_point_source": "item",
+}
+# An alert published before items had their own reorder points: queued then, or kept as a dead letter since.
+OLD_FORM = {"alert_id": "c-1", "stock_id": "A000", "stock_level": "1", "threshold": "2"}
+
+
+def test_an_alert_of_the_form_published_before_reorder_points_is_read_as_it_was_meant():
+    [message] = parse_alert_messages({"Records": [record(**OLD_FORM)]})
+    assert (message.alert_id, message.alert, message.problem) == (
+        "c-1",
+        LowStockAlert("A000", 1, 2, Source.DEFAULT),
+        "",
+    )
+
+
+def test_an_alert_that_names_its_reorder_point_is_read_with_it_whoever_else_names_a_threshold():
+    [message] = parse_alert_messages({"Records": [record(**WHOLE, threshold="9")]})
+    assert message.alert == LowStockAlert("A000", 1, 2, Source.ITEM)
 
 
 @pytest.mark.parametrize(
     ("attributes", "problem"),
     [
         ({**WHOLE, "alert_id": None}, "no alert_id attribute"),
-        ({key: value for key, value in WHOLE.items() if key != "threshold"}, "no threshold attribute"),
+        ({**WHOLE, "reorder_point": None}, "no reorder_point attribute"),
+        ({**WHOLE, "reorder_point_source": None}, "no reorder_point_source attribute"),
         ({**WHOLE, "stock_level": "-1"}, "stock_level must be a whole number from 0 to 1000000000, not '-1'"),
-        ({**WHOLE, "threshold": "x"}, "the low-stock threshold must be a whole number from 0 up, not 'x'"),
+        ({**WHOLE, "reorder_point": "x"}, "reorder_point must be a whole number from 0 to 1000000000, not 'x'"),
+        ({**WHOLE, "reorder_point_source": "shop"}, "reorder_point_source must be 'item' or 'default', not 'shop'"),
+        ({**OLD_FORM, "threshold": "x"}, "the low-stock threshold must be a whole number from 0 up, not 'x'"),
         ({**WHOLE, "stock_id": ""}, "stock_id must be 1 to 128 characters long"),
     ],
 )
 def test_an_unreadable_alert_is_kept_with_the_reason(attributes, problem):
     attributes = {name: value for name, value in attributes.items() if value is not None}
     [message] = parse_alert_messages({"Records": [record(**attributes)]})
-    assert (message.change, message.problem) == (None, problem)
+    assert (message.alert, message.problem) == (None, problem)
     assert (message.message_id, message.receipt_handle, message.receive_count, message.body) == (
         "m-1",
         "r-1",
@@ -83,6 +102,8 @@ def test_the_attributes_are_kept_with_their_types_to_be_sent_again_as_they_came(
         "alert_id": {"DataType": "String", "StringValue": "change-7"},
         "stock_id": {"DataType": "String", "StringValue": "A000"},
         "stock_level": {"DataType": "Number", "StringValue": "1"},
+        "reorder_point": {"DataType": "Number", "StringValue": "2"},
+        "reorder_point_source": {"DataType": "String", "StringValue": "default"},
         "threshold": {"DataType": "Number", "StringValue": "2"},
     }
 
@@ -99,7 +120,7 @@ def test_a_record_without_its_optional_fields_is_read_with_what_lambda_would_hav
     [message] = parse_alert_messages({"Records": [bare]})
     assert (message.receipt_handle, message.receive_count, message.body) == ("", 1, "")
     assert message.attributes == {"note": {"DataType": "String", "StringValue": ""}}
-    assert (message.alert_id, message.change, message.threshold) == ("", None, 0)
+    assert (message.alert_id, message.alert) == ("", None)
     assert message.problem == "no stock_id attribute"
 
 

@@ -1,24 +1,87 @@
 import logging
+from datetime import UTC, datetime
 
-from adapters.inbound.dynamodb_stream import StreamRecord, parse_stream_records, partial_batch_response
-from domain.low_stock import LevelChange
-from harness.lambda_events import load, stream_event
+from adapters.inbound.dynamodb_stream import ItemChange, StreamRecord, parse_stream_records, partial_batch_response
+from domain.item import StockItem, Versioned
+from harness.lambda_events import item_image, item_stream_event, load, stream_event
+
+NOON = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
 
-def test_documented_records_become_level_changes():
+def level(stock_id: str, value: int, as_of: str) -> StockItem:
+    return StockItem(stock_id, Versioned(value, datetime.fromisoformat(as_of)))
+
+
+def test_documented_records_become_changes_of_items():
     assert parse_stream_records(load("dynamodb_stream.json")) == [
-        StreamRecord("111", LevelChange("A111", None, 1), "c4ca4238a0b923820dcc509a6f75849b"),
-        StreamRecord("222", LevelChange("B222", 7, 0), "c81e728d9d4c2f636f067f89cc14862c"),
+        StreamRecord(
+            "111",
+            ItemChange(None, level("A111", 1, "2024-05-01T12:00:00Z")),
+            "c4ca4238a0b923820dcc509a6f75849b",
+        ),
+        StreamRecord(
+            "222",
+            ItemChange(level("B222", 7, "2024-04-30T09:00:00Z"), level("B222", 0, "2024-05-01T12:00:01Z")),
+            "c81e728d9d4c2f636f067f89cc14862c",
+        ),
         StreamRecord("333", None, "eccbc87e4b5ce2fe28308fd9f2a7baf3"),
     ]
 
 
-def test_a_record_without_a_valid_level_is_skipped_and_logged(caplog):
+def test_every_field_of_both_images_is_read_with_its_time_the_default_and_the_list_mark():
+    old = item_image("A1", 9, reorder_point=5, default_reorder_point=1)
+    new = item_image(
+        "A1", 4, as_of="2024-05-01T12:00:01.000000Z", reorder_point=5, reorder_point_as_of="2024-05-01T12:00:00.000000Z"
+    )
+    new |= {"low_stock_alerts": {"BOOL": False}, "low_stock_alerts_as_of": {"S": "2024-05-01T11:00:00.000000Z"}}
+    new |= {"default_reorder_point": {"N": "2"}, "low_list_shard": {"S": "3"}}
+    [record] = parse_stream_records(item_stream_event((old, new)))
+    assert record == StreamRecord(
+        "100",
+        ItemChange(
+            StockItem("A1", Versioned(9, NOON), Versioned(5, NOON), default_reorder_point=1),
+            StockItem(
+                "A1",
+                Versioned(4, datetime(2024, 5, 1, 12, 0, 1, tzinfo=UTC)),
+                Versioned(5, NOON),
+                Versioned(False, datetime(2024, 5, 1, 11, tzinfo=UTC)),
+                default_reorder_point=2,
+                listed_low=True,
+            ),
+        ),
+        "A1-1",
+    )
+
+
+def test_an_item_with_a_reorder_point_and_no_level_yet_is_a_change_all_the_same(caplog):
+    with caplog.at_level(logging.WARNING):
+        [record] = parse_stream_records(item_stream_event((None, item_image("A1", reorder_point=5))))
+    assert record.change == ItemChange(None, StockItem("A1", reorder_point=Versioned(5, NOON)))
+    assert caplog.text == ""
+
+
+def test_a_reorder_point_set_back_to_the_default_keeps_its_time_and_has_no_value():
+    image = item_image("A1", 3, reorder_point_as_of="2024-05-01T12:00:00.000000Z")
+    [record] = parse_stream_records(item_stream_event((None, image)))
+    assert record.change is not None
+    assert record.change.current.reorder_point == Versioned(None, NOON)
+
+
+def test_a_record_whose_image_is_no_item_of_ours_is_skipped_and_logged(caplog):
     event = stream_event(("A1", 5, 2))
     event["Records"][0]["dynamodb"]["NewImage"]["stock_level"] = {"S": "lots"}
     with caplog.at_level(logging.ERROR):
         assert parse_stream_records(event) == [StreamRecord("100", None, "A1-1-5-2")]
-    assert "no valid stock level" in caplog.text
+    assert "no valid stock item" in caplog.text
+
+
+def test_a_record_whose_old_image_is_no_item_of_ours_is_skipped_rather_than_read_as_new(caplog):
+    """Read as a new item, a low one would be announced again."""
+    event = stream_event(("A1", 0, 0))
+    event["Records"][0]["dynamodb"]["OldImage"]["as_of"] = {"S": "yesterday"}
+    with caplog.at_level(logging.ERROR):
+        assert parse_stream_records(event) == [StreamRecord("100", None, "A1-1-0-0")]
+    assert "no valid stock item" in caplog.text
 
 
 def test_partial_batch_response_resumes_at_the_first_failure():
@@ -26,18 +89,13 @@ def test_partial_batch_response_resumes_at_the_first_failure():
     assert partial_batch_response(None) == {"batchItemFailures": []}
 
 
-def test_an_item_without_a_level_yet_is_skipped_quietly(caplog):
-    event = stream_event(("A1", None, 2))
-    del event["Records"][0]["dynamodb"]["NewImage"]["stock_level"]
-    with caplog.at_level(logging.WARNING):
-        assert parse_stream_records(event) == [StreamRecord("100", None, "A1-1-None-2")]
-    assert caplog.text == ""
-
-
-def test_an_old_image_without_a_level_counts_as_no_previous_level():
+def test_an_old_image_without_a_level_is_an_item_that_had_none():
     event = stream_event(("A1", 5, 1))
-    del event["Records"][0]["dynamodb"]["OldImage"]["stock_level"]
-    assert parse_stream_records(event) == [StreamRecord("100", LevelChange("A1", None, 1), "A1-1-5-1")]
+    images = event["Records"][0]["dynamodb"]
+    del images["OldImage"]["stock_level"], images["OldImage"]["as_of"]
+    [record] = parse_stream_records(event)
+    assert record.change is not None
+    assert record.change.previous == StockItem("A1")
 
 
 def test_the_log_of_a_skipped_record_names_its_sequence_number_and_the_error(caplog):
@@ -46,7 +104,7 @@ def test_the_log_of_a_skipped_record_names_its_sequence_number_and_the_error(cap
     with caplog.at_level(logging.ERROR):
         parse_stream_records(event)
     [record] = caplog.records
-    assert record.getMessage() == "stream record has no valid stock level; skipped"
+    assert record.getMessage() == "stream record holds no valid stock item; skipped"
     assert (vars(record)["sequence_number"], vars(record)["error"]) == (
         "100",
         "stock_level must be a whole number from 0 to 1000000000, not '-1'",
@@ -56,10 +114,29 @@ def test_the_log_of_a_skipped_record_names_its_sequence_number_and_the_error(cap
 def test_a_record_without_an_event_id_has_an_empty_one():
     event = stream_event(("A1", 5, 2))
     del event["Records"][0]["eventID"]
-    assert parse_stream_records(event) == [StreamRecord("100", LevelChange("A1", 5, 2), "")]
+    [record] = parse_stream_records(event)
+    assert (record.sequence_number, record.event_id) == ("100", "")
 
 
 def test_a_record_without_a_new_image_is_skipped_whatever_its_kind():
     event = stream_event(("A1", 5, 2))  # a MODIFY, as a stream of keys or old images only would send it
     del event["Records"][0]["dynamodb"]["NewImage"]
     assert parse_stream_records(event) == [StreamRecord("100", None, "A1-1-5-2")]
+
+
+def test_a_removal_is_skipped():
+    [record] = parse_stream_records(item_stream_event((item_image("A1", 0), None)))
+    assert record == StreamRecord("100", None, "A1-1")
+
+
+def test_a_change_of_the_list_mark_alone_is_told_apart_from_a_change_of_the_item():
+    unmarked = item_image("A1", 0, default_reorder_point=1)
+    marked = unmarked | {"low_list_shard": {"S": "3"}}
+    restocked = item_image("A1", 9, as_of="2024-05-01T12:00:01.000000Z", default_reorder_point=1)
+    changes = [
+        record.change
+        for record in parse_stream_records(
+            item_stream_event((unmarked, marked), (marked, unmarked), (marked, restocked), (None, marked))
+        )
+    ]
+    assert [change is not None and change.only_list_mark for change in changes] == [True, True, False, False]

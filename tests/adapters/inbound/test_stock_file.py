@@ -83,3 +83,18 @@ def test_a_line_of_exactly_the_limit_is_read_even_when_its_end_comes_in_the_next
 
 def test_a_line_spread_over_several_chunks_is_read_whole():
     assert lines_of(b"A", b"1;", b"1\n") == [(1, "A1;1", "ok")]
+
+
+def test_the_longest_valid_named_line_fits_the_limit():
+    stock_id = "\U0001f4e6" * 128  # 128 characters of 4 UTF-8 bytes each
+    named = f"{stock_id};stock_level=1000000000;reorder_point=1000000000;low_stock_alerts=false;"
+    longest = (named + "as_of=2024-05-01T12:00:00.000000+00:00").encode()
+    assert len(longest) < MAX_LINE_BYTES
+    assert lines_of(longest + b"\n") == [(1, longest.decode(), "ok")]
+
+
+def test_a_named_line_is_checked_and_a_bad_one_refused_with_its_reason():
+    assert lines_of(b"A1;reorder_point=5\nA2;reorder_point=5;reorder_point=6\n") == [
+        (1, "A1;reorder_point=5", "ok"),
+        (2, "A2;reorder_point=5;reorder_point=6", "line 2: reorder_point is given more than once"),
+    ]

@@ -12,9 +12,10 @@ import pytest
 
 from adapters.outbound import webhook_low_stock_notifier
 from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier, WebhookNotAccepted
+from domain.item import Source
 from domain.low_stock import LowStockAlert
 
-ALERT = LowStockAlert("A000", 1, 2)
+ALERT = LowStockAlert("A000", 1, 2, Source.ITEM)
 NOW = datetime(2026, 12, 2, 10, 0, 0, tzinfo=UTC)
 
 
@@ -62,10 +63,12 @@ def test_an_alert_is_posted_once_as_json_with_a_text_slack_and_teams_show(webhoo
     [(headers, body)] = requests
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body) == {
-        "text": "Low stock: item A000 is down to 1 (alert threshold 2). Restock it.",
+        "text": "Low stock: item A000 is down to 1 (its reorder point is 2). Restock it.",
         "stock_id": "A000",
         "stock_level": 1,
-        "threshold": 2,
+        "reorder_point": 2,
+        "reorder_point_source": "item",
+        "threshold": 2,  # the name receivers read before items had their own reorder points
     }
 
 
