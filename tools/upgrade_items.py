@@ -11,8 +11,9 @@ holding what the scan read:
 - `default_reorder_point` set to the stack's default, which its functions hold (tools.deployed_settings). The table's
   stream then raises the alerts of the items this makes low, once, and lists them: this tool never publishes.
 - each stored time not in the fixed-width form rewritten in it. Years below 1000 were once written unpadded
-  (`999-01-01T00:00:00.000000Z`): such a time sorts after any later one, so no update of its field could apply, and
-  the functions cannot read it.
+  (`999-01-01T00:00:00.000000Z`): such a time sorts after any later one as a string, so the functions read it and
+  compare with it only through a wider condition kept for that form (adapters.outbound.dynamodb_stock_repository);
+  padded, it orders as every other time does.
 - each time dated more than the stack's asOfMaxAheadSeconds ahead reported; with --repair-future, set to now, so that
   later updates of its field apply again.
 
