@@ -107,7 +107,7 @@ def test_the_log_of_a_skipped_record_names_its_sequence_number_and_the_error(cap
     assert record.getMessage() == "stream record holds no valid stock item; skipped"
     assert (vars(record)["sequence_number"], vars(record)["error"]) == (
         "100",
-        "stock_level must be a whole number from 0 to 1000000000, not '-1'",
+        "a stored count is negative: -1",
     )
 
 
