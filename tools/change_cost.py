@@ -19,6 +19,7 @@ LAYERS = (
     ("domain/", "domain"),
     ("adapters/inbound/", "adapters (inbound)"),
     ("adapters/outbound/", "adapters (outbound)"),
+    ("adapters/", "adapters (shared)"),
     ("handlers/", "handlers"),
     ("components/", "components"),
     ("__main__.py", "stack (program and settings)"),

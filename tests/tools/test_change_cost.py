@@ -36,3 +36,8 @@ def test_the_domain_is_its_own_layer_and_not_a_prefix_match_elsewhere():
 )
 def test_a_file_is_counted_in_the_layer_it_is_in_after_the_change_moved_or_not(path, layer):
     assert layer_of(path) == layer
+
+
+def test_what_inbound_and_outbound_adapters_share_is_an_adapter_layer_of_its_own():
+    assert layer_of("adapters/dynamodb_items.py") == "adapters (shared)"
+    assert layer_of("adapters/outbound/dynamodb_stock_repository.py") == "adapters (outbound)"
