@@ -154,7 +154,7 @@ def test_a_stream_function_still_on_the_earlier_code_stops_the_tools_until_the_d
     functions.deploy_stack(threshold=5)
     functions.client.update_function_configuration(
         FunctionName="low-stock-notifier",
-        Environment={"Variables": earlier_notifier_environment(OUTPUTS["topic_arn"])},
+        Environment={"Variables": earlier_notifier_environment(str(OUTPUTS["topic_arn"]))},
     )
     with pytest.raises(StackNotReady) as refused:
         read_deployed_settings(functions.client, OUTPUTS)

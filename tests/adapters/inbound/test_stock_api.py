@@ -575,11 +575,14 @@ def test_a_cursor_does_not_show_its_client_the_table_it_is_bound_to(cursors):
 
 def test_the_longest_cursor_with_the_longest_table_name_is_sealed_within_what_kms_takes():
     """KMS tags a message of 4096 bytes at most; DynamoDB names a table in 255 characters at most."""
-    seal = FakeCursorSeal()
     messages = []
-    real_tag = seal.tag
-    seal.tag = lambda message: messages.append(message) or real_tag(message)
-    cursors = ListCursors(seal, "t" * 255)
+
+    class RecordingSeal(FakeCursorSeal):
+        def tag(self, message):
+            messages.append(message)
+            return super().tag(message)
+
+    cursors = ListCursors(RecordingSeal(), "t" * 255)
     position = "7/" + "\U0001f600" * 128
     assert cursors.position(cursors.cursor(position)) == position
     assert len(messages[0]) <= 4096
