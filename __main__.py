@@ -322,7 +322,9 @@ sent_alerts_writes = allow(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb
 # reads as well as those a write sets, table and index keys included (docs.aws.amazon.com/amazondynamodb/latest/
 # developerguide/specifying-conditions.html): so those are named too. IAM cannot tell an attribute a condition reads
 # from one a write sets, so the function could still write those times or the default; it can write no level,
-# reorder point or alerts switch, and no attribute of any other name.
+# reorder point or alerts switch, and no attribute of any other name. Nor may it be answered with the whole item,
+# which would hold the others: the write asks for no answer (ReturnValues NONE), and only answers of the attributes
+# it updated are allowed, as in that page's example of access limited to some attributes.
 low_list_marks = {
     **allow(["dynamodb:UpdateItem"], [table.arn]),
     "Condition": {
@@ -335,7 +337,8 @@ low_list_marks = {
                 "low_stock_alerts_as_of",
                 "default_reorder_point",
             ]
-        }
+        },
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
     },
 }
 low_stock_notifier = StreamFunction(

@@ -17,10 +17,15 @@ from typing import Any
 from domain.stock import DEFAULT_MAX_AHEAD
 from handlers.settings import Channel, ImportSettings, NotifierSettings, SettingError, WebhookAlertFunctionSettings
 
+# What the stream's function has carried in every version (handlers.settings.NotifierSettings), and what it carries
+# from the version with per-item reorder points on: the table whose list of low items it keeps, the stack's default.
+_TOPIC_ARN, _SENT_ALERTS_TABLE = "TOPIC_ARN", "SENT_ALERTS_TABLE"
+_NOTIFIER_NEEDS = ("TABLE_NAME", "LOW_STOCK_THRESHOLD")
+
 
 class StackNotReady(SystemExit):
-    """The stack's functions do not say one default reorder point: not deployed with it yet, or a deployment under
-    way."""
+    """The stack's functions do not say one default reorder point, or its stream function is not on the version that
+    keeps the list of low items: not deployed with it yet, or a deployment under way."""
 
 
 @dataclass(frozen=True)
@@ -41,20 +46,26 @@ class DeployedSettings:
 
 
 def stack_functions(lambda_client: Any, outputs: Mapping[str, Any]) -> list[DeployedFunction]:
-    """The stack's functions that read its table, and its chat channel's function, if it has one."""
+    """The stack's functions that read its table, its stream function whatever its version, and its chat channel's
+    function, if it has one."""
     table = outputs["table_name"]
     chat_dead_letters = (outputs.get("alert_dead_letter_queue_urls") or {}).get(Channel.WEBHOOK)
     found: list[DeployedFunction] = []
     for function in _all_functions(lambda_client):
         environment = (function.get("Environment") or {}).get("Variables") or {}
-        if _table_reader(environment, table) is not None or _posts_to_chat(environment, chat_dead_letters):
+        if (
+            _table_reader(environment, table) is not None
+            or _posts_to_chat(environment, chat_dead_letters)
+            or _publishes_alerts(environment, outputs)
+        ):
             found.append(DeployedFunction(str(function["FunctionName"]), environment))
     return found
 
 
 def deployed_settings(functions: list[DeployedFunction], outputs: Mapping[str, Any]) -> DeployedSettings:
     """The settings the functions agree on; StackNotReady, naming the functions, if a function that reads the table
-    has no default reorder point or two disagree."""
+    has no default reorder point or two disagree, or if the stream function names no table or default (the version
+    before per-item reorder points, which sets no mark in the list of low items, still running)."""
     table = outputs["table_name"]
     readers = {f.name: reader for f in functions if (reader := _table_reader(f.environment, table)) is not None}
     if not readers:
@@ -65,6 +76,21 @@ def deployed_settings(functions: list[DeployedFunction], outputs: Mapping[str, A
         raise StackNotReady(
             f"the stack's functions {', '.join(missing)} hold no default reorder point (LOW_STOCK_THRESHOLD): "
             "deploy the version with per-item reorder points first, then run this again"
+        )
+    unfinished = {
+        f.name: lacking
+        for f in functions
+        if _publishes_alerts(f.environment, outputs)
+        and (lacking := [name for name in _NOTIFIER_NEEDS if not f.environment.get(name)])
+    }
+    if unfinished:
+        raise StackNotReady(
+            "the stack's function "
+            + "; ".join(
+                f"{name} publishes its alerts but holds no {', '.join(lacking)}" for name, lacking in unfinished.items()
+            )
+            + ": the deploy is not finished (or the stack is on the version before per-item reorder points); run this "
+            "again once it is"
         )
     distinct = {value for value in defaults.values() if value is not None}
     if len(distinct) > 1:
@@ -119,6 +145,13 @@ def _table_reader(environment: Mapping[str, str], table: str) -> ImportSettings[
     except SettingError:
         return None
     return settings if settings.table_name == table else None
+
+
+def _publishes_alerts(environment: Mapping[str, str], outputs: Mapping[str, Any]) -> bool:
+    """Whether this is the stack's stream function, in any version: it names the stack's topic and a record of sent
+    alerts, as it always has."""
+    topic = outputs.get("topic_arn")
+    return bool(topic) and environment.get(_TOPIC_ARN) == topic and bool(environment.get(_SENT_ALERTS_TABLE))
 
 
 def _posts_to_chat(environment: Mapping[str, str], chat_dead_letters: str | None) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,18 +25,23 @@ from adapters.dynamodb_items import (
     VALUE,
     item_from_attributes,
 )
-from adapters.outbound.dynamodb_sent_alerts import BY_ITEM_INDEX
+from adapters.outbound.dynamodb_sent_alerts import BY_ITEM_INDEX, CLAIMED_AT
 from domain.errors import InvalidStockInput
 from domain.item import Source
 from domain.stock import Field
 from domain.use_cases import ItemStatus, StockRules, status_of
+from handlers.sent_alerts import KEEP_SENT_SECONDS
 from handlers.settings import Channel
 from tools.dead_letters import Waiting, alert_dead_letter, describe, look, release, release_failures
 from tools.deployed_settings import read_deployed_settings
 from tools.stack_outputs import sqs_client, stack_client, stack_outputs
 
-# The index of each sent-alert table that finds an item's records, and its key.
-RECORD_STOCK_ID = "stock_id"
+# The index of each sent-alert table that finds an item's records, and its key; the table's own key.
+RECORD_STOCK_ID, CHANGE_ID = "stock_id", "change_id"
+DAY_SECONDS = 24 * 3600
+_KEYS_PER_BATCH = 100
+_BATCH_TRIES = 5
+_FIRST_WAIT_SECONDS = 0.05
 
 
 def item_lines(dynamodb: Any, table: str, stock_id: str, stack_default: int) -> list[str]:
@@ -110,10 +117,13 @@ def channel_of(change_id: str) -> Channel:
 
 
 def alert_lines(dynamodb: Any, tables: Mapping[Channel, str], stock_id: str) -> list[str]:
-    """Each channel's records of the item's alerts, found by the index `by-item` of its table; a table without
-    that index is named, not scanned."""
-    lines = ["Alerts recorded (each channel's record of the alerts it sent, kept until no retry can come):"]
-    records: dict[Channel, list[dict[str, Any]]] = {channel: [] for channel in tables}
+    """Each channel's records of the item's alerts, found by the index `by-item` of its table and read from the table
+    itself (the index holds only their keys); a table without that index is named, not scanned."""
+    lines = [
+        "Alerts recorded (each channel's record of the alerts it sent, kept "
+        f"{KEEP_SENT_SECONDS // DAY_SECONDS} days after it was sent, then removed by time to live):"
+    ]
+    records: dict[Channel, list[Record]] = {channel: [] for channel in tables}
     missing: dict[str, str] = {}
     for table in sorted(set(tables.values())):
         reason = _index_missing(dynamodb, table)
@@ -121,7 +131,7 @@ def alert_lines(dynamodb: Any, tables: Mapping[Channel, str], stock_id: str) -> 
             missing[table] = reason
             continue
         for record in _records_of(dynamodb, table, stock_id):
-            records.setdefault(channel_of(record["change_id"]["S"]), []).append(record)
+            records.setdefault(channel_of(record.change_id), []).append(record)
     for channel, table in sorted(tables.items()):
         if table in missing:
             lines.append(f"  {channel} ({table}): {missing[table]}")
@@ -129,7 +139,7 @@ def alert_lines(dynamodb: Any, tables: Mapping[Channel, str], stock_id: str) -> 
             lines.append(f"  {channel} ({table}): none for {stock_id}")
         else:
             lines.append(f"  {channel} ({table}):")
-            lines.extend(_record_line(record) for record in records[channel])
+            lines.extend(record.line() for record in records[channel])
     return lines
 
 
@@ -146,8 +156,27 @@ def _index_missing(dynamodb: Any, table: str) -> str | None:
     return None
 
 
-def _records_of(dynamodb: Any, table: str, stock_id: str) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class Record:
+    """One sent-alert record as its table holds it (`stored` None: found by the index, gone from the table since)."""
+
+    change_id: str
+    claimed_at: str
+    stored: Mapping[str, Any] | None
+
+    def line(self) -> str:
+        claimed = f"claimed {_time(float(self.claimed_at))}"
+        if self.stored is None:
+            return f"    change {self.change_id}  {claimed}  no longer in the table (removed since the index was read)"
+        status = self.stored.get("status", {}).get("S", "?")
+        kept = self.stored.get("expires_at", {}).get("N")
+        until = f"  kept until {_time(float(kept))}" if kept else ""
+        return f"    change {self.change_id}  {status}  {claimed}{until}"
+
+
+def _records_of(dynamodb: Any, table: str, stock_id: str) -> list[Record]:
+    """The item's records in the order they were claimed: their keys from the index, each record from the table."""
+    keys: list[dict[str, Any]] = []
     start: dict[str, Any] | None = None
     while True:
         page = dynamodb.query(
@@ -158,17 +187,41 @@ def _records_of(dynamodb: Any, table: str, stock_id: str) -> list[dict[str, Any]
             ExpressionAttributeValues={":id": {"S": stock_id}},
             **({"ExclusiveStartKey": start} if start else {}),
         )
-        records.extend(page.get("Items", []))
+        keys.extend(page.get("Items", []))
         start = page.get("LastEvaluatedKey")
         if not start:
-            return records
+            break
+    stored = _read_records(dynamodb, table, [key[CHANGE_ID]["S"] for key in keys])
+    return [Record(key[CHANGE_ID]["S"], key[CLAIMED_AT]["N"], stored.get(key[CHANGE_ID]["S"])) for key in keys]
 
 
-def _record_line(record: Mapping[str, Any]) -> str:
-    status = record.get("status", {}).get("S", "?")
-    kept = record.get("expires_at", {}).get("N")
-    until = f"  kept until {_time(float(kept))}" if kept else ""
-    return f"    change {record['change_id']['S']}  {status}{until}"
+def _read_records(dynamodb: Any, table: str, change_ids: list[str]) -> dict[str, Mapping[str, Any]]:
+    """The records stored now under these change ids (strongly consistent), by change id; BatchGetItem reads 100 keys
+    a call and may leave some unprocessed, to be asked for again after a wait
+    (docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html)."""
+    read: dict[str, Mapping[str, Any]] = {}
+    for first in range(0, len(change_ids), _KEYS_PER_BATCH):
+        keys = [{CHANGE_ID: {"S": change_id}} for change_id in change_ids[first : first + _KEYS_PER_BATCH]]
+        wanted: Any = {
+            table: {
+                "Keys": keys,
+                "ConsistentRead": True,
+                "ProjectionExpression": "#change, #status, #expires",
+                "ExpressionAttributeNames": {"#change": CHANGE_ID, "#status": "status", "#expires": "expires_at"},
+            }
+        }
+        for attempt in range(_BATCH_TRIES):
+            if attempt:
+                time.sleep(_FIRST_WAIT_SECONDS * 2**attempt)
+            response = dynamodb.batch_get_item(RequestItems=wanted)
+            for record in response.get("Responses", {}).get(table, []):
+                read[record[CHANGE_ID]["S"]] = record
+            wanted = response.get("UnprocessedKeys")
+            if not wanted:
+                break
+        else:
+            raise RuntimeError(f"records of {table} still unread after {_BATCH_TRIES} tries of BatchGetItem")
+    return read
 
 
 def _time(epoch_seconds: float) -> str:

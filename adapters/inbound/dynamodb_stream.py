@@ -22,9 +22,17 @@ class ItemChange:
 
     @property
     def only_list_mark(self) -> bool:
-        """Whether the write changed nothing but the item's mark in the list of low items: the stream's own write
-        coming back, which calls for nothing."""
-        return self.previous is not None and replace(self.previous, listed_low=self.current.listed_low) == self.current
+        """Whether the write changed the item's mark in the list of low items and nothing else of it: the stream's own
+        write coming back, which calls for nothing. A write that changed nothing of the item (an attribute outside it)
+        is not one: it is how a mark left wrong is set right (a change handled by code that set no mark), and an
+        unchanged item makes no stream record at all
+        (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)."""
+        previous = self.previous
+        return (
+            previous is not None
+            and previous.listed_low != self.current.listed_low
+            and replace(previous, listed_low=self.current.listed_low) == self.current
+        )
 
 
 @dataclass(frozen=True)

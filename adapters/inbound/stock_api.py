@@ -282,44 +282,50 @@ class CursorSeal(Protocol):
 
 
 INVALID_CURSOR = "cursor is not valid for this list; start again without it"
-_CURSOR_FIELDS = frozenset("vtfp")
+_CURSOR_FIELDS = frozenset("vfp")
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 # The longest message KMS tags (docs.aws.amazon.com/kms/latest/APIReference/API_GenerateMac.html: 4096 bytes); a
-# position of the longest id, escaped, leaves a cursor well within it.
-_LONGEST_SEALED = 4096
+# position of the longest id, escaped, with the longest table name (255 characters) leaves a cursor well within it.
+_LONGEST_MESSAGE = 4096
 
 
 class ListCursors:
     """The cursors of the list of low items of one table: each carries where the next page starts, bound to the
     table, the list's filter and the key that sealed it. Base64url of a small JSON document, `.`, base64url of its
-    tag: opaque to a client, safe in a URL as it is."""
+    tag: opaque to a client, safe in a URL as it is. The table is bound by the tag alone, which covers the document
+    and the table's name: the name is no business of a client's, so the document it can decode does not hold it."""
 
     def __init__(self, seal: CursorSeal, table_name: str) -> None:
         self._seal = seal
-        self._table_name = table_name
+        # After the document and a `.`, which base64url never holds: no other document and table make this message.
+        self._bound_to = f".{table_name}".encode()
 
     def cursor(self, position: str) -> str:
         """The cursor a client sends back for the page at `position`."""
-        document = {"v": self._seal.version, "t": self._table_name, "f": LOW_ITEMS, "p": position}
+        document = {"v": self._seal.version, "f": LOW_ITEMS, "p": position}
         sealed = _encode(json.dumps(document, separators=(",", ":")).encode())
-        return f"{sealed}.{_encode(self._seal.tag(sealed.encode()))}"
+        return f"{sealed}.{_encode(self._seal.tag(self._message(sealed)))}"
 
     def position(self, cursor: str) -> str:
         """The position a cursor of this list carries; ApiError 400 if it is not one this list sealed as it is."""
         sealed, dot, tag_text = cursor.partition(".")
-        if not dot or len(sealed) > _LONGEST_SEALED:
+        if not dot or len(self._message(sealed)) > _LONGEST_MESSAGE:
             raise _invalid_cursor()
         document = _decoded_document(sealed)
         tag = _decoded(tag_text)
-        expected = {"v": self._seal.version, "t": self._table_name, "f": LOW_ITEMS}
+        expected = {"v": self._seal.version, "f": LOW_ITEMS}
         if (
             document is None
             or tag is None
             or any(document[name] != value for name, value in expected.items())
-            or not self._seal.verifies(sealed.encode(), tag)
+            or not self._seal.verifies(self._message(sealed), tag)
         ):
             raise _invalid_cursor()
         return str(document["p"])
+
+    def _message(self, sealed: str) -> bytes:
+        """What the tag covers: the document as the cursor carries it, and the table's name."""
+        return sealed.encode() + self._bound_to
 
 
 def _invalid_cursor() -> ApiError:

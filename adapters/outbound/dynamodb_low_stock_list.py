@@ -75,14 +75,16 @@ class DynamoDbLowStockList:
             values[":shard"] = {"S": shard_of(item.stock_id)}
         else:
             expression = f"REMOVE {LOW_LIST_SHARD}"
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "Key": {STOCK_ID: {"S": item.stock_id}},
+            "UpdateExpression": expression,
+            "ConditionExpression": " AND ".join(conditions),
+        }
+        if values:  # DynamoDB refuses an empty map: an item with no time and no default, taken off, names no value
+            request["ExpressionAttributeValues"] = values
         try:
-            self._client.update_item(
-                TableName=self._table_name,
-                Key={STOCK_ID: {"S": item.stock_id}},
-                UpdateExpression=expression,
-                ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeValues=values,
-            )
+            self._client.update_item(**request)
         except ClientError as error:
             # The item changed since `item` was read: the stream record of that change sets its listing right.
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":

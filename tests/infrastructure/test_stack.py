@@ -171,7 +171,9 @@ def test_the_notifier_may_write_no_attribute_of_an_item_but_its_mark_and_those_t
                 "low_stock_alerts_as_of",
                 "default_reorder_point",
             ]
-        }
+        },
+        # An answer of the whole item, old or new, would hold attributes the list above leaves out.
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
     }
 
 
@@ -207,8 +209,10 @@ def test_every_attribute_the_list_s_write_names_is_one_the_notifier_s_policy_all
         StockItem("A1", Versioned(0, moment), Versioned(5, moment), Versioned(True, moment), default_reorder_point=1),
     ):
         DynamoDbLowStockList(client, "stock-levels").list_as_low(item, low)
+    returned = marks["Condition"]["StringEqualsIfExists"]["dynamodb:ReturnValues"]
     for call in client.update_item.call_args_list:
         assert attributes_named(call.kwargs) <= allowed
+        assert call.kwargs.get("ReturnValues", "NONE") in returned
 
 
 def test_the_notifier_gives_up_on_a_record_hours_before_the_stream_trims_it(dev_stack):

@@ -142,3 +142,41 @@ def test_functions_that_disagree_on_the_default_are_refused_as_a_deployment_unde
 def test_a_stack_with_no_function_reading_its_table_is_refused(functions):
     with pytest.raises(StackNotReady, match="no function of this stack reads the table stock-levels-1a2b"):
         read_deployed_settings(functions.client, OUTPUTS)
+
+
+def earlier_notifier_environment(topic_arn: str) -> dict[str, Any]:
+    """The stream function's environment in the version before per-item reorder points: no table named."""
+    return {"TOPIC_ARN": topic_arn, "SENT_ALERTS_TABLE": "sent-alerts-1a2b", "LOW_STOCK_THRESHOLD": "5"}
+
+
+def test_a_stream_function_still_on_the_earlier_code_stops_the_tools_until_the_deploy_is_finished(functions):
+    """It names no table, so it would not be counted among the readers; its changes would set no mark."""
+    functions.deploy_stack(threshold=5)
+    functions.client.update_function_configuration(
+        FunctionName="low-stock-notifier",
+        Environment={"Variables": earlier_notifier_environment(str(OUTPUTS["topic_arn"]))},
+    )
+    with pytest.raises(StackNotReady) as refused:
+        read_deployed_settings(functions.client, OUTPUTS)
+    assert str(refused.value) == (
+        "the stack's function low-stock-notifier publishes its alerts but holds no TABLE_NAME: the deploy is not "
+        "finished (or the stack is on the version before per-item reorder points); run this again once it is"
+    )
+
+
+def test_a_stream_function_without_the_default_stops_the_tools_too(functions):
+    functions.deploy_stack(threshold=5)
+    environment = NotifierSettings(
+        topic_arn=OUTPUTS["topic_arn"], sent_alerts_table="sent-alerts-1a2b", table_name=OUTPUTS["table_name"]
+    ).environment()
+    functions.client.update_function_configuration(
+        FunctionName="low-stock-notifier", Environment={"Variables": environment}
+    )
+    with pytest.raises(StackNotReady, match="low-stock-notifier hold no default reorder point"):
+        read_deployed_settings(functions.client, OUTPUTS)
+
+
+def test_another_stacks_stream_function_on_the_earlier_code_is_ignored(functions):
+    functions.deploy_stack(threshold=5)
+    functions.deploy("other-notifier", earlier_notifier_environment("arn:aws:sns:eu-west-3:123456789012:other"))
+    assert read_deployed_settings(functions.client, OUTPUTS).default_reorder_point == 5

@@ -50,12 +50,17 @@ class Stack:
             AttributeDefinitions=[
                 {"AttributeName": "change_id", "AttributeType": "S"},
                 {"AttributeName": "stock_id", "AttributeType": "S"},
+                {"AttributeName": "claimed_at", "AttributeType": "N"},
             ],
+            # As the program declares it: keys only, so the records themselves are read from the table.
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": "by-item",
-                    "KeySchema": [{"AttributeName": "stock_id", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "KeySchema": [
+                        {"AttributeName": "stock_id", "KeyType": "HASH"},
+                        {"AttributeName": "claimed_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
                 }
             ],
             BillingMode="PAY_PER_REQUEST",
@@ -79,8 +84,14 @@ class Stack:
     def put(self, stock_id: str, **values: dict[str, Any]) -> None:
         self.dynamodb.put_item(TableName=TABLE, Item={"stock_id": s(stock_id), **values})
 
-    def record(self, change_id: str, stock_id: str, status: str = "SENT") -> None:
-        item = {"change_id": s(change_id), "stock_id": s(stock_id), "status": s(status), "expires_at": n(1767225600)}
+    def record(self, change_id: str, stock_id: str, status: str = "SENT", claimed_at: str = "1765929600.250") -> None:
+        item = {
+            "change_id": s(change_id),
+            "stock_id": s(stock_id),
+            "status": s(status),
+            "claimed_at": {"N": claimed_at},
+            "expires_at": n(1767225600),
+        }
         self.dynamodb.put_item(TableName=SENT, Item=item)
 
     def send(self, queue: str, body: str, **values: str) -> None:
@@ -166,22 +177,55 @@ def test_an_item_never_stored_is_said_so(stack):
     assert item_lines(stack.dynamodb, TABLE, "NONE", STACK_DEFAULT) == ["NONE: no such item in stock-levels."]
 
 
-def test_each_channels_alert_records_of_the_item_are_found_by_the_index(stack, mocker):
-    stack.record("4962f1:1", "A1")
-    stack.record("webhook:4962f1:1", "A1", status="SENDING")
+def test_each_channels_alert_records_of_the_item_are_found_by_the_index_and_read_from_the_table(stack, mocker):
+    stack.record("4962f1:1", "A1", claimed_at="1765929600.250")
+    stack.record("webhook:4962f1:1", "A1", status="SENDING", claimed_at="1765929601")
+    stack.record("1b2c3d:1", "A1", claimed_at="1765843200")  # claimed a day earlier: listed first
     stack.record("77a0c3:1", "B2")
     scans = mocker.spy(stack.dynamodb, "scan")
+    reads = mocker.spy(stack.dynamodb, "batch_get_item")
 
     lines = alert_lines(stack.dynamodb, {Channel.SNS: SENT, Channel.WEBHOOK: SENT}, "A1")
 
-    assert lines[1:] == [
+    assert lines == [
+        "Alerts recorded (each channel's record of the alerts it sent, kept 14 days after it was sent, then removed "
+        "by time to live):",
         "  sns (sent-alerts):",
-        "    change 4962f1:1  SENT  kept until 2026-01-01 00:00:00 UTC",
+        "    change 1b2c3d:1  SENT  claimed 2025-12-16 00:00:00 UTC  kept until 2026-01-01 00:00:00 UTC",
+        "    change 4962f1:1  SENT  claimed 2025-12-17 00:00:00 UTC  kept until 2026-01-01 00:00:00 UTC",
         "  webhook (sent-alerts):",
-        "    change webhook:4962f1:1  SENDING  kept until 2026-01-01 00:00:00 UTC",
+        "    change webhook:4962f1:1  SENDING  claimed 2025-12-17 00:00:01 UTC  kept until 2026-01-01 00:00:00 UTC",
     ]
     assert scans.call_count == 0
+    [read] = reads.call_args_list
+    assert read.kwargs["RequestItems"][SENT]["ConsistentRead"] is True
     assert alert_lines(stack.dynamodb, {Channel.SNS: SENT}, "C3")[1:] == ["  sns (sent-alerts): none for C3"]
+
+
+def test_a_record_removed_between_the_index_and_the_table_is_named_as_gone(stack, mocker):
+    stack.record("4962f1:1", "A1")
+    real = stack.dynamodb.batch_get_item
+
+    def after_time_to_live_removed_it(**request):
+        stack.dynamodb.delete_item(TableName=SENT, Key={"change_id": s("4962f1:1")})
+        return real(**request)
+
+    mocker.patch.object(stack.dynamodb, "batch_get_item", side_effect=after_time_to_live_removed_it)
+    assert alert_lines(stack.dynamodb, {Channel.SNS: SENT}, "A1")[1:] == [
+        "  sns (sent-alerts):",
+        "    change 4962f1:1  claimed 2025-12-17 00:00:00 UTC  no longer in the table (removed since the index was "
+        "read)",
+    ]
+
+
+def test_the_records_of_an_item_with_many_alerts_are_read_a_hundred_at_a_time(stack, mocker):
+    for number in range(150):
+        stack.record(f"c{number:03d}:1", "A1", claimed_at=str(1765929600 + number))
+    reads = mocker.spy(stack.dynamodb, "batch_get_item")
+    lines = alert_lines(stack.dynamodb, {Channel.SNS: SENT}, "A1")
+    assert [len(call.kwargs["RequestItems"][SENT]["Keys"]) for call in reads.call_args_list] == [100, 50]
+    assert len(lines) == 152
+    assert all("  SENT  claimed " in line for line in lines[2:])
 
 
 def test_a_sent_alert_table_without_the_index_is_named_not_scanned(stack, mocker):
@@ -259,5 +303,5 @@ def test_the_report_reads_the_stacks_default_and_its_sent_alert_tables_from_its_
 
     out = capsys.readouterr().out
     assert "  low now: yes (level 4 <= 4)" in out
-    assert "    change 4962f1:1  SENT" in out
+    assert "    change 4962f1:1  SENT  claimed 2025-12-17 00:00:00 UTC  kept until 2026-01-01 00:00:00 UTC" in out
     assert "Dead letters about A1:" in out

@@ -1,9 +1,13 @@
 import logging
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.inbound.dynamodb_stream import ItemChange, StreamRecord, parse_stream_records, partial_batch_response
 from domain.item import StockItem, Versioned
+from domain.use_cases import react_to_item_change
 from harness.lambda_events import item_image, item_stream_event, load, stream_event
+from harness.port_fakes import FakeLowStockList, FakeNotifier, FakeSentAlerts, FakeStockRepository
 
 NOON = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -140,3 +144,40 @@ def test_a_change_of_the_list_mark_alone_is_told_apart_from_a_change_of_the_item
         )
     ]
     assert [change is not None and change.only_list_mark for change in changes] == [True, True, False, False]
+
+
+def test_a_write_that_changed_nothing_of_the_item_is_not_taken_for_the_list_mark():
+    """A write of an attribute outside the item (a check time) leaves the item as it was, mark included: only a
+    record that changes the mark itself is the stream's own write coming back."""
+    checked = {"list_checked_at": {"S": "2024-06-01T00:00:00.000000Z"}}
+    unmarked = item_image("A1", 0, default_reorder_point=1)
+    marked = unmarked | {"low_list_shard": {"S": "3"}}
+    changes = [
+        record.change
+        for record in parse_stream_records(
+            item_stream_event((unmarked, unmarked | checked), (marked, marked | checked), (unmarked, unmarked))
+        )
+    ]
+    assert [change is not None and change.only_list_mark for change in changes] == [False, False, False]
+
+
+@pytest.mark.parametrize(("level", "listed", "written"), [(0, False, True), (9, True, False), (0, True, None)])
+def test_a_record_that_changed_nothing_of_the_item_sets_a_wrong_mark_right_and_never_alerts(level, listed, written):
+    """The mark of an item whose change a function still on the earlier code handled (it set none) is set right by
+    the next record of the item, even one that changes none of its fields; the item did not become low with it."""
+    before = item_image("A1", level, default_reorder_point=1, low_list_shard="1" if listed else None)
+    after = before | {"list_checked_at": {"S": "2024-06-01T00:00:00.000000Z"}}
+    [record] = parse_stream_records(item_stream_event((before, after)))
+    assert record.change is not None
+    assert not record.change.only_list_mark
+    repository = FakeStockRepository([record.change.current])
+    low_list, notifier = FakeLowStockList(repository), FakeNotifier()
+
+    alert = react_to_item_change(
+        record.change.previous, record.change.current, record.event_id, 1, notifier, FakeSentAlerts(), low_list
+    )
+
+    assert (alert, notifier.sent) == (None, [])
+    stored = repository.get("A1")
+    assert stored is not None
+    assert (low_list.writes, stored.listed_low) == ((0, listed) if written is None else (1, written))

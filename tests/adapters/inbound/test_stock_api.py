@@ -526,27 +526,66 @@ def test_a_cursor_truncated_or_extended_is_refused(cursors):
     assert not_valid(cursors, cursor + "=")
 
 
-def sealed(document, seal):
-    """A cursor sealed with `seal` around a document of one's choosing."""
+def sealed(document, seal, table=TABLE):
+    """A cursor sealed with `seal` for `table`'s list around a document of one's choosing."""
     payload = base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
-    return f"{payload}.{base64.urlsafe_b64encode(seal.tag(payload.encode())).decode().rstrip('=')}"
+    tag = seal.tag(f"{payload}.{table}".encode())
+    return f"{payload}.{base64.urlsafe_b64encode(tag).decode().rstrip('=')}"
+
+
+def payload_of(cursor):
+    payload = cursor.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_a_cursor_sealed_by_hand_as_the_list_seals_opens(cursors):
+    """The helper below seals as the list does: what it makes is refused for what it holds, not for how it is made."""
+    assert cursors.position(sealed({"v": "v1", "f": "low=true", "p": "3/A000"}, FakeCursorSeal())) == "3/A000"
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "table"),
     [
-        {"v": "v1", "t": "other-table", "f": "low=true", "p": "3/A000"},
-        {"v": "v1", "t": TABLE, "f": "low=false", "p": "3/A000"},
-        {"v": "v0", "t": TABLE, "f": "low=true", "p": "3/A000"},
-        {"v": "v1", "t": TABLE, "f": "low=true"},
-        {"v": "v1", "t": TABLE, "f": "low=true", "p": 3},
-        {"v": "v1", "t": TABLE, "f": "low=true", "p": "3/A000", "x": "1"},
-        ["v1", TABLE, "low=true", "3/A000"],
+        ({"v": "v1", "f": "low=true", "p": "3/A000"}, "other-table"),
+        ({"v": "v1", "f": "low=false", "p": "3/A000"}, TABLE),
+        ({"v": "v0", "f": "low=true", "p": "3/A000"}, TABLE),
+        ({"v": "v1", "f": "low=true"}, TABLE),
+        ({"v": "v1", "f": "low=true", "p": 3}, TABLE),
+        ({"v": "v1", "f": "low=true", "p": "3/A000", "x": "1"}, TABLE),
+        ({"v": "v1", "t": TABLE, "f": "low=true", "p": "3/A000"}, TABLE),  # the table named in the document
+        (["v1", "low=true", "3/A000"], TABLE),
     ],
 )
-def test_a_cursor_sealed_with_the_key_but_for_another_table_filter_or_key_version_is_refused(cursors, document):
+def test_a_cursor_sealed_with_the_key_but_for_another_table_filter_or_key_version_is_refused(cursors, document, table):
     """Only the document this list makes opens: a cursor copied from another stack, list or key is not one."""
-    assert not_valid(cursors, sealed(document, FakeCursorSeal()))
+    assert not_valid(cursors, sealed(document, FakeCursorSeal(), table))
+
+
+def test_a_cursor_of_another_tables_list_is_refused():
+    seal = FakeCursorSeal()
+    assert not_valid(ListCursors(seal, TABLE), ListCursors(seal, "stock-levels-other").cursor("3/A000"))
+
+
+def test_a_cursor_does_not_show_its_client_the_table_it_is_bound_to(cursors):
+    """The table's name is in what the tag covers, not in the document a client can decode."""
+    cursor = cursors.cursor("3/A000")
+    assert payload_of(cursor) == {"v": "v1", "f": "low=true", "p": "3/A000"}
+    assert TABLE not in base64.urlsafe_b64decode(cursor.split(".")[0] + "==").decode()
+
+
+def test_the_longest_cursor_with_the_longest_table_name_is_sealed_within_what_kms_takes():
+    """KMS tags a message of 4096 bytes at most; DynamoDB names a table in 255 characters at most."""
+    messages = []
+
+    class RecordingSeal(FakeCursorSeal):
+        def tag(self, message):
+            messages.append(message)
+            return super().tag(message)
+
+    cursors = ListCursors(RecordingSeal(), "t" * 255)
+    position = "7/" + "\U0001f600" * 128
+    assert cursors.position(cursors.cursor(position)) == position
+    assert len(messages[0]) <= 4096
 
 
 def test_a_cursor_of_a_replaced_key_is_refused_even_with_the_same_version_name():

@@ -230,3 +230,14 @@ def test_a_listing_of_an_older_state_than_stored_never_raises(low_list, reposito
     repository.apply(StockUpdate("A1", level=5, as_of=NOON + timedelta(seconds=1)), DEFAULT)
     low_list.list_as_low(read, True)
     assert not repository.get("A1").listed_low
+
+
+def test_an_item_with_no_time_and_no_default_is_taken_off_the_list_without_empty_values(low_list, table, mocker):
+    """DynamoDB refuses an empty ExpressionAttributeValues: a condition that names no value sends none."""
+    table.dynamodb.put_item(
+        TableName=table.table_name, Item={"stock_id": {"S": "A1"}, "low_list_shard": {"S": shard_of("A1")}}
+    )
+    update_item = mocker.spy(table.dynamodb, "update_item")
+    low_list.list_as_low(StockItem("A1", listed_low=True), False)
+    assert "low_list_shard" not in table.stored("A1")
+    assert "ExpressionAttributeValues" not in update_item.call_args.kwargs
