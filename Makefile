@@ -73,10 +73,12 @@ redrive: $(INSTALLED)
 # with the stored form of times: after the upgrade to per-item reorder points, and after each change of the default.
 # Each write is conditional on what was read; the table's stream then alerts the items made low, once. DRY_RUN=1
 # prints the writes and makes none; REPAIR_FUTURE=1 also sets each time dated past asOfMaxAheadSeconds to now.
-# Interrupted, or items skipped as changed meanwhile: run it again (it writes only what is still needed).
+# Interrupted, or items skipped as changed meanwhile: run it again (it writes only what is still needed), or go on
+# with START_AFTER=<the last item done>, which it prints when interrupted. An item whose place in the list of low
+# items is not what its state says gets a check time written, so that the table's stream sets it right.
 upgrade: $(INSTALLED)
 	$(STACK_AWS) $(BIN)/python -m tools.upgrade_items $(if $(STACK),--stack "$(STACK)") $(if $(DRY_RUN),--dry-run) \
-		$(if $(REPAIR_FUTURE),--repair-future)
+		$(if $(REPAIR_FUTURE),--repair-future) $(if $(START_AFTER),--start-after "$(START_AFTER)")
 
 # The items that are low now, through the API (signed requests, every page), one line each; EXPORT=file writes them
 # as a stock file (STOCK_ID;stock_level=N;reorder_point=M or =default) to edit and send back with `make send`.
