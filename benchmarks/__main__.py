@@ -17,7 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks import alert_fan_out, code_reload, cold_start, deployment, drop_file_memory, handler_overhead
+from benchmarks import (
+    alert_fan_out,
+    code_reload,
+    cold_start,
+    deployment,
+    drop_file_memory,
+    handler_overhead,
+    low_items_list,
+)
 from benchmarks.checks import BenchmarkFailed
 from benchmarks.end_to_end import api_updates, queue_import, stock_lines
 from benchmarks.report import Results, render
@@ -43,9 +51,9 @@ def measure_all(sizes: Sizes) -> Results:
     overhead = _step("handler overhead", lambda: handler_overhead.measure(sizes))
     ours_large = _step(
         f"import of {sizes.lines:,} lines, ours",
-        lambda: queue_import("ours, large", stock_lines(sizes.lines), False, threshold),
+        lambda: queue_import("ours, large", stock_lines(sizes.lines, stack_default=threshold), False, threshold),
     )
-    compared = stock_lines(sizes.compared_lines)
+    compared = stock_lines(sizes.compared_lines, stack_default=threshold)
     ours = _step(f"import of {len(compared):,} lines, ours", lambda: queue_import("ours", compared, False, threshold))
     original = _step(
         f"import of {len(compared):,} lines, original", lambda: queue_import("original", compared, True, threshold)
@@ -55,6 +63,10 @@ def measure_all(sizes: Sizes) -> Results:
         f"{sizes.api_updates:,} API updates, HTTP API", lambda: api_updates(sizes.api_updates, threshold, "http")
     )
     alerts = _step(f"{sizes.alerts:,} alerts on both channels", lambda: alert_fan_out.measure(sizes.alerts, threshold))
+    low_list = _step(
+        f"the list of {sizes.low_items:,} low items, paged through",
+        lambda: low_items_list.measure(sizes.low_items, sizes.list_walks),
+    )
     reload = _step("code reload", lambda: code_reload.measure(sizes.reload_rounds))
     drop_memory = _step(
         "drop bucket function memory", lambda: drop_file_memory.measure(sizes.drop_file_lines, sizes.drop_runs)
@@ -75,6 +87,7 @@ def measure_all(sizes: Sizes) -> Results:
         api=api,
         api_http=api_http,
         alerts=alerts,
+        low_list=low_list,
         reload=reload,
         drop_memory=drop_memory,
     )

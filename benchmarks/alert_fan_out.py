@@ -3,8 +3,9 @@ stream function publishes each alert once to the topic; the chat webhook has its
 before it (the stream function posted to the webhook itself), from one measured run.
 
 The benchmark writes new items at level 0 straight to the table with BatchWriteItem, which no function makes, so
-its own requests are left out by name; every item crosses the threshold, so every other request counted is the
-alerts'. The run is checked: one Publish per alert, one claim and one sent mark per alert on each channel, each
+its own requests are left out by name; every item crosses its reorder point (the stack's default), so every other
+request counted is the alerts', and the list mark the stream function writes for each item become low. The run is
+checked: one Publish per alert, one claim and one sent mark per alert on each channel, one list mark per item, each
 alert posted to the chat webhook once with no failed attempt, every batch of the webhook's queue deleted, nothing
 logged at WARNING or above.
 
@@ -23,16 +24,26 @@ import urllib.request
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks import prices
 from benchmarks.checks import BenchmarkFailed, check
 from benchmarks.deployment import configured_functions
-from benchmarks.end_to_end import CLAIM, FREE_READS, PUBLISH, settle, start_stack, wait_for, watching
-from domain.low_stock import LevelChange, low_stock_alert
-from domain.stock import format_as_of
+from benchmarks.end_to_end import (
+    CLAIM,
+    FREE_READS,
+    ITEMS_PER_WRITE,
+    PUBLISH,
+    listed_count,
+    settle,
+    start_stack,
+    stored_items,
+    wait_for,
+    watching,
+    write_new_items,
+)
+from domain.low_stock import low_stock_alert
 from local_stack.aws.embedded_aws import local_client
 
 BOTH_CHANNELS: dict[str, Any] = {"alertChannels": ["sns", "webhook"]}
@@ -40,8 +51,9 @@ BOTH_CHANNELS: dict[str, Any] = {"alertChannels": ["sns", "webhook"]}
 # the webhook's function, whose name the run reads.
 _DECLARED_WEBHOOK_URL = {"alertWebhookUrl": "http://127.0.0.1/hook"}
 BENCHMARK_WRITES = "dynamodb:BatchWriteItem"
-_ITEMS_PER_WRITE = 25  # the most items one BatchWriteItem takes
-MARK = "dynamodb:UpdateItem"  # an alert's sent mark: the only UpdateItem here, where no import runs
+# Each channel's sent mark of an alert, and the stream function's list mark of its item: the only UpdateItems here,
+# where no import runs.
+MARK = "dynamodb:UpdateItem"
 RECEIVE, DELETE = "sqs:ReceiveMessage", "sqs:DeleteMessageBatch"
 # Rows of the page that are not a counted request, or one request split in two.
 DELIVERY = "SNS delivery to the webhook's queue"
@@ -62,6 +74,7 @@ class AlertRun:
     stream_invocations: int
     webhook_invocations: int
     webhook_batch_size: int  # the most alerts one invocation of the webhook's function gets, as declared
+    listed: int = 0  # items in the list of low items once the alerts were out
 
     @property
     def empty_receives(self) -> int:
@@ -136,21 +149,9 @@ def _chat(base_url: str, path: str) -> list[dict[str, Any]]:
     return answer
 
 
-def _write_new_items(dynamodb: Any, table: str, stock_ids: list[str]) -> None:
-    as_of = format_as_of(datetime.now(UTC))
-    for start in range(0, len(stock_ids), _ITEMS_PER_WRITE):
-        items = [
-            {"PutRequest": {"Item": {"stock_id": {"S": stock_id}, "stock_level": {"N": "0"}, "as_of": {"S": as_of}}}}
-            for stock_id in stock_ids[start : start + _ITEMS_PER_WRITE]
-        ]
-        left = dynamodb.batch_write_item(RequestItems={table: items}).get("UnprocessedItems")
-        check(not left, f"alerts on both channels: the table left items unwritten: {left}")
-
-
 def measure(alerts: int, threshold: int) -> AlertRun:
     """`alerts` new items at level 0 on a local stack with both channels, counted until only pollers talk."""
     name = "alerts on both channels"
-    check(low_stock_alert(LevelChange("A", None, 0), threshold) is not None, f"{name}: level 0 raises no alert")
     functions = configured_functions(BOTH_CHANNELS, _DECLARED_WEBHOOK_URL)
     stream_function, webhook = functions["handlers.low_stock_notifier"], functions["handlers.webhook_alerts"]
     check(webhook.batching_window_seconds == 0, f"{name}: the webhook's queue has a batching window")
@@ -175,7 +176,7 @@ def measure(alerts: int, threshold: int) -> AlertRun:
 
             with watching(name) as problems:
                 started = time.perf_counter()
-                _write_new_items(dynamodb, outputs["table_name"], stock_ids)
+                write_new_items(dynamodb, outputs["table_name"], stock_ids, name)
                 wait_for(lambda: posted() >= alerts, lambda: f"{posted()} of {alerts} alerts posted", problems, 600)
                 seconds = time.perf_counter() - started
                 wait_for(
@@ -188,6 +189,9 @@ def measure(alerts: int, threshold: int) -> AlertRun:
             counted = requests()
             counted_seconds = time.perf_counter() - started
             writes = counted.pop(BENCHMARK_WRITES, 0)
+            # Read after the counts were taken: the benchmark's own reads. Each item as the stream's function read it.
+            items = stored_items(dynamodb, outputs["table_name"])
+            listed = listed_count(dynamodb, outputs["table_name"])
             posts, attempts = _chat(chat, "posts"), _chat(chat, "attempts")
             run = AlertRun(
                 alerts,
@@ -198,10 +202,13 @@ def measure(alerts: int, threshold: int) -> AlertRun:
                 stream_invocations=invocations(stream_function.name),
                 webhook_invocations=invocations(webhook.name),
                 webhook_batch_size=webhook.batch_size or 0,
+                listed=listed,
             )
         finally:
             stack.stop()
-    check(writes == -(-alerts // _ITEMS_PER_WRITE), f"{name}: {writes} BatchWriteItem, not only the benchmark's")
+    check(writes == -(-alerts // ITEMS_PER_WRITE), f"{name}: {writes} BatchWriteItem, not only the benchmark's")
+    due = sum(low_stock_alert(None, item, threshold) is not None for item in items.values())
+    check(due == alerts, f"{name}: by the domain's rule {due} of the {alerts} new items call for an alert")
     _check(name, run, stock_ids, posts, attempts)
     return run
 
@@ -212,7 +219,12 @@ def _check(
     alerts, requests = run.alerts, run.requests
     check(requests[PUBLISH] == alerts, f"{name}: {requests[PUBLISH]} alerts published for {alerts}")
     check(requests[CLAIM] == 2 * alerts, f"{name}: {requests[CLAIM]} claims for {alerts} alerts on 2 channels")
-    check(requests[MARK] == 2 * alerts, f"{name}: {requests[MARK]} sent marks for {alerts} alerts on 2 channels")
+    check(run.listed == alerts, f"{name}: {run.listed} items listed as low for {alerts} alerts")
+    check(
+        requests[MARK] == 2 * alerts + run.listed,
+        f"{name}: {requests[MARK]} UpdateItem for {alerts} alerts on 2 channels (a sent mark each) and "
+        f"{run.listed} items listed (a list mark each)",
+    )
     posted = Counter(str(post.get("stock_id")) for post in posts)
     check(
         posted == Counter(stock_ids), f"{name}: the chat webhook got {sum(posted.values())} posts, not each alert once"

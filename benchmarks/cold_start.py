@@ -35,9 +35,10 @@ REFERENCES = {
     BOTOCORE: "import botocore.session; botocore.session.get_session().create_client('dynamodb')",
 }
 # What each handler's first invocation sets up before it makes its first AWS call: the function built from its
-# settings, and the clients its first call uses (each is made on its first use: `.meta` makes it, calling nothing).
+# settings, and the clients its calls use (each is made on its first use: `.meta` makes it, calling nothing). The
+# API's reads and writes use DynamoDB, its list's cursors KMS: an execution environment soon makes both.
 _FIRST_CLIENTS = {
-    "handlers.http_api": ("dynamodb",),
+    "handlers.http_api": ("dynamodb", "kms"),
     "handlers.queue_import": ("dynamodb",),
     "handlers.low_stock_notifier": ("dynamodb", "sns"),
     "handlers.webhook_alerts": ("dynamodb", "secrets_manager"),
@@ -60,8 +61,8 @@ WITH_POWERTOOLS = {
     ),
     "handlers.low_stock_notifier": (
         "notifier with Powertools: Logger, BatchProcessor, idempotency",
-        f"import {POWERTOOLS_PACKAGE}.low_stock_notifier as h; h._topic().for_change('change-1'); h._threshold(); "
-        "from handlers.aws import AwsClients; AwsClients().sns.meta",
+        f"import {POWERTOOLS_PACKAGE}.low_stock_notifier as h; h._topic().for_change('change-1'); h._low_list(); "
+        "h._stack_default(); c = h._clients(); c.dynamodb.meta; c.sns.meta",
     ),
 }
 _QUEUES = "https://sqs.eu-west-3.amazonaws.com/123456789012"
@@ -75,7 +76,11 @@ _SETTINGS: tuple[Settings[str], ...] = (
         dead_letters=_DEAD_LETTERS,
         folders=DropFolders(input_prefix="incoming/", output_prefix="reports/"),
     ),
-    NotifierSettings(topic_arn="arn:aws:sns:eu-west-3:123456789012:alerts", sent_alerts_table="low-stock-alerts-sent"),
+    NotifierSettings(
+        topic_arn="arn:aws:sns:eu-west-3:123456789012:alerts",
+        sent_alerts_table="low-stock-alerts-sent",
+        table_name="stock-levels",
+    ),
     WebhookAlertFunctionSettings(
         sent_alerts_table="low-stock-alerts-sent",
         webhook_secret_arn="arn:aws:secretsmanager:eu-west-3:123456789012:secret:alert-webhook-url",

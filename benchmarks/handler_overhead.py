@@ -9,14 +9,15 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from adapters.inbound.dynamodb_stream import parse_stream_records
 from adapters.inbound.stock_api import ListCursors
-from adapters.outbound.alert_wording import alert_text
-from adapters.outbound.sns_low_stock_notifier import ALERT_ID, STOCK_ID, STOCK_LEVEL, THRESHOLD
+from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
 from benchmarks.checks import LoggedProblems, check
 from benchmarks.sizes import Sizes
-from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert
+from domain.item import Source
+from domain.low_stock import DEFAULT_REORDER_POINT, LowStockAlert, is_low, low_stock_alert
 from domain.use_cases import StockRules
 from handlers import http_api, low_stock_notifier, queue_import, webhook_alerts
 from harness.cursor_seal import FakeCursorSeal
@@ -29,6 +30,9 @@ from harness.port_fakes import (
     FakeSentAlerts,
     FakeStockRepository,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 UNITS = ("API request", "queue line", "stream record", "alert message")
 
@@ -72,7 +76,10 @@ class _Fakes:
             StockRules(),
         )
         self.importer = queue_import.ImportFunction(self.repository, self.rejected)
-        self.notifier = low_stock_notifier.NotifierFunction(self.topic.for_change, self.sent_alerts, DEFAULT_THRESHOLD)
+        self.low_list = FakeLowStockList(FakeStockRepository())
+        self.notifier = low_stock_notifier.NotifierFunction(
+            self.topic.for_change, self.sent_alerts, self.low_list, DEFAULT_REORDER_POINT
+        )
         self.deliveries = FakeAlertDeliveries()
         self.alerts = webhook_alerts.WebhookAlertFunction(
             self.webhook, self.sent_alerts, self.deliveries, 2, retention_seconds=4 * 24 * 3600
@@ -117,7 +124,7 @@ def _api_requests(sizes: Sizes, fakes: _Fakes) -> float:
     def checked(statuses: list[int]) -> None:
         wrong = [status for status in statuses if status != 200]
         check(not wrong, f"handler overhead: {len(wrong)} of {len(statuses)} API requests answered {wrong[:1]}")
-        check(len(fakes.repository.levels) == len(requests), "handler overhead: not every API update was stored")
+        check(len(fakes.repository.items) == len(requests), "handler overhead: not every API update was stored")
 
     return _median_micros(sizes.repeats, len(requests), fakes, call, checked)
 
@@ -132,17 +139,20 @@ def _queue_lines(sizes: Sizes, fakes: _Fakes) -> float:
     def checked(result: dict[str, Any]) -> None:
         check(not result["batchItemFailures"], f"handler overhead: queue batch failures {result['batchItemFailures']}")
         check(not fakes.rejected.kept, f"handler overhead: lines rejected: {fakes.rejected.kept[:1]}")
-        stored = len(fakes.repository.levels)
+        stored = len(fakes.repository.items)
         check(stored == lines, f"handler overhead: {stored} of {lines} queue lines stored")
 
     return _median_micros(sizes.repeats, lines, fakes, lambda: fakes.importer(batch, None), checked)
 
 
 def _stream_records(sizes: Sizes, fakes: _Fakes) -> float:
-    changes = [(f"ITEM{n}", 5, n % 3) for n in range(sizes.stream_records)]
-    records = stream_event(*changes)
-    threshold = DEFAULT_THRESHOLD
-    due = sum(new <= threshold < old for _, old, new in changes)
+    records = stream_event(*[(f"ITEM{n}", 5, n % 3) for n in range(sizes.stream_records)])
+    # By the domain's rules, over each change's items as the stream's adapter reads them: the alerts due, and the
+    # items to list (low now, not listed yet).
+    changes = [record.change for record in parse_stream_records(records) if record.change is not None]
+    default = DEFAULT_REORDER_POINT
+    due = sum(low_stock_alert(change.previous, change.current, default) is not None for change in changes)
+    to_list = sum(is_low(change.current, default) != change.current.listed_low for change in changes)
     check(due > 0, "handler overhead: the stream records carry no alert to send")
 
     def checked(result: dict[str, Any]) -> None:
@@ -151,28 +161,45 @@ def _stream_records(sizes: Sizes, fakes: _Fakes) -> float:
         check(sent == due, f"handler overhead: {sent} of the {due} alerts due were sent")
         named = {alert_id for alert_id, _ in fakes.topic.sent if alert_id}
         check(len(named) == due, f"handler overhead: {due - len(named)} alerts were not sent by their change's id")
+        marks = fakes.low_list.writes
+        check(marks == to_list, f"handler overhead: {marks} list marks for the {to_list} items to list")
 
     return _median_micros(sizes.repeats, len(changes), fakes, lambda: fakes.notifier(records, None), checked)
 
 
+class _PublishedMessages:
+    """Stands in for the SNS client: keeps what each Publish asked for, as the topic would deliver it."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, **request: Any) -> dict[str, str]:
+        self.published.append(request)
+        return {"MessageId": f"msg-{len(self.published)}"}
+
+
 def _alert_messages(sizes: Sizes, fakes: _Fakes) -> float:
-    """One batch of the chat webhook's queue: alerts as the topic delivers them with raw message delivery."""
-    threshold = DEFAULT_THRESHOLD
-    alerts = [LowStockAlert(f"ITEM{n}", n % (threshold + 1), threshold) for n in range(sizes.alert_messages)]
+    """One batch of the chat webhook's queue: alerts as the topic delivers them with raw message delivery, each
+    message made by our notifier on the topic (every other alert for an item's own reorder point)."""
+    points = [(DEFAULT_REORDER_POINT, Source.DEFAULT), (DEFAULT_REORDER_POINT + 2, Source.ITEM)]
+    alerts = [
+        LowStockAlert(f"ITEM{n}", n % (point + 1), point, source)
+        for n in range(sizes.alert_messages)
+        for point, source in [points[n % 2]]
+    ]
+    client = _PublishedMessages()
+    topic = SnsLowStockNotifier(cast("SNSClient", client), "arn:aws:sns:eu-west-3:123456789012:alerts")
+    for n, alert in enumerate(alerts):
+        topic.for_change(f"change-{n}").send(alert)
     messages = [
         {
             "MessageId": f"msg-{n}",
             "ReceiptHandle": f"receipt-{n}",
-            "Body": alert_text(alert),
+            "Body": published["Message"],
             "Attributes": {"ApproximateReceiveCount": "1"},
-            "MessageAttributes": {
-                ALERT_ID: {"DataType": "String", "StringValue": f"change-{n}"},
-                STOCK_ID: {"DataType": "String", "StringValue": alert.stock_id},
-                STOCK_LEVEL: {"DataType": "Number", "StringValue": str(alert.level)},
-                THRESHOLD: {"DataType": "Number", "StringValue": str(alert.threshold)},
-            },
+            "MessageAttributes": published["MessageAttributes"],
         }
-        for n, alert in enumerate(alerts)
+        for n, published in enumerate(client.published)
     ]
     batch = {
         "Records": [

@@ -8,9 +8,11 @@ whose list prices differ: the costs here are us-east-1's.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from benchmarks.end_to_end import BATCH, CLAIM, PUBLISH, Run, invocations
+from benchmarks.end_to_end import BATCH, CLAIM, LIST_MARK, PUBLISH, SENT_MARK, Run, invocations
 
 REGION = "us-east-1"
 PUBLISHED = "2025"
@@ -39,8 +41,17 @@ HTTP_API_REQUEST = Price("API Gateway HTTP API request", 1.00, "https://aws.amaz
 API_PRICES = {"rest": API_REQUEST, "http": HTTP_API_REQUEST}
 # USD 0.05 per 10,000 API calls.
 SECRETS_MANAGER_REQUEST = Price("Secrets Manager API call", 5.00, "https://aws.amazon.com/secrets-manager/pricing/")
+# USD 0.125 per million read request units (same page as the write unit). A read request unit is one strongly
+# consistent read of an item up to 4 KB, or two eventually consistent ones.
+DYNAMODB_READ = Price(
+    "DynamoDB on-demand read request unit", 0.125, "https://aws.amazon.com/dynamodb/pricing/on-demand/"
+)
+# USD 0.03 per 10,000 requests, the price of every request but the asymmetric ones and GenerateDataKeyPair: the
+# cursor key's GenerateMac and VerifyMac among them (an HMAC key is not an asymmetric key).
+KMS_REQUEST = Price("KMS request (GenerateMac, VerifyMac)", 3.00, "https://aws.amazon.com/kms/pricing/")
 ALL = (
     DYNAMODB_WRITE,
+    DYNAMODB_READ,
     SQS_REQUEST,
     LAMBDA_REQUEST,
     SNS_PUBLISH,
@@ -48,6 +59,7 @@ ALL = (
     API_REQUEST,
     HTTP_API_REQUEST,
     SECRETS_MANAGER_REQUEST,
+    KMS_REQUEST,
 )
 ITEMS = ("DynamoDB", "SQS", "Lambda requests", "SNS", "API Gateway")
 
@@ -62,8 +74,8 @@ def cost_per_million(
 ) -> dict[str, float]:
     """USD per million updates from the run's measured requests (Lambda duration left out: not measured here).
 
-    The original is billed as it ran: a Publish for every update at or below the threshold, no alert records, and
-    no invocations of `left_out_functions` (it had no notifier function)."""
+    The original is billed as it ran: a Publish for every update at or below the threshold, no alert records, no
+    list of low items, and no invocations of `left_out_functions` (it had no notifier function)."""
     sqs = run.requests.get("sqs:SendMessage", 0) + billed_batch_requests(run)
     sqs += sum(
         run.requests.get(op, 0)
@@ -71,8 +83,8 @@ def cost_per_million(
     )
     alerts = run.requests.get(PUBLISH, 0)
     writes = run.requests.get("dynamodb:UpdateItem", 0) + run.requests.get(CLAIM, 0)
-    if original:  # each alert's claim and sent mark are ours; the original kept no record of alerts
-        writes -= 2 * alerts
+    if original:  # each alert's claim and sent mark, and each list mark, are ours: the original kept neither
+        writes -= 2 * alerts + run.listed
     requests = {
         "DynamoDB": writes * DYNAMODB_WRITE.usd_per_million,
         "SQS": sqs * SQS_REQUEST.usd_per_million,
@@ -88,3 +100,51 @@ def billed_batch_requests(run: Run) -> int:
     every request at least one."""
     batches = run.requests.get(BATCH, 0)
     return max(batches, math.ceil(run.batch_bytes / CHUNK)) if batches else 0
+
+
+# What one request of each row of a crossing costs: its alert's Publish, and three small writes (an item under 1 KB
+# is one write request unit).
+CROSSING_PRICES = {PUBLISH: SNS_PUBLISH, CLAIM: DYNAMODB_WRITE, SENT_MARK: DYNAMODB_WRITE, LIST_MARK: DYNAMODB_WRITE}
+
+
+def usd_per_million_crossings(per_crossing: Mapping[str, float]) -> float:
+    """The cost of a million crossings that each make these requests, by row of `CROSSING_PRICES`."""
+    return sum(count * CROSSING_PRICES[row].usd_per_million for row, count in per_crossing.items())
+
+
+READ_UNIT_BYTES = 4 * 1024  # what one read request unit reads: one item, or a Query's items together, rounded up
+
+
+def query_read_units(read_bytes: int) -> float:
+    """Read request units of one Query of a global secondary index, which reads eventually consistently: half a unit
+    per 4 KB of what it returns, the sizes of the projected attributes of every entry summed and rounded up
+    (docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html, "Provisioned throughput considerations"), and
+    half a unit however little it returns (read-write-operations.html in the same guide)."""
+    return 0.5 * max(1, math.ceil(read_bytes / READ_UNIT_BYTES))
+
+
+def batch_get_read_units(item_bytes: list[int]) -> float:
+    """Read request units of a strongly consistent BatchGetItem: one per 4 KB of each item, each rounded up on its
+    own, as each were a GetItem (read-write-operations.html)."""
+    return float(sum(max(1, math.ceil(size / READ_UNIT_BYTES)) for size in item_bytes))
+
+
+def item_bytes(attributes: Mapping[str, Mapping[str, Any]]) -> int:
+    """The size DynamoDB counts an item (or an index entry) at, from its typed attribute values: each attribute's
+    name in UTF-8 bytes, plus a string's UTF-8 bytes, a number's byte per two significant digits and one more, a
+    boolean's or a null's one byte (docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    CapacityUnitCalculations.html). Other types stop the count: this service stores none."""
+    size = 0
+    for name, typed in attributes.items():
+        [(kind, value)] = typed.items()
+        size += len(name.encode())
+        if kind == "S":
+            size += len(str(value).encode())
+        elif kind == "N":
+            digits = str(value).lstrip("-").replace(".", "").strip("0") or "0"
+            size += 1 + math.ceil(len(digits) / 2)
+        elif kind in ("BOOL", "NULL"):
+            size += 1
+        else:
+            raise ValueError(f"no size rule here for an attribute of type {kind} ({name})")
+    return size

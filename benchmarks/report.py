@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from adapters.inbound.s3_dropped_files import CHUNK_BYTES
-from benchmarks import alert_fan_out, prices
+from benchmarks import alert_fan_out, low_items_list, prices
 from benchmarks.alert_fan_out import (
     DELETE,
     DELIVERY,
@@ -31,19 +31,29 @@ from benchmarks.deployment import Package, Program
 from benchmarks.end_to_end import (
     BATCH,
     CLAIM,
+    CROSSING_ROWS,
     FREE_READS,
     INVOCATIONS,
+    LIST_MARK,
+    LIST_MARKS,
     ORIGINAL_BATCH_SIZE,
     PUBLISH,
+    REORDER_LINE_EVERY,
+    SENT_MARK,
+    UPDATE,
     Run,
     counted_per_update,
+    per_crossing,
+    per_crossing_before,
+    stock_lines,
     table_column,
 )
+from benchmarks.low_items_list import ListRun
 from benchmarks.sizes import Sizes
 from handlers.aws import WRITE_CONCURRENCY
 from handlers.webhook_alerts import WEBHOOK_URL_MAX_AGE_SECONDS
 
-COUNTED_ROW = "requests per update, counted"
+COUNTED_ROW = "requests per update that crosses nothing"
 OURS, ORIGINAL = "queue path (ours)", "queue path (original)"
 # One column of the request table and one row of the cost table per kind of API, named by it: dev and prod serve an
 # HTTP API, a stack left at the default a REST API, and their costs differ mostly by the API request's price.
@@ -52,8 +62,10 @@ API_PATH = {"rest": "API path (ours, REST API)", "http": "API path (ours, HTTP A
 FLOOR = "floor: one DynamoDB write per update"
 REQUESTS_PER_ALERT_ROW = "requests per alert"
 COST_PER_ALERT_ROW = "USD per million alerts"
+REQUESTS_PER_CROSSING_ROW = "requests per crossing"
+COST_PER_CROSSING_ROW = "USD per million crossings"
+PAGE_TOTAL_ROW = "USD per million pages"
 _SECRET_READ = "secretsmanager:GetSecretValue"
-_UPDATE_ITEM = "dynamodb:UpdateItem"
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class Results:
     api: Run  # through the REST API
     api_http: Run  # through the HTTP API
     alerts: AlertRun
+    low_list: ListRun
     reload: dict[str, float]
     drop_memory: dict[str, dict[str, float]]
 
@@ -96,7 +109,7 @@ class Results:
         ours, original = counted[OURS], counted[ORIGINAL]
         return [
             *[(f"cold start of {s.name}", COLD_START, s.ratio) for s in self.cold_starts.ours()],
-            ("requests per update, queue path", REQUESTS_PER_UPDATE, ours),
+            ("requests per update that crosses nothing, queue path", REQUESTS_PER_UPDATE, ours),
             ("fewer requests per update than the original", FEWER_REQUESTS_THAN_ORIGINAL, original / ours),
             (
                 "cost per update of the API path, HTTP API",
@@ -128,6 +141,8 @@ def render(results: Results) -> str:
         _powertools,
         _alerts,
         _api_kinds,
+        _crossings,
+        _low_list,
     ]
     return "\n".join(line for section in sections for line in section(results))
 
@@ -140,6 +155,10 @@ def _paragraph(*sentences: str, indent: str = "") -> list[str]:
 
 def _count(number: int, noun: str, plural: str = "") -> str:
     return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _times(number: int) -> str:
+    return "once" if number == 1 else f"{number:,} times"
 
 
 def _verdict_cell(target: Target, value: float) -> str:
@@ -159,7 +178,8 @@ def _header(r: Results) -> list[str]:
             "and noisy, so read the ratios rather than the absolute times. Every measured call was checked as it",
             "ran (answers, batch failures, alerts sent, errors logged); a failed check stops `make bench` before",
             f"this page is written. Sizes: {s.lines:,} and {s.compared_lines:,} lines through the queue,",
-            f"{s.api_updates:,} API updates, {s.alerts:,} alerts on both channels,",
+            f"{s.api_updates:,} API updates, {s.alerts:,} alerts on both channels, {s.low_items:,} low items",
+            f"paged through {_times(s.list_walks)},",
             f"{_count(s.cold_start_runs, 'cold start')} of each process; each size",
             "can be set (`benchmarks/sizes.py`), and `make bench BENCH_SIZE=tiny` is a quick smoke run.",
         ),
@@ -235,19 +255,24 @@ def counted_cell(row: str) -> str:
         return "no: the alert"
     if row == CLAIM:
         return "no: claims the alert"
-    if row == _UPDATE_ITEM:
-        return "yes, less one per alert (marks it sent)"
+    if row == UPDATE:
+        return "yes, less one per alert (marks it sent) and one per item listed (its list mark)"
+    if row == LIST_MARKS:
+        return "no: read from the table after the run"
     return "yes"
 
 
 def _requests(r: Results) -> list[str]:
     columns = r.columns()
     names = list(columns)
-    rows = [*sorted({row for column in columns.values() for row in column} - {INVOCATIONS}), INVOCATIONS]
+    operations = {row for column in columns.values() for row in column} - {LIST_MARKS, INVOCATIONS}
+    rows = [*sorted(operations), LIST_MARKS, INVOCATIONS]
     counted = {name: counted_per_update(column) for name, column in columns.items()}
     ours, original = counted[OURS], counted[ORIGINAL]
     rest, http = (counted[API_PATH[kind]] for kind in API_KINDS)
     import_function = r.program.function("handlers.queue_import")
+    example = stock_lines(REORDER_LINE_EVERY, stack_default=r.program.threshold)[-1]
+    unaccounted = r.ours.unaccounted_updates
     return [
         f"## 3. AWS requests per 1,000 stock updates (end to end, {r.sizes.compared_lines:,} lines each)",
         "",
@@ -256,10 +281,15 @@ def _requests(r: Results) -> list[str]:
             "every request lands: a WSGI layer in front of the embedded AWS that sees the loader's, the pollers'",
             "and the functions' requests alike. Ours: the loader packs lines into messages, batch size",
             f"{import_function.batch_size}. The original configuration: one `SendMessage` per line, batch size",
-            f"{ORIGINAL_BATCH_SIZE}, on the same local stack with the same function code. Each run is checked:",
-            "every line stored, one `Publish` and one claim per crossing of the threshold in the file, nothing",
-            "logged at WARNING or above by the functions or the stack. `ReceiveMessage` includes the pollers' empty",
-            "long polls during the run.",
+            f"{ORIGINAL_BATCH_SIZE}, on the same local stack with the same function code. Each file gives new items",
+            f"their levels, and one line in {REORDER_LINE_EVERY} gives the item of the line before it a reorder point",
+            f"of its own, in the named form (`{example}`): at or above the stack's default, above the level for some",
+            "items, which become low. Those lines carry their own time, so each is a write of its own (the import",
+            "function merges the lines of one item and one time into one write). Each run is checked: every line",
+            "stored as the domain's rules store it, one `Publish` and one claim per crossing of an item's reorder",
+            "point (the file's lines replayed through the domain: `low_stock_alert`), the list of low items holding",
+            "exactly the items low (`is_low`), nothing logged at WARNING or above by the functions or the stack.",
+            "`ReceiveMessage` includes the pollers' empty long polls during the run.",
         ),
         f"| operation | counted | {' | '.join(names)} |",
         f"| --- | --- | {' | '.join('---:' for _ in names)} |",
@@ -270,21 +300,27 @@ def _requests(r: Results) -> list[str]:
         f"| **{COUNTED_ROW}** | | {' | '.join(f'**{counted[n]:.3f}**' for n in names)} |",
         "",
         *_paragraph(
-            "Requests per update to move and store it, counted as the `counted` column says (the rows marked yes,",
-            f"less one `UpdateItem` per `Publish`, per 1,000): ours **{ours:.3f}**",
+            "Requests per update that crosses nothing, to move and store it, counted as the `counted` column says",
+            "(the rows marked yes, less what each crossing makes: one `UpdateItem` per `Publish`, its sent mark,",
+            f"and one per item listed, its list mark; per 1,000): ours **{ours:.3f}**",
             f"({REQUESTS_PER_UPDATE.verdict(ours)}); the original {original:.3f}, **{original / ours:.1f}x** ours",
             f"({FEWER_REQUESTS_THAN_ORIGINAL.verdict(original / ours)}); the API path {rest:.3f} through a REST",
             f"API and {http:.3f} through an HTTP API (the kind dev and prod serve: section 11), plus the API",
-            "Gateway request itself. Both queue columns ran our notifier on the same stack, so the alerts'",
-            "requests appear in both and are left out of both alike; the original's invocations row counts its",
-            f"import function (`{import_function.name}`) alone, as it published inline and had no notifier function.",
+            "Gateway request itself. Both queue columns ran our notifier on the same stack, so the alerts' and the",
+            "list's requests appear in both and are left out of both alike; the original's invocations row counts",
+            f"its import function (`{import_function.name}`) alone, as it published inline and had no notifier",
+            f"function. Of ours' {r.ours.requests[UPDATE]:,} `UpdateItem`s, {r.ours.updates:,} wrote the updates,",
+            f"{r.ours.requests[PUBLISH]:,} marked alerts sent, {r.ours.listed:,} listed items, and {unaccounted:,}",
+            "were none of these (a list mark refused by its condition, a write sent again): counted against the",
+            "updates here, and against the crossings in section 12.",
         ),
         *_paragraph(
-            f"Alerts add one `Publish` per crossing of the threshold ({r.program.threshold}):",
-            f"{r.ours.per_thousand(PUBLISH):.0f} per 1,000 in this file, where every item is new, so each one at or",
-            "below the threshold is a crossing; and two small writes that record it (claimed, then sent: the",
-            "`PutItem` and as many `UpdateItem`s above), so that a retried batch never sends it twice. The",
-            "original published for every update at or below the threshold:",
+            "Alerts add one `Publish` per crossing of an item's reorder point (the stack's default is",
+            f"{r.program.threshold}): {r.ours.per_thousand(PUBLISH):.0f} per 1,000 in this file, where every item is",
+            "new; and two small writes that record it (claimed, then sent: the `PutItem` and as many `UpdateItem`s",
+            "above), so that a retried batch never sends it twice; and the item's list mark. Crossings by",
+            "operation, now and before the list: section 12. The original, which knew no reorder point, published",
+            "for every update of a level at or below the threshold:",
             f"{1000 * r.original.alerts_due_original_rule / r.original.updates:.0f} per 1,000 here, and again on",
             "every later update of an item already low.",
         ),
@@ -311,9 +347,10 @@ def _costs(r: Results) -> list[str]:
             "From the counts above and AWS list prices (Lambda duration left out: it was not measured here). SQS",
             f"bills each `SendMessage` once and each `SendMessageBatch` per {prices.CHUNK // 1024} KB chunk of what",
             f"it sent ({'; '.join(chunks) or 'none sent'}); the API path sends none. The original is billed as it",
-            "ran: a `Publish` for every update at or below the threshold, no record of alerts, no notifier",
-            "function. Each API path adds its own kind's request price. The cost of each alert on a stack with both",
-            "alert channels, before and after each channel got its own path: section 10.",
+            "ran: a `Publish` for every update of a level at or below the threshold, no record of alerts, no list",
+            "of low items, no notifier function. Each API path adds its own kind's request price. The cost of each",
+            "alert on a stack with both alert channels, before and after each channel got its own path: section 10;",
+            "of a crossing, before and after the list of low items: section 12; of a page of that list: section 13.",
         ),
         "| price | USD per million | source |",
         "| --- | ---: | --- |",
@@ -492,7 +529,7 @@ def _made_by(row: str) -> str:
         PUBLISH: "the stream function: the alert, once, to the topic",
         DELIVERY: "SNS, to the chat webhook's queue (raw delivery); before: none",
         CLAIM: "each channel's claim of the alert; before: both by the stream function",
-        MARK: "each channel's sent mark; before: both by the stream function",
+        MARK: "each channel's sent mark (before: both by the stream function), and the item's list mark",
         _SECRET_READ: f"the webhook's URL, once per execution environment every {minutes:.0f} minutes",
         RECEIVES_WITH_ALERTS: "Lambda's poller: a batch of the webhook's queue; before: none",
         DELETE: "Lambda's poller: the batch handled; before: none",
@@ -519,17 +556,20 @@ def _alerts(r: Results) -> list[str]:
         *_paragraph(
             "On a local stack with both alert channels (`alertChannels: [sns, webhook]`), the benchmark writes",
             f"{run.alerts:,} new items at level 0 straight to the table (`{alert_fan_out.BENCHMARK_WRITES}`, its",
-            "own requests, left out), each a crossing of the threshold, and counts every request as in section 3",
-            "until only the pollers talk. Checked: one `Publish` per alert, a claim and a sent mark per alert on",
-            "each channel, each alert posted to the chat webhook once with no failed attempt, every batch of the",
-            "webhook's queue deleted, nothing logged at WARNING or above. After: what the run counted. Before, the",
+            "own requests, left out), each a crossing of its reorder point (the stack's default), and counts every",
+            "request as in section 3 until only the pollers talk. Checked: one `Publish` per alert, a claim and a",
+            "sent mark per alert on each channel, one list mark per item (every item listed as low), each alert",
+            "posted to the chat webhook once with no failed attempt, every batch of the webhook's queue deleted,",
+            "nothing logged at WARNING or above. After: what the run counted. Before, the",
             "stream function posted to the webhook itself; that code is gone and the benchmarks of its time measured",
             'no stack with a webhook, so "before" is the same run less what the new path adds: the SNS deliveries',
             "to the queue, the poller's receives that returned alerts and its deletes, and the webhook function's",
             "invocations (`benchmarks/alert_fan_out.py`). The stack counts neither the deliveries nor which receives",
             "returned alerts: the deliveries are the alerts the queue delivered to the webhook's function, and the",
             "receives that returned alerts are its invocations (Lambda's poller invokes once per such receive with",
-            "the batching window of 0 the webhook's queue declares).",
+            "the batching window of 0 the webhook's queue declares). The `UpdateItem` row holds, in both columns, the",
+            "list mark the stream function has written for each item become low since items were listed, which",
+            "the code of neither time made: it is the list's, not the fan-out's (section 12).",
         ),
         "| request | made by | USD per million | before, per alert | after, per alert |",
         "| --- | --- | ---: | ---: | ---: |",
@@ -606,5 +646,106 @@ def _api_kinds(r: Results) -> list[str]:
             f"({_verdict_cell(HTTP_API_COST, ratio)}). That verdict is decided by list prices applied to the",
             "requests each run counted, not by the run's timing: the local stack's speed has no part in it.",
             f"Locally the HTTP API's median request took {latency_ms['http'] / latency_ms['rest']:.2f}x as long.",
+        ),
+    ]
+
+
+def _crossing_made_by(row: str) -> str:
+    return {
+        PUBLISH: "the stream function: the alert, to the topic",
+        CLAIM: "the stream function: its claim of the alert",
+        SENT_MARK: "the stream function: the alert marked sent",
+        LIST_MARK: "the stream function: the item listed as low; before: none",
+    }[row]
+
+
+def _crossings(r: Results) -> list[str]:
+    run = r.ours
+    now, before = per_crossing(run), per_crossing_before(run)
+    requests = {"before": sum(before.values()), "now": sum(now.values())}
+    usd = {"before": prices.usd_per_million_crossings(before), "now": prices.usd_per_million_crossings(now)}
+    added = usd["now"] - usd["before"]
+    ours = counted_per_update(table_column(run))
+    return [
+        "## 12. What a crossing costs, before and after the list of low items",
+        "",
+        *_paragraph(
+            f"From the queue path's run of section 3 (ours, {run.updates:,} lines): {run.alerts_due:,} updates",
+            "crossed their item's reorder point, by the domain's rule over the file's lines. Each row is counted",
+            "by the embedded AWS over the whole run, per crossing: the `Publish` and the claim (`PutItem`) as",
+            "counted; the sent mark, one `UpdateItem` per `Publish`; the list mark, every `UpdateItem` beyond one",
+            f"per update and one per `Publish` ({run.listed:,} items were listed; the {run.unaccounted_updates:,}",
+            "`UpdateItem`s beyond are charged here too). Before: what the code before this change made per",
+            "crossing, which kept no list of low items: the same alert, its rows as this run counts them, and no",
+            "list mark.",
+        ),
+        "| request | made by | USD per million | before, per crossing | now, per crossing |",
+        "| --- | --- | ---: | ---: | ---: |",
+        *[
+            f"| {row} | {_crossing_made_by(row)} | {prices.CROSSING_PRICES[row].usd_per_million:.3f} | "
+            f"{before[row]:.3f} | {now[row]:.3f} |"
+            for row in CROSSING_ROWS
+        ],
+        f"| **{REQUESTS_PER_CROSSING_ROW}** | | | **{requests['before']:.3f}** | **{requests['now']:.3f}** |",
+        f"| **{COST_PER_CROSSING_ROW}** | | | **{usd['before']:.3f}** | **{usd['now']:.3f}** |",
+        "",
+        *_paragraph(
+            f"A crossing now makes {requests['now'] - requests['before']:.3f} more requests and costs",
+            f"**{added:.3f} USD per million crossings** more ({added / usd['before']:+.0%}). The updates that cross",
+            f"nothing, on the same run: **{ours:.3f}** requests per update on the queue path",
+            f"({REQUESTS_PER_UPDATE.verdict(ours)}, section 3).",
+        ),
+    ]
+
+
+def _list_row(row: str, run: ListRun) -> str:
+    per_page, units = run.per_page(), run.read_units_per_page()
+    usd = run.usd_per_million_pages()[row]
+    if row in units:
+        bound = run.limit * run.largest_entry_bytes
+        reads = (
+            f"{run.read_units_per_query:g} per Query: eventually consistent, at most {run.limit} index entries of at"
+            f" most {run.largest_entry_bytes} bytes, {bound:,} bytes"
+            if row == low_items_list.QUERY
+            else f"one per item read: strongly consistent, each at most {run.largest_item_bytes} bytes"
+        )
+        billed = f"{units[row]:.3f} read request units ({reads})"
+        return f"| {row} | {per_page[row]:.3f} | {billed} | {usd:.3f} |"
+    if row == low_items_list.API_REQUEST:
+        return f"| {row} | 1.000 | {prices.API_PRICES[low_items_list.API_KIND].item} | {usd:.3f} |"
+    price = prices.LAMBDA_REQUEST if row == INVOCATIONS else prices.KMS_REQUEST
+    return f"| {row} | {per_page[row]:.3f} | {price.item} | {usd:.3f} |"
+
+
+def _low_list(r: Results) -> list[str]:
+    run = r.low_list
+    usd = run.usd_per_million_pages()
+    return [
+        "## 13. The list of low items: what a page costs",
+        "",
+        *_paragraph(
+            f"On a local stack serving an HTTP API (`apiKind: {low_items_list.API_KIND}`, as dev), the benchmark",
+            f"writes {run.items:,} new items at level 0 straight to the table, waits until the stream's function",
+            "has listed every one (polled), and until only the pollers talk; then it pages through the list",
+            f"{_times(run.walks)} with signed `GET /stocks?low=true&limit={run.limit}`, each cursor sent",
+            f"back as given: {run.pages_per_walk:.0f} pages a walk, {_count(run.pages, 'page')} in all. Checked:",
+            "every answer a 200, every item seen once on each walk and low, no page over its limit, one invocation",
+            "of the API's function per page, a `GenerateMac` per cursor given and a `VerifyMac` per cursor sent",
+            "back, no other request, nothing logged at WARNING or above. Requests per page as the embedded AWS",
+            "counted them during the walks (the pollers' left out), averaged over the pages: the last page of a",
+            "walk reads what is left and gives no cursor, the first sends none. Read request units: a Query of the",
+            "index (keys only) is eventually consistent, half a unit per 4 KB it returns; the items are read",
+            "strongly consistent, a unit per item under 4 KB (`benchmarks/prices.py`).",
+        ),
+        "| request | per page | billed as | USD per million pages |",
+        "| --- | ---: | --- | ---: |",
+        *[_list_row(row, run) for row in usd],
+        f"| **{PAGE_TOTAL_ROW}** | | | **{sum(usd.values()):.3f}** |",
+        "",
+        *_paragraph(
+            f"A page of up to {run.limit} low items costs **{sum(usd.values()):.3f} USD per million pages** at list",
+            f"prices, {usd[low_items_list.API_REQUEST] / sum(usd.values()):.0%} of it the API request. The median",
+            f"page took **{run.median_page_ms:.1f} ms** to come back from the local stack (the emulator's time,",
+            "not AWS's).",
         ),
     ]

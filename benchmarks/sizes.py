@@ -26,12 +26,15 @@ class Sizes:
     stream_records: int = 100  # one stream batch per handler-overhead repeat
     alert_messages: int = 10  # one batch of the chat webhook's queue per handler-overhead repeat
     alerts: int = 1_000  # new items written at level 0, each an alert, on a stack with both alert channels
+    low_items: int = 250  # new items made low, then the list of low items paged through, a page of 100 at a time...
+    list_walks: int = 7  # ...this many times
     reload_rounds: int = 7
     drop_file_lines: tuple[int, ...] = (0, 100_000, 1_000_000)
     drop_runs: int = 3
 
 
-# Enough of each for every check to mean something (alerts among the lines, two reloads, two file sizes).
+# Enough of each for every check to mean something (alerts among the lines, two reloads, two file sizes, two pages
+# of low items, the second reached with a cursor).
 TINY = Sizes(
     lines=60,
     compared_lines=60,
@@ -44,6 +47,8 @@ TINY = Sizes(
     stream_records=10,
     alert_messages=5,
     alerts=20,
+    low_items=120,
+    list_walks=1,
     reload_rounds=2,
     drop_file_lines=(0, 1_000),
     drop_runs=1,

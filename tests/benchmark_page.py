@@ -9,8 +9,16 @@ import pytest
 
 from benchmarks import prices
 from benchmarks.checks import HTTP_API_COST
-from benchmarks.end_to_end import BATCH, CLAIM, INVOCATIONS, PUBLISH
-from benchmarks.report import API_PATH, COUNTED_ROW, FLOOR, ORIGINAL
+from benchmarks.end_to_end import BATCH, CLAIM, INVOCATIONS, LIST_MARKS, PUBLISH
+from benchmarks.report import (
+    API_PATH,
+    COST_PER_CROSSING_ROW,
+    COUNTED_ROW,
+    FLOOR,
+    ORIGINAL,
+    PAGE_TOTAL_ROW,
+    REQUESTS_PER_CROSSING_ROW,
+)
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 # Section 11's rows, by the kind of API each names.
@@ -24,7 +32,7 @@ SQS_BILLED_ONCE = (
     "sqs:GetQueueAttributes",
 )
 BILLED_BATCHES = r"`sqs:SendMessageBatch` in (.+?): [\d.]+ per 1,000 updates, billed as ([\d.]+)"
-ORIGINAL_PUBLISHES = r"The original published for every update at or below the threshold: (\d+) per 1,000"
+ORIGINAL_PUBLISHES = r"published for every update of a level at or below the threshold: (\d+) per 1,000"
 
 
 def table(page: str, header_starts: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -77,7 +85,10 @@ def assert_costs_follow_the_counts(page: str) -> None:
         assert count(BATCH) == 0 or column in billed, f"{column}: SendMessageBatch sent, its billing not stated"
         original = column == ORIGINAL
         publishes = float(stated_original.group(1)) if original else count(PUBLISH)
-        writes = count("dynamodb:UpdateItem") + count(CLAIM) - (2 * count(PUBLISH) if original else 0)
+        # The original kept no record of alerts (their claims and sent marks) and no list of low items (its marks).
+        writes = (
+            count("dynamodb:UpdateItem") + count(CLAIM) - (2 * count(PUBLISH) + count(LIST_MARKS) if original else 0)
+        )
         sqs = sum(count(row) for row in SQS_BILLED_ONCE) + billed.get(column, 0.0)
         api = prices.API_PRICES[kinds[column]].usd_per_million * 1000 if column in kinds else 0.0
         expected = {
@@ -106,3 +117,30 @@ def assert_costs_follow_the_counts(page: str) -> None:
     ratio = total["http"] / total["rest"]
     assert float(stated.group(1)) == pytest.approx(ratio, abs=0.006)
     assert stated.group(2) == f"{HTTP_API_COST.bound()}: {HTTP_API_COST.outcome(ratio)}"
+
+
+def assert_crossing_costs_follow_the_table(page: str) -> None:
+    """Recompute section 12's totals from its rows: each column's requests per crossing, and their cost at the
+    price each row shows; before, no list mark; now, costlier than before."""
+    _, rows = table(page, "| request | made by | USD per million | before, per crossing |")
+    requests, cost = rows.pop(REQUESTS_PER_CROSSING_ROW), rows.pop(COST_PER_CROSSING_ROW)
+    for column in (2, 3):  # before, now
+        counts = [float(cells[column]) for cells in rows.values()]
+        assert float(requests[column]) == pytest.approx(sum(counts), abs=0.0005 * (len(rows) + 1))
+        priced = sum(float(cells[1]) * float(cells[column]) for cells in rows.values())
+        assert float(cost[column]) == pytest.approx(priced, abs=0.0005 * (len(rows) + 1))
+    list_mark = next(cells for row, cells in rows.items() if "list mark" in row)
+    assert float(list_mark[2]) == 0.0
+    assert float(list_mark[3]) >= 1.0  # every crossing lists its item
+    assert float(cost[3]) > float(cost[2])
+
+
+def assert_page_cost_follows_the_table(page: str) -> None:
+    """Recompute section 13's total from its rows, and the figure its prose states."""
+    _, rows = table(page, "| request | per page | billed as | USD per million pages |")
+    total = rows.pop(PAGE_TOTAL_ROW)
+    usd = [float(cells[-1]) for cells in rows.values()]
+    assert float(total[-1]) == pytest.approx(sum(usd), abs=0.0005 * (len(rows) + 1))
+    stated = re.search(r"costs \*\*([\d.]+) USD per million pages\*\*", prose(page))
+    assert stated is not None
+    assert stated.group(1) == total[-1]

@@ -13,14 +13,23 @@ from benchmarks import alert_fan_out, cold_start, handler_overhead
 from benchmarks.__main__ import measure_all
 from benchmarks.alert_fan_out import MARK
 from benchmarks.checks import BenchmarkFailed
-from benchmarks.end_to_end import CLAIM, PUBLISH
+from benchmarks.end_to_end import CLAIM, LIST_MARK, LIST_MARKS, PUBLISH, SENT_MARK, per_crossing, per_crossing_before
 from benchmarks.handler_overhead import FakeTopic
+from benchmarks.low_items_list import BATCH_GET, GENERATE_MAC, QUERY, VERIFY_MAC
 from benchmarks.report import API_PATH, COST_PER_ALERT_ROW, COUNTED_ROW, REQUESTS_PER_ALERT_ROW, Results, render
 from benchmarks.sizes import TINY, sizes_from
 from handlers import low_stock_notifier, queue_import, webhook_alerts
 from harness.lambda_events import sqs_event, stream_event
-from harness.port_fakes import FakeRejectedInputStore, FakeStockRepository
-from tests.benchmark_page import PAGE, assert_costs_follow_the_counts, names_each_api_path_by_its_kind, prose, table
+from harness.port_fakes import FakeLowStockList, FakeRejectedInputStore, FakeStockRepository
+from tests.benchmark_page import (
+    PAGE,
+    assert_costs_follow_the_counts,
+    assert_crossing_costs_follow_the_table,
+    assert_page_cost_follows_the_table,
+    names_each_api_path_by_its_kind,
+    prose,
+    table,
+)
 
 pytestmark = pytest.mark.local_stack  # starts local stacks and the embedded AWS: not in `make check`
 
@@ -34,8 +43,9 @@ def tiny_run() -> Results:
 
 def test_every_benchmark_runs_at_a_tiny_size_and_the_page_renders(tiny_run):
     page = render(tiny_run)
-    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 12)]
+    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 14)]
     assert "## 11. The API path on each kind of API" in page
+    assert "## 13. The list of low items: what a page costs" in page
     assert set(tiny_run.overhead) == set(handler_overhead.UNITS)
     assert set(tiny_run.drop_memory) == {f"{r}-{n}" for n in TINY.drop_file_lines for r in ("stream", "whole")}
 
@@ -47,6 +57,25 @@ def test_each_end_to_end_run_published_the_alerts_its_updates_called_for(tiny_ru
     assert len(tiny_run.api.request_seconds) == len(tiny_run.api_http.request_seconds) == TINY.api_updates
     assert all(run.alerts_due > 0 for run in runs)  # the tiny files do carry alerts
     assert [run.requests[PUBLISH] for run in runs] == [run.alerts_due for run in runs]
+    # Each crossing left its item listed, once: the list holds the items low, by the domain's rule.
+    assert [run.listed for run in runs] == [run.alerts_due for run in runs]
+
+
+def test_each_crossing_of_the_queue_path_cost_its_alert_and_its_list_mark(tiny_run):
+    assert per_crossing(tiny_run.ours) == {PUBLISH: 1.0, CLAIM: 1.0, SENT_MARK: 1.0, LIST_MARK: 1.0}
+    assert per_crossing_before(tiny_run.ours)[LIST_MARK] == 0.0
+    assert_crossing_costs_follow_the_table(render(tiny_run))
+
+
+def test_the_list_was_paged_through_a_page_of_100_at_a_time_each_page_counted(tiny_run):
+    run = tiny_run.low_list
+    assert (run.items, run.limit, run.walks) == (TINY.low_items, 100, TINY.list_walks)
+    assert run.pages == 2 * TINY.list_walks  # 120 items: a page of 100, then one of 20 reached by its cursor
+    assert run.requests[GENERATE_MAC] == run.requests[VERIFY_MAC] == TINY.list_walks
+    assert run.requests[BATCH_GET] == run.pages
+    assert run.requests[QUERY] >= run.pages
+    assert run.invocations == run.pages
+    assert_page_cost_follows_the_table(render(tiny_run))
 
 
 def test_the_alerts_run_published_each_alert_once_and_the_webhook_function_posted_it(tiny_run):
@@ -62,10 +91,11 @@ def test_before_the_change_is_what_the_stream_function_made_alone_in_this_run(ti
     run = tiny_run.alerts
     secret_reads = run.requests[SECRET_READ]
     assert secret_reads > 0  # the webhook's function read its URL
+    assert run.listed == run.alerts
     stream_function_alone = {
         PUBLISH: run.alerts,
         CLAIM: 2 * run.alerts,
-        MARK: 2 * run.alerts,
+        MARK: 2 * run.alerts + run.listed,  # a sent mark per channel, and the list's mark of each item
         SECRET_READ: secret_reads,
     }
     assert alert_fan_out.before(run) == {**stream_function_alone, **dict.fromkeys(alert_fan_out.NEW_PATH, 0)}
@@ -146,7 +176,7 @@ def test_the_published_page_gives_the_requests_per_update_its_table_gives():
 
 def assert_counted_figures_follow_the_table(page: str) -> None:
     """Recompute each column's requests per update from the table's own rows, by the rule its `counted` column
-    states: the rows marked yes, less one UpdateItem per Publish, per 1,000 updates."""
+    states: the rows marked yes, less one UpdateItem per Publish and one per item listed, per 1,000 updates."""
     lines = page.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("| operation | counted |"))
     header = [cell.strip() for cell in lines[start].strip("|").split("|")]
@@ -159,7 +189,7 @@ def assert_counted_figures_follow_the_table(page: str) -> None:
     published = rows.pop(COUNTED_ROW)
     for column, name in enumerate(header[2:], start=1):
         kept = sum(float(cells[column]) for cells in rows.values() if cells[0].startswith("yes"))
-        recomputed = (kept - float(rows[PUBLISH][column])) / 1000
+        recomputed = (kept - float(rows[PUBLISH][column]) - float(rows[LIST_MARKS][column])) / 1000
         # Each row is shown to a tenth per 1,000, the figure to a thousandth.
         assert float(published[column]) == pytest.approx(recomputed, abs=0.0005 + len(rows) * 0.00005), name
     prose = " ".join(page.split())
@@ -172,7 +202,7 @@ def assert_counted_figures_follow_the_table(page: str) -> None:
 
 def test_a_notifier_that_fails_stops_the_handler_overhead_benchmark(monkeypatch):
     # The mistake the published figure once hid: the notifier called with the wrong arguments.
-    monkeypatch.setattr(low_stock_notifier, "react_to_level_change", lambda *args: args[99])
+    monkeypatch.setattr(low_stock_notifier, "react_to_item_change", lambda *args: args[99])
     with pytest.raises(BenchmarkFailed, match="handler overhead"):
         handler_overhead.measure(TINY)
 
@@ -181,7 +211,7 @@ def test_a_webhook_function_that_fails_stops_the_handler_overhead_benchmark(monk
     def refused(*args):
         raise ConnectionError("chat unavailable")
 
-    monkeypatch.setattr(webhook_alerts, "react_to_level_change", refused)
+    monkeypatch.setattr(webhook_alerts, "deliver_alert", refused)
     with pytest.raises(BenchmarkFailed, match="handler overhead: alert batch failures"):
         handler_overhead.measure(TINY)
 
@@ -214,7 +244,11 @@ def test_the_powertools_import_function_applies_a_batch_as_ours_does(monkeypatch
     monkeypatch.setattr(with_powertools, "_rejected_input_store", FakeRejectedInputStore)
     answer = with_powertools.handler(sqs_event("A1;4\nA2;0", "B1;7"), None)
     assert answer["batchItemFailures"] == []
-    assert {stock_id: level.level for stock_id, level in repository.levels.items()} == {"A1": 4, "A2": 0, "B1": 7}
+    assert {stock_id: item.level and item.level.value for stock_id, item in repository.items.items()} == {
+        "A1": 4,
+        "A2": 0,
+        "B1": 7,
+    }
 
 
 class _Context:
@@ -227,6 +261,7 @@ class _Context:
 def test_the_powertools_notifier_sends_each_alert_once_however_often_it_is_delivered(monkeypatch):
     monkeypatch.setenv("SENT_ALERTS_TABLE", "alerts-sent")
     monkeypatch.setenv("TOPIC_ARN", "arn:aws:sns:eu-west-3:123456789012:alerts")  # read with the table, not used
+    monkeypatch.setenv("TABLE_NAME", "stock-levels")  # the list's, replaced below
     with mock_aws():
         boto3.client("dynamodb").create_table(
             TableName="alerts-sent",
@@ -237,11 +272,14 @@ def test_the_powertools_notifier_sends_each_alert_once_however_often_it_is_deliv
         from benchmarks.with_powertools import low_stock_notifier as with_powertools
 
         topic = FakeTopic()
+        low_list = FakeLowStockList(FakeStockRepository())
         monkeypatch.setattr(with_powertools, "_topic", lambda: topic)
+        monkeypatch.setattr(with_powertools, "_low_list", lambda: low_list)
         event = stream_event(("A1", 5, 1), ("A2", 5, 3), ("A3", None, 0))
         answers = [with_powertools.handler(event, _Context()) for _ in range(2)]
     assert [answer["batchItemFailures"] for answer in answers] == [[], []]
     assert sorted(alert.stock_id for _, alert in topic.sent) == ["A1", "A3"]
+    assert low_list.writes == 2 * 2  # A1 and A3 listed, as ours lists them, on each delivery (their images unlisted)
     # Each named after its change, as ours: the channels' functions send it once by that name.
     assert sorted(alert_id for alert_id, _ in topic.sent) == sorted(
         record["eventID"] for record in event["Records"] if record["dynamodb"]["Keys"]["stock_id"]["S"] != "A2"

@@ -1,8 +1,8 @@
-"""The notifier function (one publish per alert to the topic, naming its change) with Powertools' Logger,
-BatchProcessor and idempotency in place of our stream adapter's partial batch response
-(adapters/inbound/dynamodb_stream.py) and our sent-alerts claim (adapters/outbound/dynamodb_sent_alerts.py). The
-persistence layer is built when the module is imported, as Powertools' documentation shows it: the decorator
-needs it."""
+"""The notifier function (one publish per alert to the topic, naming its change; the item's place in the list of low
+items kept right) with Powertools' Logger, BatchProcessor and idempotency in place of our stream adapter's partial
+batch response (adapters/inbound/dynamodb_stream.py) and our sent-alerts claim
+(adapters/outbound/dynamodb_sent_alerts.py). The persistence layer is built when the module is imported, as
+Powertools' documentation shows it: the decorator needs it."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from adapters.inbound.dynamodb_stream import parse_stream_records
+from adapters.outbound.dynamodb_low_stock_list import DynamoDbLowStockList
 from adapters.outbound.sns_low_stock_notifier import SnsLowStockNotifier
-from domain.low_stock import DEFAULT_THRESHOLD, LowStockAlert, low_stock_alert, parse_threshold
+from domain.item import Source
+from domain.low_stock import DEFAULT_REORDER_POINT, LowStockAlert, is_low, low_stock_alert, parse_threshold
+from domain.ports import LowStockList
 from handlers.aws import AwsClients
 from handlers.settings import NotifierSettings
 
@@ -35,19 +38,29 @@ once_per_change = IdempotencyConfig(event_key_jmespath="change_id", expires_afte
 
 
 @functools.cache
-def _topic() -> SnsLowStockNotifier:
-    return SnsLowStockNotifier(AwsClients(settings.limits).sns, settings.topic_arn)
+def _clients() -> AwsClients:
+    return AwsClients(settings.limits)
 
 
 @functools.cache
-def _threshold() -> int:
-    return parse_threshold(DEFAULT_THRESHOLD if settings.low_stock_threshold is None else settings.low_stock_threshold)
+def _topic() -> SnsLowStockNotifier:
+    return SnsLowStockNotifier(_clients().sns, settings.topic_arn)
+
+
+@functools.cache
+def _low_list() -> LowStockList:
+    return DynamoDbLowStockList(_clients().dynamodb, settings.table_name)
+
+
+@functools.cache
+def _stack_default() -> int:
+    return parse_threshold(settings.reorder_default.or_(DEFAULT_REORDER_POINT))
 
 
 def _send(alert: dict[str, Any]) -> None:
     # Named after its change, as ours is: each channel's function sends it once by that name.
     topic = _topic().for_change(alert["change_id"])
-    topic.send(LowStockAlert(alert["stock_id"], alert["level"], alert["threshold"]))
+    topic.send(LowStockAlert(alert["stock_id"], alert["level"], alert["reorder_point"], Source(alert["source"])))
     logger.info("low-stock alert sent", stock_id=alert["stock_id"], stock_level=alert["level"])
 
 
@@ -58,18 +71,26 @@ send_once: Callable[..., None] = idempotent_function(
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    """Send the alert of one change if it crosses the threshold; raising makes BatchProcessor report the record."""
+    """Send the alert of one change if the item became low, and list or unlist it; raising makes BatchProcessor
+    report the record. A record of the list's own mark calls for nothing."""
     [parsed] = parse_stream_records({"Records": [record.raw_event]})
-    alert = low_stock_alert(parsed.change, _threshold()) if parsed.change is not None else None
+    change = parsed.change
+    if change is None or change.only_list_mark:
+        return
+    alert = low_stock_alert(change.previous, change.current, _stack_default())
     if alert is not None:
         send_once(
             alert={
                 "change_id": parsed.event_id,
                 "stock_id": alert.stock_id,
                 "level": alert.level,
-                "threshold": alert.threshold,
+                "reorder_point": alert.reorder_point,
+                "source": str(alert.source),
             }
         )
+    low = is_low(change.current, _stack_default())
+    if low != change.current.listed_low:
+        _low_list().list_as_low(change.current, low)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
