@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from handlers.settings import Channel
 from tests.running_stack import start_stack, stop_stack
+from tests.scenarios.alerts import AlertChannel, AlertChannels, ChatInbox, TopicInbox
 from tests.scenarios.target import Target
 from tests.scenarios.webhook_receiver import WebhookReceiver
 from tools.local_rehearsal import LoopbackReceiver
@@ -25,6 +27,7 @@ from tools.test_aws import RECEIVER_OUTPUTS_VARIABLE
 
 # Every scenario runs against a local stack of each API kind: the same requests get the same answers.
 API_KINDS = ("rest", "http")
+SCENARIO_STACK_DEFAULT = 3
 
 
 def api_kinds_to_run(environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -42,7 +45,10 @@ def started_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         yield None
         return
     work_dir = tmp_path_factory.mktemp(f"scenarios-{request.param}-stack")
-    stack = start_stack(work_dir, {"apiKind": request.param, **chat_channel_settings(request)})
+    # A default reorder point other than the project's: the scenarios read the stack's, as they must in AWS, where
+    # the base stack's settings choose it (the rehearsal of `make test-aws` runs them at the project's).
+    config = {"apiKind": request.param, "lowStockThreshold": SCENARIO_STACK_DEFAULT, **chat_channel_settings(request)}
+    stack = start_stack(work_dir, config)
     try:
         yield work_dir
     finally:
@@ -96,12 +102,36 @@ def chat_channel_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {"alertChannels": ["sns", "webhook"], "alertWebhookUrl": receiver["url"]}
 
 
-@pytest.fixture
-def chat(target: Target, loopback_receiver: dict[str, Any] | None) -> WebhookReceiver:
-    """The webhook receiver the stack's chat channel posts to."""
+def chat_receiver(target: Target, loopback_receiver: dict[str, Any] | None) -> WebhookReceiver | None:
+    """The webhook receiver the stack's chat channel posts to, if the run knows one."""
     if loopback_receiver is not None:
         return WebhookReceiver(loopback_receiver, target)
     described = os.environ.get(RECEIVER_OUTPUTS_VARIABLE)
-    if not described:
+    return WebhookReceiver(json.loads(Path(described).read_text()), target) if described else None
+
+
+@pytest.fixture
+def chat(target: Target, loopback_receiver: dict[str, Any] | None) -> WebhookReceiver:
+    """The webhook receiver the stack's chat channel posts to."""
+    receiver = chat_receiver(target, loopback_receiver)
+    if receiver is None:
         pytest.skip(f"{RECEIVER_OUTPUTS_VARIABLE} names no webhook receiver to read (make test-aws sets it)")
-    return WebhookReceiver(json.loads(Path(described).read_text()), target)
+    return receiver
+
+
+@pytest.fixture
+def alert_channels(target: Target, unique: str, loopback_receiver: dict[str, Any] | None) -> Iterator[AlertChannels]:
+    """Every alert channel of the stack this run can read: the topic, through a queue subscribed for the test, and
+    the chat channel, if the stack has one and the run knows its receiver. Handed over once a first alert has
+    reached each, so that the subscription is in force and earlier tests' alerts are out of the way."""
+    inbox = TopicInbox(target, f"{unique}-inbox")
+    channels: list[AlertChannel] = [inbox]
+    receiver = chat_receiver(target, loopback_receiver)
+    if Channel.WEBHOOK in (target.outputs.get("alert_dead_letter_queue_urls") or {}) and receiver is not None:
+        channels.append(ChatInbox(receiver))
+    try:
+        reader = AlertChannels(target, channels)
+        reader.settle()
+        yield reader
+    finally:
+        inbox.close()

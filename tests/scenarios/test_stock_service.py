@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.running_stack import eventually
+from tests.scenarios.alerts import TopicInbox
 from tests.scenarios.target import Target
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
@@ -102,42 +103,16 @@ def dead_letter(target: Target, body: str) -> dict[str, Any] | None:
 
 
 @pytest.fixture
-def subscriber(target: Target, unique: str) -> Iterator[str]:
+def subscriber(target: Target, unique: str) -> Iterator[TopicInbox]:
     """A queue the test subscribes to the alerts topic, allowed to receive from it, removed afterwards."""
-    sqs, sns = target.client("sqs"), target.client("sns")
-    url = sqs.create_queue(QueueName=f"{unique}-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    topic = target.outputs["topic_arn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
-            }
-        ],
-    }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-    subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True)
+    inbox = TopicInbox(target, f"{unique}-inbox")
     try:
-        yield url
+        yield inbox
     finally:
-        sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
-        sqs.delete_queue(QueueUrl=url)
+        inbox.close()
 
 
 def test_a_low_stock_alert_reaches_a_subscriber(target, unique, subscriber):
     assert target.api("PUT", f"/stocks/{unique}", {"stock_level": 0})[0] == 200
-    sqs = target.client("sqs")
-
-    def alert() -> str | None:
-        for message in sqs.receive_message(QueueUrl=subscriber, MaxNumberOfMessages=10).get("Messages", []):
-            text = str(json.loads(message["Body"])["Message"])
-            if unique in text:
-                return text
-        return None
-
-    assert f"item {unique} is down to 0" in eventually(alert, timeout=120)
+    [text] = eventually(lambda: subscriber.alerts(unique), timeout=120)
+    assert f"item {unique} is down to 0" in text
