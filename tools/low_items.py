@@ -19,9 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +36,7 @@ from domain.item import Source
 from tools.stack_outputs import stack_outputs, stack_session
 
 PAGE_SIZE = 100
+RETRY_WAITS = (1.0, 2.0, 4.0, 8.0)  # after a 503, before each new try
 
 
 class Api(Protocol):
@@ -107,13 +109,16 @@ class LowItem:
         return f"{self.stock_id};stock_level={self.level};reorder_point={point}"
 
 
-def all_low_items(api: Api, page_size: int = PAGE_SIZE) -> Iterator[LowItem]:
-    """Every item the list holds as low, following each page's cursor to the last page."""
+def all_low_items(
+    api: Api, page_size: int = PAGE_SIZE, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[LowItem]:
+    """Every item the list holds as low, following each page's cursor to the last page; a page answered 503 (the
+    API's "retry later", with Retry-After: 1) is asked for again, waiting 1, 2, 4 then 8 seconds."""
     cursor: str | None = None
     seen: set[str] = set()
     while True:
         query = {"low": "true", "limit": str(page_size), **({"cursor": cursor} if cursor else {})}
-        status, document = api.get(f"/stocks?{urlencode(query)}")
+        status, document = _page(api, f"/stocks?{urlencode(query)}", sleep)
         if status != 200:
             raise ApiRefused(f"GET /stocks?low=true answered {status}: {document.get('message', document)}")
         for item in document.get("items", []):
@@ -124,6 +129,16 @@ def all_low_items(api: Api, page_size: int = PAGE_SIZE) -> Iterator[LowItem]:
         if cursor in seen:  # a list that never ends would otherwise hold the tool forever
             raise ApiRefused(f"GET /stocks?low=true gave the cursor {cursor!r} twice: the list does not move on")
         seen.add(cursor)
+
+
+def _page(api: Api, path: str, sleep: Callable[[float], None]) -> tuple[int, dict[str, Any]]:
+    status, document = api.get(path)
+    for wait in RETRY_WAITS:
+        if status != 503:
+            break
+        sleep(wait)
+        status, document = api.get(path)
+    return status, document
 
 
 def export(items: list[LowItem], destination: Path) -> str:

@@ -91,6 +91,35 @@ def test_an_api_error_stops_the_listing_with_the_apis_message():
         list(all_low_items(Refusing()))
 
 
+def test_a_page_answered_503_is_asked_for_again_after_a_wait_and_the_listing_goes_on():
+    class Busy(FakeApi):
+        def __init__(self) -> None:
+            super().__init__()
+            self.busy = 2
+
+        def get(self, path: str) -> tuple[int, dict[str, Any]]:
+            if self.busy:
+                self.busy -= 1
+                return 503, {"message": "the stock store is unavailable; retry later"}
+            return super().get(path)
+
+    waits: list[float] = []
+    items = list(all_low_items(Busy(), sleep=waits.append))
+    assert [item.stock_id for item in items] == ["A1", "B7", "C3"]
+    assert waits == [1.0, 2.0]
+
+
+def test_a_page_still_answered_503_after_the_last_wait_stops_the_listing():
+    class Down:
+        def get(self, path: str) -> tuple[int, dict[str, Any]]:
+            return 503, {"message": "the stock store is unavailable; retry later"}
+
+    waits: list[float] = []
+    with pytest.raises(ApiRefused, match="answered 503"):
+        list(all_low_items(Down(), sleep=waits.append))
+    assert waits == [1.0, 2.0, 4.0, 8.0]
+
+
 def test_a_cursor_given_twice_stops_the_listing_rather_than_loop():
     looping = {None: {"items": [], "next_cursor": "same"}, "same": {"items": [], "next_cursor": "same"}}
     with pytest.raises(ApiRefused, match="gave the cursor 'same' twice"):
