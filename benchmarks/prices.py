@@ -103,13 +103,28 @@ def billed_batch_requests(run: Run) -> int:
 
 
 # What one request of each row of a crossing costs: its alert's Publish, and three small writes (an item under 1 KB
-# is one write request unit).
+# is one write request unit), each also a write unit in every index whose entry it adds, changes or removes
+# (docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html, "Provisioned throughput considerations for
+# Global Secondary Indexes": a table write that writes an index entry consumes the index's write capacity too).
 CROSSING_PRICES = {PUBLISH: SNS_PUBLISH, CLAIM: DYNAMODB_WRITE, SENT_MARK: DYNAMODB_WRITE, LIST_MARK: DYNAMODB_WRITE}
+# Index entries each row's request writes. Now: the claim adds its record's entry in the sent-alerts table's
+# `by-item` index, the list mark its item's in `low-items`; the sent mark changes no key of a keys-only index. Before
+# this change neither index existed.
+INDEX_WRITES_NOW = {PUBLISH: 0, CLAIM: 1, SENT_MARK: 0, LIST_MARK: 1}
+INDEX_WRITES_BEFORE = dict.fromkeys(INDEX_WRITES_NOW, 0)
 
 
-def usd_per_million_crossings(per_crossing: Mapping[str, float]) -> float:
-    """The cost of a million crossings that each make these requests, by row of `CROSSING_PRICES`."""
-    return sum(count * CROSSING_PRICES[row].usd_per_million for row, count in per_crossing.items())
+def crossing_row_usd_per_million(row: str, index_writes: Mapping[str, int] = INDEX_WRITES_NOW) -> float:
+    """What one request of a crossing's row costs, with the index entries it writes."""
+    return CROSSING_PRICES[row].usd_per_million + index_writes[row] * DYNAMODB_WRITE.usd_per_million
+
+
+def usd_per_million_crossings(
+    per_crossing: Mapping[str, float], index_writes: Mapping[str, int] = INDEX_WRITES_NOW
+) -> float:
+    """The cost of a million crossings that each make these requests, by row of `CROSSING_PRICES`, each with the
+    index entries it writes (`INDEX_WRITES_BEFORE` for the code before the indexes)."""
+    return sum(count * crossing_row_usd_per_million(row, index_writes) for row, count in per_crossing.items())
 
 
 READ_UNIT_BYTES = 4 * 1024  # what one read request unit reads: one item, or a Query's items together, rounded up

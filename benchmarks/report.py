@@ -663,7 +663,10 @@ def _crossings(r: Results) -> list[str]:
     run = r.ours
     now, before = per_crossing(run), per_crossing_before(run)
     requests = {"before": sum(before.values()), "now": sum(now.values())}
-    usd = {"before": prices.usd_per_million_crossings(before), "now": prices.usd_per_million_crossings(now)}
+    usd = {
+        "before": prices.usd_per_million_crossings(before, prices.INDEX_WRITES_BEFORE),
+        "now": prices.usd_per_million_crossings(now),
+    }
     added = usd["now"] - usd["before"]
     ours = counted_per_update(table_column(run))
     return [
@@ -677,17 +680,21 @@ def _crossings(r: Results) -> list[str]:
             f"per update and one per `Publish` ({run.listed:,} items were listed; the {run.unaccounted_updates:,}",
             "`UpdateItem`s beyond are charged here too). Before: what the code before this change made per",
             "crossing, which kept no list of low items: the same alert, its rows as this run counts them, and no",
-            "list mark.",
+            "list mark. A write also costs a write unit in each index whose entry it writes: the claim's entry in the",
+            "sent-alerts table's `by-item` index and the list mark's in `low-items`, neither of which existed before;",
+            "the USD columns count them (an item that stops being low costs one more such write, its entry removed).",
         ),
-        "| request | made by | USD per million | before, per crossing | now, per crossing |",
-        "| --- | --- | ---: | ---: | ---: |",
+        "| request | made by | USD per million, before | USD per million, now | before, per crossing "
+        "| now, per crossing |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
         *[
-            f"| {row} | {_crossing_made_by(row)} | {prices.CROSSING_PRICES[row].usd_per_million:.3f} | "
-            f"{before[row]:.3f} | {now[row]:.3f} |"
+            f"| {row} | {_crossing_made_by(row)} | "
+            f"{prices.crossing_row_usd_per_million(row, prices.INDEX_WRITES_BEFORE):.3f} | "
+            f"{prices.crossing_row_usd_per_million(row):.3f} | {before[row]:.3f} | {now[row]:.3f} |"
             for row in CROSSING_ROWS
         ],
-        f"| **{REQUESTS_PER_CROSSING_ROW}** | | | **{requests['before']:.3f}** | **{requests['now']:.3f}** |",
-        f"| **{COST_PER_CROSSING_ROW}** | | | **{usd['before']:.3f}** | **{usd['now']:.3f}** |",
+        f"| **{REQUESTS_PER_CROSSING_ROW}** | | | | **{requests['before']:.3f}** | **{requests['now']:.3f}** |",
+        f"| **{COST_PER_CROSSING_ROW}** | | | | **{usd['before']:.3f}** | **{usd['now']:.3f}** |",
         "",
         *_paragraph(
             f"A crossing now makes {requests['now'] - requests['before']:.3f} more requests and costs",

@@ -121,18 +121,18 @@ def assert_costs_follow_the_counts(page: str) -> None:
 
 def assert_crossing_costs_follow_the_table(page: str) -> None:
     """Recompute section 12's totals from its rows: each column's requests per crossing, and their cost at the
-    price each row shows; before, no list mark; now, costlier than before."""
-    _, rows = table(page, "| request | made by | USD per million | before, per crossing |")
+    price each row shows for that column (index writes included); before, no list mark; now, costlier than before."""
+    _, rows = table(page, "| request | made by | USD per million, before | USD per million, now |")
     requests, cost = rows.pop(REQUESTS_PER_CROSSING_ROW), rows.pop(COST_PER_CROSSING_ROW)
-    for column in (2, 3):  # before, now
+    for price, column in ((1, 3), (2, 4)):  # before, now
         counts = [float(cells[column]) for cells in rows.values()]
         assert float(requests[column]) == pytest.approx(sum(counts), abs=0.0005 * (len(rows) + 1))
-        priced = sum(float(cells[1]) * float(cells[column]) for cells in rows.values())
+        priced = sum(float(cells[price]) * float(cells[column]) for cells in rows.values())
         assert float(cost[column]) == pytest.approx(priced, abs=0.0005 * (len(rows) + 1))
     list_mark = next(cells for row, cells in rows.items() if "list mark" in row)
-    assert float(list_mark[2]) == 0.0
-    assert float(list_mark[3]) >= 1.0  # every crossing lists its item
-    assert float(cost[3]) > float(cost[2])
+    assert float(list_mark[3]) == 0.0
+    assert float(list_mark[4]) >= 1.0  # every crossing lists its item
+    assert float(cost[4]) > float(cost[3])
 
 
 def assert_page_cost_follows_the_table(page: str) -> None:

@@ -248,8 +248,10 @@ def test_a_crossing_costs_its_alert_and_now_its_list_mark():
     run = hand_made_queue_run()
     assert per_crossing(run) == {PUBLISH: 1.0, CLAIM: 1.0, SENT_MARK: 1.0, LIST_MARK: 1.0}
     assert per_crossing_before(run) == {PUBLISH: 1.0, CLAIM: 1.0, SENT_MARK: 1.0, LIST_MARK: 0.0}
-    assert prices.usd_per_million_crossings(per_crossing(run)) == pytest.approx(SNS + 3 * WRITE)
-    assert prices.usd_per_million_crossings(per_crossing_before(run)) == pytest.approx(SNS + 2 * WRITE)
+    # now: the claim and the list mark each write an index entry too
+    assert prices.usd_per_million_crossings(per_crossing(run)) == pytest.approx(SNS + 5 * WRITE)
+    before = per_crossing_before(run)
+    assert prices.usd_per_million_crossings(before, prices.INDEX_WRITES_BEFORE) == pytest.approx(SNS + 2 * WRITE)
 
 
 def test_an_update_item_that_is_no_updates_counts_against_the_crossings():
@@ -265,9 +267,9 @@ def test_a_run_without_a_crossing_has_no_cost_per_crossing():
 def test_the_crossings_section_shows_before_and_now_at_list_prices():
     section = "\n".join(report._crossings(cast(report.Results, SimpleNamespace(ours=hand_made_queue_run()))))
     assert_crossing_costs_follow_the_table(section)
-    _, rows = table(section, "| request | made by | USD per million | before, per crossing |")
-    assert [float(rows[report.COST_PER_CROSSING_ROW][column]) for column in (2, 3)] == pytest.approx(
-        [SNS + 2 * WRITE, SNS + 3 * WRITE], abs=0.0005
+    _, rows = table(section, "| request | made by | USD per million, before | USD per million, now |")
+    assert [float(rows[report.COST_PER_CROSSING_ROW][column]) for column in (3, 4)] == pytest.approx(
+        [SNS + 2 * WRITE, SNS + 5 * WRITE], abs=0.0005
     )
 
 
