@@ -36,6 +36,7 @@ from harness.port_fakes import (
     FakeStockRepository,
 )
 from local_stack.chat_webhook import ChatWebhook
+from tests.stock_table import add_low_items_index
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -158,29 +159,6 @@ def _dynamodb_low_list(needs: Needs) -> LowListHarness:
 def _fake_low_list(needs: Needs) -> LowListHarness:
     repository = FakeStockRepository()
     return LowListHarness(FakeLowStockList(repository), repository=repository)
-
-
-def add_low_items_index(client: Any, table_name: str) -> None:
-    """The index the program declares on the stock table, added as AWS adds one to a table in use."""
-    client.update_table(
-        TableName=table_name,
-        AttributeDefinitions=[
-            {"AttributeName": "stock_id", "AttributeType": "S"},
-            {"AttributeName": "low_list_shard", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "low-items",
-                    "KeySchema": [
-                        {"AttributeName": "low_list_shard", "KeyType": "HASH"},
-                        {"AttributeName": "stock_id", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            }
-        ],
-    )
 
 
 def _dynamodb_sent_alerts(needs: Needs) -> Harness:

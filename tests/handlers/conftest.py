@@ -20,6 +20,7 @@ from handlers.settings import (
     NotifierSettings,
 )
 from handlers.time_budget import start_invocation
+from tests.stock_table import add_low_items_index
 
 
 @pytest.fixture(autouse=True)
@@ -75,26 +76,7 @@ def api_settings(deployed, cursor_key):
 @pytest.fixture
 def low_items_index(deployed):
     """The table's sparse index of low items, as the program declares it, added as AWS adds one to a table in use."""
-    deployed.dynamodb.update_table(
-        TableName=deployed.table_name,
-        AttributeDefinitions=[
-            {"AttributeName": "low_list_shard", "AttributeType": "S"},
-            {"AttributeName": "stock_id", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "low-items",
-                    "KeySchema": [
-                        {"AttributeName": "low_list_shard", "KeyType": "HASH"},
-                        {"AttributeName": "stock_id", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            }
-        ],
-    )
-    return "low-items"
+    add_low_items_index(deployed.dynamodb, deployed.table_name)
 
 
 @pytest.fixture

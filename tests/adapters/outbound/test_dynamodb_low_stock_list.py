@@ -8,6 +8,7 @@ from adapters.outbound.dynamodb_low_stock_list import DynamoDbLowStockList, shar
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from domain.item import StockItem, Versioned
 from domain.stock import StockUpdate
+from tests.stock_table import add_low_items_index
 
 NOON = datetime(2024, 5, 1, 12, tzinfo=UTC)
 DEFAULT = 1
@@ -16,25 +17,7 @@ DEFAULT = 1
 @pytest.fixture
 def table(account):
     """The stock table with the index the program declares, added as AWS adds one to a table in use."""
-    account.dynamodb.update_table(
-        TableName=account.table_name,
-        AttributeDefinitions=[
-            {"AttributeName": "stock_id", "AttributeType": "S"},
-            {"AttributeName": "low_list_shard", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "low-items",
-                    "KeySchema": [
-                        {"AttributeName": "low_list_shard", "KeyType": "HASH"},
-                        {"AttributeName": "stock_id", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            }
-        ],
-    )
+    add_low_items_index(account.dynamodb, account.table_name)
     return account
 
 
