@@ -77,7 +77,7 @@ class LowStockNotifier(Protocol):
 class SentAlerts(Protocol):
     """The record of alerts already sent, so that a change delivered again is not announced again."""
 
-    def claim(self, change_id: str, stock_id: str = "") -> bool:
+    def claim(self, change_id: str, stock_id: str) -> bool:
         """Hold the alert of this change (of item `stock_id`, kept with the record so that an item's alerts can be
         found) for sending and return True; False if it was sent already.
         Raise if another attempt holds it still: the caller retries once that hold has expired."""

@@ -130,3 +130,8 @@ def test_a_new_item_takes_its_id_from_the_update():
 def test_an_update_without_its_time_cannot_be_applied():
     with pytest.raises(ValueError, match="stamped"):
         apply_update(None, StockUpdate("A1", 3), DEFAULT)
+
+
+def test_an_update_not_yet_stamped_with_its_time_is_refused_naming_why():
+    with pytest.raises(ValueError, match=r"^an update must be stamped with its time before it is applied$"):
+        apply_update(None, StockUpdate("A1", 4), default_reorder_point=1)

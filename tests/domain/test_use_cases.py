@@ -479,3 +479,22 @@ def test_a_refused_line_is_not_merged_into_the_lines_of_its_item():
     outcome = set_stock_levels(updates, NOON, repository)
     assert list(outcome.refused) == [1]
     assert repository.get("A1") == stored("A1", 4)
+
+
+def test_the_stacks_limit_on_times_ahead_is_the_one_a_single_update_is_held_to():
+    repository = FakeStockRepository()
+    a_minute_ahead = StockUpdate("A1", 4, NOON + timedelta(minutes=1))  # within the domain's default of 5 minutes
+    with pytest.raises(InvalidStockInput, match="more than 0 seconds after"):
+        set_stock_level(a_minute_ahead, NOON, repository, StockRules(max_ahead=timedelta(0)))
+    assert repository.get("A1") is None
+
+
+def test_the_stacks_limit_on_times_ahead_is_the_one_updates_received_together_are_held_to():
+    repository = FakeStockRepository()
+    a_minute_ahead = StockUpdate("A1", 4, NOON + timedelta(minutes=1))
+    outcome = set_stock_levels(
+        [a_minute_ahead, StockUpdate("B2", 1)], NOON, repository, StockRules(max_ahead=timedelta(0))
+    )
+    assert list(outcome.refused) == [0]
+    assert repository.get("A1") is None
+    assert repository.get("B2") is not None
