@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+WORKERS ?= 2
 
 .PHONY: test check lint typecheck unit snapshot run send dlq redrive upgrade low stock bench lock clean test-aws \
 	test-aws-cleanup mutate
@@ -11,7 +12,7 @@ test: lint typecheck unit
 
 # The edit-test loop: lint, types, architecture, unit and infrastructure tests, no local stack, on both cores.
 check: lint typecheck
-	$(BIN)/pytest -m "not local_stack" -n 2
+	$(BIN)/pytest -m "not local_stack" -n $(WORKERS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -20,8 +21,11 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
+# Every test, on both cores: each test file runs whole on one of two workers (the scenarios, which share their
+# stacks, as one), the longest first (tests/conftest.py). Most of a stack test's time is spent waiting on the stack's
+# processes, so two workers keep both cores busy.
 unit: $(INSTALLED)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 # The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the API on PORT (3000).
 # AUTH=off checks neither API signatures nor IAM policies; RELOAD=off keeps the code it started with.
@@ -119,9 +123,15 @@ policy/venv: policy/requirements.txt
 	$@/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 	touch $@
 
+# The pinned dependencies, installed by uv (at the version requirements-dev.txt pins, itself installed with pip):
+# it fetches and installs in parallel, in seconds where pip takes minutes, and `uv pip sync` leaves the virtualenv
+# exactly as pinned. Where uv cannot be installed (no wheel for the platform), or with INSTALLER=pip, pip does it all.
+UV_PIN := $(shell grep -m1 '^uv==' requirements-dev.txt)
 $(INSTALLED): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	if [ "$(INSTALLER)" != pip ] && $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"; \
+	then $(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.txt; \
+	else $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt; fi
 	touch $@
 
 # Re-pin requirements-dev.txt from requirements.in in a throwaway environment.

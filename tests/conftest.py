@@ -13,6 +13,7 @@ import moto.sqs.models as sqs_models
 import pytest
 from hypothesis import settings
 from moto import mock_aws
+from xdist.scheduler import LoadScopeScheduling
 
 from local_stack.aws.sqs_visibility import count_visibility_from_receipt
 
@@ -142,3 +143,43 @@ def sqs_clock(monkeypatch: pytest.MonkeyPatch) -> SqsClock:
     monkeypatch.setattr(sqs_models, "unix_time", clock.seconds)
     monkeypatch.setattr(sqs_models, "unix_time_millis", clock.millis)
     return clock
+
+
+# `make test` runs the suite on both cores (pytest-xdist). Each group of tests runs whole on one worker, so that a
+# module's or a session's stack is started once, by the worker that runs the group, never once per test: a test
+# file is a group, and so is a directory whose tests share session-scoped stacks.
+SHARED_SESSION_STACKS = ("tests/scenarios/",)
+# The groups that take longest, each a few stacks started in one test: sent first, so that neither worker is left
+# running one of them alone at the end.
+LONGEST_GROUPS = ("tests/test_benchmarks.py", "tests/tools/test_rehearsal.py", "tests/scenarios/")
+
+
+def xdist_group_of(nodeid: str) -> str:
+    """The group of the test `nodeid`: its file, or the directory of shared session stacks it is in."""
+    path = nodeid.split("::", 1)[0]
+    return next((directory for directory in SHARED_SESSION_STACKS if path.startswith(directory)), path)
+
+
+class StackGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
+    """xdist's scheduling by scope, with `xdist_group_of` for scope, in the order the tests were collected."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return xdist_group_of(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> StackGroupScheduling:
+    config.option.loadscopereorder = False  # xdist would send the groups of most tests first, not the longest
+    return StackGroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest groups first, then those that start stacks, then the others, each in the order collected."""
+    starts_stacks = {xdist_group_of(item.nodeid) for item in items if item.get_closest_marker("local_stack")}
+
+    def rank(item: pytest.Item) -> int:
+        group = xdist_group_of(item.nodeid)
+        if group in LONGEST_GROUPS:
+            return LONGEST_GROUPS.index(group)
+        return len(LONGEST_GROUPS) + (group not in starts_stacks)
+
+    items.sort(key=rank)
