@@ -3,21 +3,17 @@ tests) is typed where the run itself says it, no one kind of API is named as if 
 block says whether it runs locally or needs AWS, and every relative link leads somewhere."""
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.documentation_pages import MARKER, MARKERS, PAGES, ROOT, code_blocks
+
 README = (ROOT / "README.md").read_text()
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Written by `make bench` from what it measured: its figures are the run's own.
 GENERATED = {ROOT / "docs" / "PERFORMANCE.md"}
 DURATION = re.compile(r"\b\d[\d,.]*\s*(?:minutes?|mins?|seconds?|s|hours?|h)\b")
-MARKERS = ("local", "aws", "example")
-MARKER = re.compile(r"<!-- (\w+) -->")
-FENCE = re.compile(r"^(`{3,}|~{3,})")
 
 
 def section(text: str, starts: str, ends: str) -> str:
@@ -25,39 +21,6 @@ def section(text: str, starts: str, ends: str) -> str:
     found = re.search(rf"^{re.escape(starts)}.*?(?=^{re.escape(ends)}|\Z)", text, re.MULTILINE | re.DOTALL)
     assert found is not None, starts
     return found.group(0)
-
-
-@dataclass(frozen=True)
-class CodeBlock:
-    """A fenced block of a page, with the marker on the line before its opening fence (None without one)."""
-
-    page: Path
-    line: int  # of the opening fence, from 1
-    marker: str | None
-    text: str
-
-    def __str__(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
-
-
-def code_blocks(page: Path) -> list[CodeBlock]:
-    lines = page.read_text().splitlines()
-    blocks: list[CodeBlock] = []
-    index = 0
-    while index < len(lines):
-        opening = FENCE.match(lines[index])
-        if not opening:
-            index += 1
-            continue
-        end = next(
-            (n for n in range(index + 1, len(lines)) if lines[n].strip() == opening.group(1)),
-            len(lines),
-        )
-        before = MARKER.fullmatch(lines[index - 1].strip()) if index else None
-        text = "\n".join(lines[index + 1 : end]) + "\n"
-        blocks.append(CodeBlock(page, index + 1, before.group(1) if before else None, text))
-        index = end + 1
-    return blocks
 
 
 def outside_code_blocks(page: Path) -> str:
