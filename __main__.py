@@ -204,15 +204,16 @@ if config.require_bool("manageApiGatewayAccount") and api_kind == "rest":
 code = build_code_archive(PROJECT_ROOT, ["domain", "adapters", "handlers"], PROJECT_ROOT / "build" / "lambda.zip")
 
 # --- The API, the import queue and the alerts.
-# How far ahead of its receipt an update may be dated: a clock set wrong must not freeze an item (README, "Validation").
+# How far ahead of its receipt an update may be dated: a clock set wrong must not freeze an item
+# (docs/design.md, "Validation").
 max_ahead_seconds = config.require_int("asOfMaxAheadSeconds")
 if max_ahead_seconds < 0:
     raise pulumi.RunError(f"asOfMaxAheadSeconds must be 0 or more, not {max_ahead_seconds}")
 update_times = UpdateTimes(max_ahead_seconds=max_ahead_seconds)
-# The reorder point of every item that has none of its own; written with each item (README, "Reorder points").
+# The reorder point of every item that has none of its own; written with each item (docs/reorder-points.md).
 reorder_default = ReorderDefault(value=config.require_int("lowStockThreshold"))
 # The list of low items is paged with cursors the API seals with an HMAC, so that a client can neither forge nor alter
-# one (README, "Reorder points"). The key never leaves KMS (docs.aws.amazon.com/kms/latest/developerguide/hmac.html).
+# one (docs/reorder-points.md). The key never leaves KMS (docs.aws.amazon.com/kms/latest/developerguide/hmac.html).
 # KMS does not rotate HMAC keys (docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html): to rotate,
 # replace the key; the cursors it sealed are then refused, and their clients start their list again.
 cursor_key = aws.kms.Key(
@@ -238,8 +239,8 @@ api_function = LambdaFunctionArgs(
     log_retention_days=log_retention_days,
 )
 api_routes = [Route("/stocks", ("GET", "POST")), Route("/stocks/{stock_id}", ("GET", "PUT"))]
-# A REST API or an HTTP API in front of the same function (README, "Which API"): the domain and the handler are
-# the same, and so is the `endpoint_url` clients are given.
+# A REST API or an HTTP API in front of the same function (docs/deploying.md, "Which API"): the domain and the
+# handler are the same, and so is the `endpoint_url` clients are given.
 api: RestApiFunction | HttpApiFunction
 if api_kind == "http":
     api = HttpApiFunction(

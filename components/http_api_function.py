@@ -3,8 +3,8 @@
 The cheaper sibling of `RestApiFunction`'s REST API (docs.aws.amazon.com/apigateway/latest/developerguide/
 http-api-vs-rest.html): `AWS_IAM` on every route, a Lambda proxy integration, throttling and access logs on the
 `$default` stage, which deploys each change itself and puts no stage name in the URL. What it gives up, a stack
-chooses knowingly (README, "Which API"): WAF, usage plans and API keys, request validation, caching, private and
-edge endpoints.
+chooses knowingly (docs/deploying.md, "Which API"): WAF, usage plans and API keys, request validation, caching,
+private and edge endpoints.
 """
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ def validate_stock_id(value: object) -> str:
 
 # An item's id is also the last segment of its URL, and not every API in front of the service carries these to the
 # function intact: an HTTP API decodes the path, cuts it at a decoded `?` and decodes `%` sequences a second time,
-# and a decoded `#` starts a fragment wherever such a path is read again as a URL (README, "Validation"), so the id
-# would name another item there, or none. Only new ids are held to it: items already stored keep their ids, their
+# and a decoded `#` starts a fragment wherever such a path is read again as a URL (docs/design.md, "Validation"), so
+# the id would name another item there, or none. Only new ids are held to it: items already stored keep their ids, their
 # reads and their alerts.
 _NOT_IN_NEW_IDS = "?#%/"
 

@@ -40,7 +40,7 @@ def banner(
     if declared.api_kind == "http":
         lines.append(
             "  the HTTP API decodes a path once and hands on what follows a decoded '?' as the query string: AWS's"
-            " decodes %25 twice, and where it puts that rest is not known (README, Validation)"
+            " decodes %25 twice, and where it puts that rest is not known (docs/design.md, Validation)"
         )
     lines.append(
         "  alarms are created but never fire: of the metrics, only SNS's counts of what it moved or failed to"

@@ -51,7 +51,7 @@ RECEIVER_OUTPUTS_VARIABLE = "WEBHOOK_RECEIVER_OUTPUTS"  # tells the scenarios wh
 T = TypeVar("T")
 
 # What makes an ephemeral stack harmless, whatever its base stack holds. The region's API Gateway account setting
-# belongs to the long-lived stacks (README: one stack per region manages it); nobody is mailed or texted each
+# belongs to the long-lived stacks (docs/deploying.md: one stack per region manages it); nobody is mailed or texted each
 # night, since the scenarios subscribe a queue of their own; and the chat channel posts to the run's own webhook
 # receiver, whose URL the run sets (as a secret), never to the base stack's chat.
 HARMLESS_SETTINGS: dict[str, Any] = {

@@ -118,8 +118,8 @@ def interpret(request: ProxyRequest) -> ApiRequest:
             {"Allow": ", ".join(route.allowed)},
         )
     if route.stock_id is not None and request.has_query_string:
-        # An HTTP API cuts a path at a decoded `?` (README, "Validation"): `/stocks/A%3F1` reaches the function as
-        # `/stocks/A` with what followed as a query string, which nothing on these routes otherwise sends.
+        # An HTTP API cuts a path at a decoded `?` (docs/design.md, "Validation"): `/stocks/A%3F1` reaches the
+        # function as `/stocks/A` with what followed as a query string, which nothing on these routes otherwise sends.
         raise ApiError(
             400,
             f"{request.path} has a query string, which /stocks/{{stock_id}} does not take: the item id goes whole in "

@@ -101,7 +101,7 @@ def http_api_path_and_query(path: str, query: str = "") -> tuple[str, str]:
     standard-server/pull/93: `/capture/question%3Fvalue` arrives as `/capture/question`, `/capture/hash%23value`
     as `/capture/hash#value`). Where the rest of a cut path goes they do not show; here it starts the query string,
     as it would were the decoded path read again as a URL: an assumption the scenarios check against AWS
-    (README, "Validation"). The client's own query string is handed on as sent. The same captures show `%25`
+    (docs/design.md, "Validation"). The client's own query string is handed on as sent. The same captures show `%25`
     decoded a second time (`%2525` arrives as `%`), which is not modelled here. Raises UnicodeDecodeError when the
     path is not percent-encoded UTF-8."""
     kept, cut, rest = unquote(path, errors="strict").partition("?")

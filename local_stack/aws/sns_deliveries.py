@@ -11,8 +11,8 @@ way, or discards it (docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.ht
 the topic's NumberOfNotificationsRedrivenToDlq or NumberOfNotificationsFailedToRedriveToDlq
 (docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html), recorded here in the embedded CloudWatch.
 
-Where it differs from AWS (start-up and the README say so): only the key's state and its key policy are read, not
-KMS grants; the dead letter's ErrorCode and ErrorMessage attributes are the local stack's words.
+Where it differs from AWS (start-up and docs/running-locally.md say so): only the key's state and its key policy are
+read, not KMS grants; the dead letter's ErrorCode and ErrorMessage attributes are the local stack's words.
 """
 
 from __future__ import annotations

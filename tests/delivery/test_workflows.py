@@ -1,4 +1,4 @@
-"""The delivery workflows are valid GitHub Actions and keep the promises the README makes about them."""
+"""The delivery workflows are valid GitHub Actions and keep the promises docs/deploying.md makes about them."""
 
 import re
 import subprocess

@@ -75,8 +75,8 @@ def test_a_stack_switching_kinds_keeps_what_both_kinds_declare(runs, before, aft
 
 
 def test_a_switch_of_kinds_replaces_the_access_log_group_since_only_an_http_api_names_it(runs):
-    """The alias keeps its URN, but a new name is a replacement: the old group goes, its logs with it (README,
-    "Upgrade notes")."""
+    """The alias keeps its URN, but a new name is a replacement: the old group goes, its logs with it
+    (docs/deploying.md, "Upgrade notes")."""
     names = {kind: runs[kind].named("stock-api-access-logs").inputs.get("name") for kind in API_KINDS}
     assert names == {"rest": None, "http": "/aws/vendedlogs/apigateway/stock-levels/dev/stock-api"}
 

@@ -44,7 +44,7 @@ def test_stack_files_set_only_declared_settings_with_the_declared_types():
 
 
 # A secret may not have a default, and a declaration without one would make the key required on every stack,
-# so a secret setting is left undeclared, named in another setting's description and in the README instead.
+# so a secret setting is left undeclared, named in another setting's description and in the docs instead.
 UNDECLARED_SECRETS = {"alertWebhookUrl"}
 
 
@@ -56,9 +56,9 @@ def test_every_declared_setting_is_read_by_the_program():
 
 
 def test_each_undeclared_secret_is_documented_with_the_command_that_sets_it():
-    readme = (ROOT / "README.md").read_text()
+    docs = "".join(page.read_text() for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
     for name in UNDECLARED_SECRETS:
-        assert f"pulumi config set --secret {name} " in readme
+        assert f"pulumi config set --secret {name} " in docs
         assert any(f"pulumi config set --secret {name} " in d["description"] for d in DECLARED.values())
 
 

@@ -53,7 +53,7 @@ def test_bad_input_is_refused_with_a_4xx_message_and_nothing_is_written(target, 
 
 def test_an_id_cut_at_its_encoded_question_mark_is_refused_and_the_id_before_it_is_not_set(target, unique):
     """`PUT /stocks/A%3F1` names `A?1`, which no new item may be called. A REST API hands the function `A?1`; an
-    HTTP API cuts the path at the decoded `?` and hands on `A`, with what followed as a query string (README,
+    HTTP API cuts the path at the decoded `?` and hands on `A`, with what followed as a query string (docs/design.md,
     "Validation"). Either way the answer is a 4xx with a message (a 400 from the function; on AWS, API Gateway may
     refuse the signature of a cut path first, with its 403), and `A` is not set."""
     status, document = target.api("PUT", f"/stocks/{unique}%3F1", {"stock_level": 3})
