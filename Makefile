@@ -48,7 +48,7 @@ send: $(INSTALLED)
 
 # The scenarios (tests/scenarios) against an ephemeral copy of STACK in AWS, and a webhook receiver for its chat
 # channel, created and destroyed with the Pulumi Automation API. Needs the Pulumi CLI and AWS credentials; costs a
-# few cents and about 12 minutes. TARGET=local rehearses the same run with the local stack in the CLI's place and a
+# few cents; each step's time limit is in tools/test_aws.py (TimeLimits). TARGET=local rehearses the same run with the local stack in the CLI's place and a
 # loopback receiver in the receiver stack's (`make test` runs it);
 # STACK_FILE names another settings file than Pulumi.$(STACK).yaml.
 test-aws: $(INSTALLED) $(if $(filter local,$(TARGET)),,policy/venv)
@@ -96,7 +96,7 @@ stock: $(INSTALLED)
 	$(STACK_AWS) $(BIN)/python -m tools.stock_report "$(ID)" $(if $(STACK),--stack "$(STACK)")
 
 # Benchmarks (not part of `make test`): prints a table and rewrites docs/PERFORMANCE.md, which gives the run's
-# duration (12 minutes on a loaded 2-core machine).
+# duration on the machine it ran on.
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks
 
@@ -124,7 +124,7 @@ policy/venv: policy/requirements.txt
 	touch $@
 
 # The pinned dependencies, installed by uv (at the version requirements-dev.txt pins, itself installed with pip):
-# it fetches and installs in parallel, in seconds where pip takes minutes, and `uv pip sync` leaves the virtualenv
+# it fetches and installs in parallel, several times faster than pip, and `uv pip sync` leaves the virtualenv
 # exactly as pinned. Where uv cannot be installed (no wheel for the platform), or with INSTALLER=pip, pip does it all.
 UV_PIN := $(shell grep -m1 '^uv==' requirements-dev.txt)
 $(INSTALLED): requirements-dev.txt
