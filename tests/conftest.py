@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import moto.sqs.models as sqs_models
 import pytest
 from hypothesis import settings
@@ -25,6 +27,12 @@ REGION = "eu-west-3"
 # inherit it.
 settings.register_profile("suite", deadline=None)
 settings.load_profile("suite")
+
+# Each function under test builds its clients from a botocore session of its own, as in an execution environment, and
+# each new session would read and parse the services' JSON models again: most of a handler test's time. The tests
+# share one loader per data path instead (botocore already shares a loader's parsed models among a session's
+# clients, so nothing changes in what a client does).
+botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
 
 
 @pytest.fixture(autouse=True)
