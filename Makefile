@@ -24,8 +24,9 @@ typecheck: $(INSTALLED)
 # Every test, on both cores: each test file runs whole on one of two workers (the scenarios, which share their
 # stacks, as one), the longest first (tests/conftest.py). Most of a stack test's time is spent waiting on the stack's
 # processes, so two workers keep both cores busy.
+# Its JUnit report, build/test-report.xml, is where `make bench` reads where the suite's time goes.
 unit: $(INSTALLED)
-	$(BIN)/pytest -n $(WORKERS)
+	$(BIN)/pytest -n $(WORKERS) --junit-xml=build/test-report.xml
 
 # The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the API on PORT (3000).
 # AUTH=off checks neither API signatures nor IAM policies; RELOAD=off keeps the code it started with.
