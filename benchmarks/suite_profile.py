@@ -86,3 +86,40 @@ def _by(cases: list[tuple[str, str, float]], key: Callable[[str, str], str]) -> 
         tests[name_of] += 1
         seconds[name_of] += time
     return sorted((Share(name, tests[name], seconds[name]) for name in tests), key=lambda share: -share.seconds)
+
+
+def render(profile: SuiteProfile | str, shown: int = 8) -> list[str]:
+    """The page's section on the suite: the profile's top entries, or why there is none (`profile` is then the
+    reason, and no figure is given)."""
+    heading = ["## Where `make test`'s time goes", ""]
+    if isinstance(profile, str):
+        return [*heading, f"Not read in this run: {profile}.", ""]
+    p = profile
+    return [
+        *heading,
+        f"From the JUnit report of the last passed `make test` on this machine ({p.ran_at:%Y-%m-%d %H:%M} UTC,",
+        f"`{REPORT.relative_to(ROOT)}`): {p.tests:,} tests ({p.skipped} skipped) in {p.wall_seconds:.0f} s from start",
+        f"to end, {p.test_seconds:.0f} s of tests added up over the workers ({p.test_seconds / p.wall_seconds:.2f}",
+        "tests' seconds per second). A test's time is its set-up, call and tear-down: a module's or a session's",
+        "stack is counted with the first test that used it. The install before it is not in these figures.",
+        "",
+        "| area of the suite | tests | seconds | share |",
+        "| --- | ---: | ---: | ---: |",
+        *[_row(share, p) for share in p.areas],
+        "",
+        "| longest test files | tests | seconds | share |",
+        "| --- | ---: | ---: | ---: |",
+        *[_row(share, p) for share in p.files[:shown]],
+        "",
+        "| longest tests | seconds | share |",
+        "| --- | ---: | ---: |",
+        *[
+            f"| `{share.name}` | {share.seconds:.1f} | {share.seconds / p.test_seconds:.1%} |"
+            for share in p.slowest[:shown]
+        ],
+        "",
+    ]
+
+
+def _row(share: Share, profile: SuiteProfile) -> str:
+    return f"| `{share.name}` | {share.tests:,} | {share.seconds:.1f} | {share.seconds / profile.test_seconds:.1%} |"

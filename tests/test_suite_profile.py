@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.checks import BenchmarkFailed
-from benchmarks.suite_profile import read
+from benchmarks.suite_profile import read, render
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">
 <testsuite name="pytest" errors="{errors}" failures="{failures}" skipped="1" tests="4" time="30.5"
@@ -46,3 +46,13 @@ def test_a_run_that_failed_is_not_read(tmp_path, failures, errors):
 def test_no_report_stops_the_benchmark_naming_what_writes_it(tmp_path):
     with pytest.raises(BenchmarkFailed, match="make test"):
         read(tmp_path / "test-report.xml")
+
+
+def test_the_section_gives_the_run_and_its_longest_parts_or_only_why_it_has_none(tmp_path):
+    section = "\n".join(render(read(report(tmp_path))))
+    assert "4 tests (1 skipped) in 30 s" in section
+    assert "| `tests/end_to_end/test_local_stack.py::test_c[rest]` | 20.0 | 80.0% |" in section
+
+    reason = "\n".join(render("build/test-report.xml is missing"))
+    assert "Not read in this run: build/test-report.xml is missing." in reason
+    assert not any(character.isdigit() for character in reason.replace("build/test-report.xml", ""))
