@@ -37,6 +37,7 @@ from domain.use_cases import StockRules, set_stock_level
 from harness.port_fakes import FakeStockRepository
 from local_stack.api_gateway.api_authorization import signed_headers
 from local_stack.aws.embedded_aws import local_client
+from local_stack.aws.speedups import Speedups
 from local_stack.aws_cli_files import read_credentials
 from local_stack.settings import LocalStackSettings
 from local_stack.stack import LocalStack
@@ -238,10 +239,19 @@ def settle(stack: LocalStack, quiet_seconds: float = 3.0) -> None:
         time.sleep(quiet_seconds)
 
 
-def start_stack(work: Path, config: dict[str, Any]) -> tuple[LocalStack, dict[str, Any]]:
-    """A local stack of the dev stack with `config` over its settings, in `work`, and its outputs."""
+def start_stack(
+    work: Path, config: dict[str, Any], speedups: Speedups | None = None
+) -> tuple[LocalStack, dict[str, Any]]:
+    """A local stack of the dev stack with `config` over its settings, in `work`, and its outputs; with the embedded
+    AWS's speed-ups given (all by default)."""
     settings = LocalStackSettings(
-        api_port=0, aws_port=0, work_dir=work, config=config, show_notifications=False, reload_code=False
+        api_port=0,
+        aws_port=0,
+        work_dir=work,
+        config=config,
+        show_notifications=False,
+        reload_code=False,
+        speedups=Speedups() if speedups is None else speedups,
     )
     stack = LocalStack(settings, announce=lambda _: None)
     try:
