@@ -320,7 +320,7 @@ def _values(item: StockItem) -> tuple[object, ...]:
     return (None if level is None else level.value, None if point is None else point.value, item.alerts_on)
 
 
-def _measured(
+def measured(
     name: str, stack: LocalStack, outputs: dict[str, Any], expected: Expected, send: Callable[[], None]
 ) -> tuple[float, float, Counter[str], int]:
     """Seconds from the first send to the last update stored, this process's CPU seconds then, the requests of the
@@ -394,9 +394,9 @@ def queue_import(name: str, lines: list[str], original: bool, threshold: int) ->
                     for line in lines:
                         check("MessageId" in sqs.send_message(QueueUrl=outputs["queue_url"], MessageBody=line), name)
                 else:
-                    _send_file(name, path, work)
+                    send_file(name, path, work)
 
-            seconds, cpu_seconds, requests, listed = _measured(name, stack, outputs, expected, send)
+            seconds, cpu_seconds, requests, listed = measured(name, stack, outputs, expected, send)
             return Run(
                 name,
                 len(lines),
@@ -413,10 +413,20 @@ def queue_import(name: str, lines: list[str], original: bool, threshold: int) ->
             stack.stop()
 
 
-def _send_file(name: str, path: Path, work: Path) -> None:
-    """`make send`: the loader, reaching the local stack as any AWS client does, from the files it wrote."""
+def send_file(name: str, path: Path, work: Path, via: str = "queue") -> None:
+    """`make send`: the loader, reaching the local stack as any AWS client does, from the files it wrote; it sends the
+    lines to the queue, or drops the file in the bucket and waits for the report of the bucket's function."""
     completed = subprocess.run(
-        [sys.executable, "-m", "tools.send_stock_file", str(path), "--outputs", str(work / "outputs.json")],
+        [
+            sys.executable,
+            "-m",
+            "tools.send_stock_file",
+            str(path),
+            "--outputs",
+            str(work / "outputs.json"),
+            "--via",
+            via,
+        ],
         env=local_stack_environment(work, os.environ),
         cwd=ROOT,
         capture_output=True,
@@ -474,7 +484,7 @@ def api_updates(count: int, threshold: int, kind: str = "rest") -> Run:
                         f"API updates ({kind}): PUT {update.stock_id} answered {status}: {answer[:200]!r}",
                     )
 
-            seconds, cpu_seconds, requests, listed = _measured(f"API updates ({kind})", stack, outputs, expected, send)
+            seconds, cpu_seconds, requests, listed = measured(f"API updates ({kind})", stack, outputs, expected, send)
             return Run(
                 f"API (ours, {kind})",
                 count,
