@@ -22,8 +22,9 @@ Layers 3 to 6 act on different services, so their order among themselves changes
 Three behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
 stream record per new item (local_stack.aws.atomic_dynamodb), SNS's deliveries to a queue only while SNS may use the
 queue's key (local_stack.aws.sns_deliveries), and SQS's 12 hours of visibility counted from a message's receipt
-(local_stack.aws.sqs_visibility). A speed-up lives there too: DynamoDB's expressions parsed once per text
-(local_stack.aws.parsed_expressions), used only while the request's embedded AWS says so.
+(local_stack.aws.sqs_visibility). Two speed-ups live there too, each used only while the request's embedded AWS says
+so: DynamoDB's expressions parsed once per text (local_stack.aws.parsed_expressions), and DynamoDB's plain results
+serialised by a direct walk of their shape (local_stack.aws.json_answers).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from local_stack.aws.aws_requests import RequestLayer, WsgiApp
 from local_stack.aws.direct_dynamodb import DirectDynamoDb
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
+from local_stack.aws.json_answers import serialise_plain_results
 from local_stack.aws.message_moves import MessageMoves
 from local_stack.aws.parsed_expressions import parse_expressions_once
 from local_stack.aws.s3_notifications import ObjectCreatedEvents
@@ -65,6 +67,7 @@ class EmbeddedAws:
         check_queue_keys_on_delivery()
         count_visibility_from_receipt()
         parse_expressions_once()
+        serialise_plain_results()
         self.speedups = Speedups() if speedups is None else speedups
         self.faults = FaultInjector()
         self.iam = IamEnforcer(region, ACCOUNT_ID)

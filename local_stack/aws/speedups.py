@@ -23,6 +23,7 @@ class Speedups:
 
     parsed_expressions: bool = True  # DynamoDB expressions parsed once per text (local_stack.aws.parsed_expressions)
     direct_dynamodb: bool = True  # DynamoDB requests handed to moto's handler at once (local_stack.aws.direct_dynamodb)
+    json_answers: bool = True  # DynamoDB's plain results serialised by a direct walk (local_stack.aws.json_answers)
 
     @classmethod
     def none(cls) -> Speedups:
