@@ -7,6 +7,7 @@ and exit status 1, and nothing is written. Sizes: benchmarks/sizes.py (`make ben
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import subprocess
@@ -24,6 +25,7 @@ from benchmarks import (
     deployment,
     drop_file_memory,
     handler_overhead,
+    import_rate,
     low_items_list,
 )
 from benchmarks.checks import BenchmarkFailed
@@ -71,6 +73,16 @@ def measure_all(sizes: Sizes) -> Results:
     drop_memory = _step(
         "drop bucket function memory", lambda: drop_file_memory.measure(sizes.drop_file_lines, sizes.drop_runs)
     )
+    rates = _step(
+        f"import rate of {sizes.rate_lines:,} lines, queue and bucket, today's path and the speed-ups",
+        lambda: import_rate.measure(sizes.rate_lines, sizes.rate_runs, threshold),
+    )
+    profiles = [
+        _step(
+            f"profile of an import, {path}", functools.partial(import_rate.profile, sizes.rate_lines, threshold, path)
+        )
+        for path in import_rate.PATHS
+    ]
     return Results(
         sizes=sizes,
         started=started,
@@ -90,6 +102,8 @@ def measure_all(sizes: Sizes) -> Results:
         low_list=low_list,
         reload=reload,
         drop_memory=drop_memory,
+        import_rates=rates,
+        import_profiles=profiles,
     )
 
 

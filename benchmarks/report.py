@@ -25,7 +25,15 @@ from benchmarks.alert_fan_out import (
     AlertRun,
     usd_per_million_alerts,
 )
-from benchmarks.checks import COLD_START, FEWER_REQUESTS_THAN_ORIGINAL, HTTP_API_COST, REQUESTS_PER_UPDATE, Target
+from benchmarks.checks import (
+    COLD_START,
+    FEWER_REQUESTS_THAN_ORIGINAL,
+    HTTP_API_COST,
+    IMPORT_RATE_AIM,
+    IMPORT_SPEEDUP,
+    REQUESTS_PER_UPDATE,
+    Target,
+)
 from benchmarks.cold_start import ColdStarts
 from benchmarks.deployment import Package, Program
 from benchmarks.end_to_end import (
@@ -48,6 +56,7 @@ from benchmarks.end_to_end import (
     stock_lines,
     table_column,
 )
+from benchmarks.import_rate import LOCK_WAIT, PATHS, SAMPLES_PER_SECOND, SPED_UP, TODAY, VIAS, ImportRates, Profile
 from benchmarks.low_items_list import ListRun
 from benchmarks.sizes import Sizes
 from handlers.aws import WRITE_CONCURRENCY
@@ -90,6 +99,8 @@ class Results:
     low_list: ListRun
     reload: dict[str, float]
     drop_memory: dict[str, dict[str, float]]
+    import_rates: ImportRates
+    import_profiles: list[Profile]  # one import through the queue on each path, profiled
 
     @property
     def notifier(self) -> str:
@@ -116,6 +127,11 @@ class Results:
                 HTTP_API_COST,
                 api_cost(self, "http") / api_cost(self, "rest"),
             ),
+            *[
+                (f"local import rate with the speed-ups, {via}", IMPORT_SPEEDUP, self.import_rates.ratio(via))
+                for via in VIAS
+            ],
+            *[(f"local import rate, {via}", IMPORT_RATE_AIM, self.import_rates.median(via, SPED_UP)) for via in VIAS],
         ]
 
 
@@ -143,6 +159,7 @@ def render(results: Results) -> str:
         _api_kinds,
         _crossings,
         _low_list,
+        _import_rate,
     ]
     return "\n".join(line for section in sections for line in section(results))
 
@@ -756,3 +773,77 @@ def _low_list(r: Results) -> list[str]:
             "not AWS's).",
         ),
     ]
+
+
+def _import_rate(r: Results) -> list[str]:
+    rates, runs = r.import_rates, r.sizes.rate_runs
+    profiles = {profile.path: profile for profile in r.import_profiles}
+    rows = [
+        f"| {via} | {rates.median(via, TODAY):,.0f} | {rates.median(via, SPED_UP):,.0f} | "
+        f"**{rates.ratio(via):.2f}x** | {_verdict_cell(IMPORT_SPEEDUP, rates.ratio(via))} | "
+        f"{_verdict_cell(IMPORT_RATE_AIM, rates.median(via, SPED_UP))} |"
+        for via in VIAS
+    ]
+    return [
+        "## 14. The local import rate: today's path and the speed-ups",
+        "",
+        *_paragraph(
+            f"A file of {rates.lines:,} lines imported by a fresh local stack through the queue (`make send`'s",
+            "loader) and through the drop bucket (dropped with `make send --via bucket`, which waits for the bucket",
+            "function's report), each on today's path (`python -m local_stack --no-speedups`: moto's server as it",
+            "is) and with the embedded AWS's speed-ups (the default: "
+            + ", ".join(f"`{name}`" for name in PATHS[SPED_UP].names())
+            + f"; `local_stack/aws/speedups.py`), the four interleaved, {_times(runs)} each; the median run",
+            "counts. Timed from the first line sent to the last stored, and checked as the imports above: every",
+            "line stored as the domain's rules store it, every alert due published once, nothing logged.",
+        ),
+        "| way in | today's path (lines/s) | with the speed-ups (lines/s) | ratio | 3x bar | 1,000 lines/s aim |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+        *rows,
+        "",
+        *_profile_lines(profiles),
+    ]
+
+
+def _profile_lines(profiles: Mapping[str, Profile]) -> list[str]:
+    today, sped_up = profiles[TODAY], profiles[SPED_UP]
+    missing = [p for p in (today, sped_up) if p.unavailable]
+    if missing:
+        return _paragraph(*(f"No profile of {p.path}: {p.unavailable}." for p in missing))
+    areas = list(today.areas)
+    tops = max(len(today.top), len(sped_up.top))
+    return [
+        *_paragraph(
+            "Where the process that holds the embedded AWS spent its time during one more import through the queue",
+            f"on each path: py-spy {SAMPLES_PER_SECOND} times a second, counting only the samples of the thread",
+            f"holding Python's lock (`--gil`), {today.samples:,} on today's path and {sped_up.samples:,} with the",
+            "speed-ups, each sample put in the area of its innermost frame in a known part",
+            "(`benchmarks/import_rate.py`); start-up and the benchmark's own checks are in the process too.",
+        ),
+        "| area | today's path | with the speed-ups |",
+        "| --- | ---: | ---: |",
+        *[f"| {area} | {today.areas[area]:.1%} | {sped_up.areas[area]:.1%} |" for area in areas],
+        "",
+        *_paragraph(
+            f"The {LOCK_WAIT.split(' (')[0]} row is DynamoDB's one lock (`local_stack/aws/atomic_dynamodb.py`): the",
+            f"samples at the line that takes it, {today.areas[LOCK_WAIT]:.1%} of today's path and",
+            f"{sped_up.areas[LOCK_WAIT]:.1%} with the speed-ups. The functions by their own time (the frame",
+            "sampled, without what it called):",
+        ),
+        "| # | today's path | share | with the speed-ups | share |",
+        "| ---: | --- | ---: | --- | ---: |",
+        *[
+            f"| {n + 1} | {_frame_cell(today.top, n)} | {_share_cell(today.top, n)} | "
+            f"{_frame_cell(sped_up.top, n)} | {_share_cell(sped_up.top, n)} |"
+            for n in range(tops)
+        ],
+        "",
+    ]
+
+
+def _frame_cell(top: list[tuple[str, float]], n: int) -> str:
+    return f"`{top[n][0]}`" if n < len(top) else ""
+
+
+def _share_cell(top: list[tuple[str, float]], n: int) -> str:
+    return f"{top[n][1]:.1%}" if n < len(top) else ""

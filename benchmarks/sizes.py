@@ -31,6 +31,8 @@ class Sizes:
     reload_rounds: int = 7
     drop_file_lines: tuple[int, ...] = (0, 100_000, 1_000_000)
     drop_runs: int = 3
+    rate_lines: int = 10_000  # the local import rate, by the queue and by the bucket, each path and way...
+    rate_runs: int = 3  # ...this many times (the median counts); then one profiled import of each path
 
 
 # Enough of each for every check to mean something (alerts among the lines, two reloads, two file sizes, two pages
@@ -52,6 +54,8 @@ TINY = Sizes(
     reload_rounds=2,
     drop_file_lines=(0, 1_000),
     drop_runs=1,
+    rate_lines=60,
+    rate_runs=1,
 )
 
 

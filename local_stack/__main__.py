@@ -15,6 +15,7 @@ import pulumi
 
 from local_stack.aws.embedded_aws import PortInUse
 from local_stack.aws.s3_notifications import NotificationRefused
+from local_stack.aws.speedups import Speedups
 from local_stack.lambda_service.event_source_checks import EventSourceRefused
 from local_stack.settings import LocalStackSettings, NotLoopback
 from local_stack.stack import LocalStack
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-reload", action="store_true", help="keep the code the stack started with")
     parser.add_argument(
+        "--no-speedups",
+        action="store_true",
+        help="serve AWS requests the way moto's server does, without the embedded AWS's speed-ups (to compare)",
+    )
+    parser.add_argument(
         "--async-retry-delays",
         default="60,120",
         metavar="FIRST,SECOND",
@@ -67,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         reload_code=not args.no_reload,
         async_retry_delays=_delays(args.async_retry_delays),
         stack_file=args.config_file.resolve() if args.config_file else None,
+        speedups=Speedups.none() if args.no_speedups else Speedups(),
     )
 
     stopping = threading.Event()

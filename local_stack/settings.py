@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.stack_settings import PROJECT_ROOT
+from local_stack.aws.speedups import Speedups
 from local_stack.lambda_service.async_invocations import AWS_RETRY_DELAYS
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -31,6 +32,7 @@ class LocalStackSettings:
     async_retry_delays: tuple[float, float] = AWS_RETRY_DELAYS
     stack_file: Path | None = None  # the stack's settings; Pulumi.<stack>.yaml of the project by default
     project_dir: Path = PROJECT_ROOT  # the program, its settings and the Lambda code: this project, or a copy
+    speedups: Speedups = field(default_factory=Speedups)  # the embedded AWS's; Speedups.none(): moto's own path
 
     @property
     def outputs_path(self) -> Path:

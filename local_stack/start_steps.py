@@ -133,7 +133,7 @@ class EmbeddedAwsPort(StackStep):
 
     def start(self) -> None:
         settings = self.parts.settings
-        self.parts.aws = EmbeddedAws(settings.host, settings.aws_port, self.parts.region)
+        self.parts.aws = EmbeddedAws(settings.host, settings.aws_port, self.parts.region, settings.speedups)
 
     def stop(self) -> None:
         self.parts.aws.stop()

@@ -15,6 +15,7 @@ from benchmarks.alert_fan_out import MARK
 from benchmarks.checks import BenchmarkFailed
 from benchmarks.end_to_end import CLAIM, LIST_MARK, LIST_MARKS, PUBLISH, SENT_MARK, per_crossing, per_crossing_before
 from benchmarks.handler_overhead import FakeTopic
+from benchmarks.import_rate import SPED_UP, TODAY, VIAS
 from benchmarks.low_items_list import BATCH_GET, GENERATE_MAC, QUERY, VERIFY_MAC
 from benchmarks.report import API_PATH, COST_PER_ALERT_ROW, COUNTED_ROW, REQUESTS_PER_ALERT_ROW, Results, render
 from benchmarks.sizes import TINY, sizes_from
@@ -43,11 +44,29 @@ def tiny_run() -> Results:
 
 def test_every_benchmark_runs_at_a_tiny_size_and_the_page_renders(tiny_run):
     page = render(tiny_run)
-    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 14)]
+    assert re.findall(r"^## (\d+)\.", page, re.MULTILINE) == [str(n) for n in range(1, 15)]
     assert "## 11. The API path on each kind of API" in page
     assert "## 13. The list of low items: what a page costs" in page
     assert set(tiny_run.overhead) == set(handler_overhead.UNITS)
     assert set(tiny_run.drop_memory) == {f"{r}-{n}" for n in TINY.drop_file_lines for r in ("stream", "whole")}
+
+
+def test_the_import_rate_is_measured_both_ways_in_on_both_paths_and_profiled(tiny_run):
+    rates = tiny_run.import_rates
+    assert rates.lines == TINY.rate_lines
+    assert set(rates.rates) == {(via, path) for via in VIAS for path in (TODAY, SPED_UP)}
+    assert all(len(runs) == TINY.rate_runs and min(runs) > 0 for runs in rates.rates.values())
+    page = render(tiny_run)
+    assert "## 14. The local import rate: today's path and the speed-ups" in page
+    for via in VIAS:
+        assert f"| {via} | {rates.median(via, TODAY):,.0f} | {rates.median(via, SPED_UP):,.0f} |" in page
+    # Each path profiled: every sample in one area, the areas adding up to the whole.
+    assert [profile.path for profile in tiny_run.import_profiles] == [TODAY, SPED_UP]
+    for profile in tiny_run.import_profiles:
+        assert profile.unavailable == ""
+        assert profile.samples > 0
+        assert sum(profile.areas.values()) == pytest.approx(1.0)
+        assert f"`{profile.top[0][0]}`" in page
 
 
 def test_each_end_to_end_run_published_the_alerts_its_updates_called_for(tiny_run):

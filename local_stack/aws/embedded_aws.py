@@ -4,21 +4,27 @@ the request layers that add what moto's server lacks.
 `EmbeddedAws.layers` is the request path, in order, as LocalStack composes its handler chain in one list
 (localstack/aws/app.py); each layer answers a request itself or passes it on to the next, the last to moto:
 
-1. faults (local_stack.aws.faults): first, so that an injected error stands for a service that fails before it
-   does anything, as a throttled one does, and so that every request is counted, refused ones too;
+0. the speed-ups this embedded AWS uses (local_stack.aws.speedups), chosen for the whole request before anything
+   reads it;
+1. faults (local_stack.aws.faults): first of the AWS behaviours, so that an injected error stands for a service that
+   fails before it does anything, as a throttled one does, and so that every request is counted, refused ones too;
 2. IAM (local_stack.aws.iam_enforcement): before anything acts, so that a call the role may not make creates no
    object, announces no event, takes no lock and moves no message;
 3. S3's object-created events (local_stack.aws.s3_notifications): after IAM, so that only an allowed write that
    succeeded is announced, as S3 announces it;
 4. DynamoDB's atomic item writes (local_stack.aws.atomic_dynamodb), around moto's DynamoDB alone;
 5. SQS's message move tasks (local_stack.aws.message_moves), which moto does not serve, and the ids of the
-   messages moto accepted.
-The last three act on different services, so their order among themselves changes nothing.
+   messages moto accepted;
+6. DynamoDB's requests handed to moto's DynamoDB handler directly (local_stack.aws.direct_dynamodb), a speed-up:
+   last, so that it stands for moto's dispatch alone, inside DynamoDB's lock.
+Layers 3 to 6 act on different services, so their order among themselves changes nothing.
 
 Three behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
 stream record per new item (local_stack.aws.atomic_dynamodb), SNS's deliveries to a queue only while SNS may use the
 queue's key (local_stack.aws.sns_deliveries), and SQS's 12 hours of visibility counted from a message's receipt
-(local_stack.aws.sqs_visibility).
+(local_stack.aws.sqs_visibility). Two speed-ups live there too, each used only while the request's embedded AWS says
+so: DynamoDB's expressions parsed once per text (local_stack.aws.parsed_expressions), and DynamoDB's plain results
+serialised by a direct walk of their shape (local_stack.aws.json_answers).
 """
 
 from __future__ import annotations
@@ -34,11 +40,15 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.aws.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
 from local_stack.aws.aws_requests import RequestLayer, WsgiApp
+from local_stack.aws.direct_dynamodb import DirectDynamoDb
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
+from local_stack.aws.json_answers import serialise_plain_results
 from local_stack.aws.message_moves import MessageMoves
+from local_stack.aws.parsed_expressions import parse_expressions_once
 from local_stack.aws.s3_notifications import ObjectCreatedEvents
 from local_stack.aws.sns_deliveries import check_queue_keys_on_delivery
+from local_stack.aws.speedups import Speedups, SpeedupSwitch
 from local_stack.aws.sqs_visibility import count_visibility_from_receipt
 
 ACCOUNT_ID = "123456789012"  # moto's account
@@ -49,23 +59,29 @@ class PortInUse(RuntimeError):
 
 
 class EmbeddedAws:
-    """moto's AWS APIs on `host:port` (port 0 picks a free one); `url` is the endpoint for boto3 and the CLI."""
+    """moto's AWS APIs on `host:port` (port 0 picks a free one); `url` is the endpoint for boto3 and the CLI. It
+    uses the speed-ups it is given (all by default; `Speedups.none()` for moto's own path)."""
 
-    def __init__(self, host: str, port: int, region: str = "eu-west-3") -> None:
+    def __init__(self, host: str, port: int, region: str = "eu-west-3", speedups: Speedups | None = None) -> None:
         emit_one_insert_per_new_item()
         check_queue_keys_on_delivery()
         count_visibility_from_receipt()
+        parse_expressions_once()
+        serialise_plain_results()
+        self.speedups = Speedups() if speedups is None else speedups
         self.faults = FaultInjector()
         self.iam = IamEnforcer(region, ACCOUNT_ID)
         self.s3_events = ObjectCreatedEvents(region, ACCOUNT_ID)
         self.message_moves = MessageMoves()
         # The request path, in the order the module's docstring explains.
         self.layers: tuple[RequestLayer, ...] = (
+            SpeedupSwitch(self.speedups),
             self.faults,
             self.iam,
             self.s3_events,
             SerialisedDynamoDb(),
             self.message_moves,
+            DirectDynamoDb(),
         )
         application = chained(self.layers, DomainDispatcherApplication(create_backend_app))
         try:

@@ -1,0 +1,233 @@
+"""The embedded AWS's speed-ups change no answer: each, on its own, answers a run of DynamoDB requests exactly as moto's
+own path does (status, body, the stream's records), the requests its cache could mistake included: the same
+expression again with other values, on an item that has changed since, a failing parse, a binary value."""
+
+import dataclasses
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local_stack.aws.embedded_aws import EmbeddedAws, local_client
+from local_stack.aws.speedups import Speedups, SpeedupSwitch
+
+pytestmark = pytest.mark.local_stack  # starts the embedded AWS: not in `make check`
+
+REGION = "eu-west-3"
+TABLE = "{table}"  # each embedded AWS writes to a table of its own, named for it
+# moto's own path, each speed-up alone, and all of them.
+PATHS = {
+    "moto": Speedups.none(),
+    **{name: dataclasses.replace(Speedups.none(), **{name: True}) for name in Speedups().names()},
+    "all": Speedups(),
+}
+SET_LEVEL = "SET stock_level = :level, level_as_of = :as_of"
+NEWER = "attribute_not_exists(level_as_of) OR level_as_of < :as_of"
+
+
+def _update(stock_id: str, level: int, as_of: str, **more: Any) -> dict[str, Any]:
+    return {
+        "TableName": TABLE,
+        "Key": {"stock_id": {"S": stock_id}},
+        "UpdateExpression": SET_LEVEL,
+        "ConditionExpression": NEWER,
+        "ExpressionAttributeValues": {":level": {"N": str(level)}, ":as_of": {"S": as_of}},
+        "ReturnValues": "ALL_OLD",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        **more,
+    }
+
+
+# (operation, request): what an importer, the stream's function and a careless client send, in order.
+REQUESTS: list[tuple[str, dict[str, Any]]] = [
+    ("UpdateItem", _update("A", 5, "2024-05-01T10:00:00Z")),  # a new item
+    ("UpdateItem", _update("A", 4, "2024-05-01T09:00:00Z")),  # same texts, older: refused, the item returned
+    ("UpdateItem", _update("A", 3, "2024-05-01T11:00:00Z")),  # same texts, newer: applied (no verdict kept)
+    ("UpdateItem", _update("A", 3, "2024-05-01T11:00:00Z")),  # the very same request: now refused
+    ("UpdateItem", _update("B", 0, "2024-05-01T10:00:00Z")),
+    (
+        "UpdateItem",
+        {
+            "TableName": TABLE,
+            "Key": {"stock_id": {"S": "A"}},
+            "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :one, tags = list_append(if_not_exists(tags, "
+            ":empty), :tag) REMOVE stale ADD seen :one",
+            "ConditionExpression": "size(level_as_of) > :width AND stock_level BETWEEN :low AND :high",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":empty": {"L": []},
+                ":tag": {"L": [{"S": "x"}]},
+                ":width": {"N": "3"},
+                ":low": {"N": "0"},
+                ":high": {"N": "10"},
+            },
+            "ReturnValues": "UPDATED_NEW",
+        },
+    ),
+    (
+        "UpdateItem",
+        {
+            "TableName": TABLE,
+            "Key": {"stock_id": {"S": "B"}},
+            "UpdateExpression": "SET photo = :photo",
+            "ConditionExpression": "attribute_not_exists(photo) OR photo <> :photo",
+            "ExpressionAttributeValues": {":photo": {"B": "AAEC"}},
+            "ReturnValues": "ALL_NEW",
+        },
+    ),
+    ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "UpdateExpression": "SET stock_level = = :level"}),
+    ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "ConditionExpression": "level_as_of <"}),
+    ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "UpdateExpression": "SET stock_level = :level"}),
+    (
+        "PutItem",
+        {
+            "TableName": TABLE,
+            "Item": {"stock_id": {"S": "D"}, "stock_level": {"N": "2"}},
+            "ConditionExpression": "attribute_not_exists(stock_id)",
+        },
+    ),
+    (
+        "PutItem",
+        {
+            "TableName": TABLE,
+            "Item": {"stock_id": {"S": "D"}, "stock_level": {"N": "9"}},
+            "ConditionExpression": "attribute_not_exists(stock_id)",
+        },
+    ),
+    ("GetItem", {"TableName": TABLE, "Key": {"stock_id": {"S": "A"}}, "ConsistentRead": True}),
+    (
+        "Scan",
+        {
+            "TableName": TABLE,
+            "FilterExpression": "stock_level <= :level",
+            "ExpressionAttributeValues": {":level": {"N": "3"}},
+        },
+    ),
+    (
+        "Query",
+        {
+            "TableName": TABLE,
+            "KeyConditionExpression": "stock_id = :id",
+            "ExpressionAttributeValues": {":id": {"S": "A"}},
+        },
+    ),
+    (
+        "DeleteItem",
+        {
+            "TableName": TABLE,
+            "Key": {"stock_id": {"S": "B"}},
+            "ConditionExpression": "stock_level > :level",
+            "ExpressionAttributeValues": {":level": {"N": "0"}},
+        },
+    ),
+    ("DeleteItem", {"TableName": TABLE, "Key": {"stock_id": {"S": "D"}}, "ReturnValues": "ALL_OLD"}),
+    ("GetItem", {"TableName": "no-such-table", "Key": {"stock_id": {"S": "A"}}}),
+]
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[dict[str, EmbeddedAws]]:
+    # moto keeps one state per process and each start empties it: every embedded AWS starts before any table exists.
+    servers = {name: EmbeddedAws("127.0.0.1", 0, REGION, speedups) for name, speedups in PATHS.items()}
+    for server in servers.values():
+        server.start()
+    for name, server in servers.items():
+        local_client("dynamodb", server.url, REGION).create_table(
+            TableName=f"levels-{name}",
+            KeySchema=[{"AttributeName": "stock_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "stock_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+def send(server: EmbeddedAws, name: str, target: str, request: dict[str, Any]) -> tuple[int, str, str]:
+    """Status, content type and body of a raw request, this server's table named as the first one's: the body as
+    sent, so that a number of another type or a member in another order counts as a difference."""
+    body = json.dumps(request).replace(TABLE, f"levels-{name}").encode()
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": target,
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20240501/{REGION}/dynamodb/aws4_request, "
+        "SignedHeaders=host;x-amz-date;x-amz-target, Signature=0",
+    }
+    request_ = urllib.request.Request(server.url + "/", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request_, timeout=30) as response:
+            status, content_type, answer = response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        status, content_type, answer = error.code, error.headers["Content-Type"], error.read()
+    return status, content_type, answer.decode().replace(f"levels-{name}", TABLE)
+
+
+def stream_records(server: EmbeddedAws, name: str) -> list[dict[str, Any]]:
+    """The table's stream in order, without what differs by nature from one stream to another: ids, times, and what
+    moto derives from them (a sequence number counts from the shard's creation, the size includes it)."""
+    dynamodb = local_client("dynamodb", server.url, REGION)
+    streams = local_client("dynamodbstreams", server.url, REGION)
+    arn = dynamodb.describe_table(TableName=f"levels-{name}")["Table"]["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+    _, _, body = send(
+        server,
+        name,
+        "DynamoDBStreams_20120810.GetRecords",
+        {"ShardIterator": iterator["ShardIterator"], "Limit": 100},
+    )
+    page = json.loads(body)
+    for record in page["Records"]:
+        images = record["dynamodb"]
+        del record["eventID"], images["SequenceNumber"]
+        images["ApproximateCreationDateTime"] = type(images["ApproximateCreationDateTime"]).__name__
+        images["SizeBytes"] = type(images["SizeBytes"]).__name__
+    return list(page["Records"])
+
+
+@pytest.fixture(scope="module")
+def answers(embedded) -> dict[str, list[tuple[int, str, str]]]:
+    """Each path's answers to the requests, sent in turn to each embedded AWS, request by request."""
+    every: dict[str, list[tuple[int, str, str]]] = {name: [] for name in embedded}
+    for operation, request in REQUESTS:
+        for name, server in embedded.items():
+            every[name].append(send(server, name, f"DynamoDB_20120810.{operation}", request))
+    return every
+
+
+@pytest.mark.parametrize("path", [name for name in PATHS if name != "moto"])
+def test_a_speedup_answers_every_request_as_moto_does(answers, path):
+    for (operation, request), ours, motos in zip(REQUESTS, answers[path], answers["moto"], strict=True):
+        assert ours == motos, (operation, request)
+
+
+def test_the_requests_reach_every_answer_they_are_meant_to(answers):
+    statuses = [status for status, _, _ in answers["moto"]]
+    codes = [re.sub(r'.*"__type": "[^"]*#(\w+)".*', r"\1", body) for _, _, body in answers["moto"]]
+    assert statuses.count(200) >= 10
+    # An older update, the very same one again, a second put, a delete whose condition fails.
+    assert codes.count("ConditionalCheckFailedException") == 4
+    assert codes.count("ValidationException") == 1  # an update expression that does not parse
+    assert 500 in statuses  # a condition that does not parse: moto fails on it, whichever path
+    assert "ResourceNotFoundException" in codes
+
+
+@pytest.mark.parametrize("path", [name for name in PATHS if name != "moto"])
+def test_a_speedup_leaves_the_stream_moto_leaves(embedded, answers, path):
+    assert stream_records(embedded[path], path) == stream_records(embedded["moto"], "moto")
+
+
+def test_the_embedded_aws_uses_the_speedups_it_is_given_and_all_by_default(embedded):
+    for name, server in embedded.items():
+        switch = server.layers[0]
+        assert isinstance(switch, SpeedupSwitch)
+        assert switch.speedups == PATHS[name]
+    assert Speedups().names() == ["parsed_expressions", "direct_dynamodb", "json_answers"]
+    assert Speedups.none().names() == []
