@@ -29,12 +29,15 @@ serialised by a direct walk of their shape (local_stack.aws.json_answers).
 
 from __future__ import annotations
 
+import functools
 import threading
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -126,11 +129,19 @@ def _passing_on(layer: RequestLayer, forward: WsgiApp) -> WsgiApp:
 def local_client(service: str, endpoint_url: str, region: str) -> Any:
     """A boto3 client for any service of the embedded AWS (it accepts any credentials). A session of its own, not
     boto3's default one, which keeps the AWS configuration files it read first whatever the environment says
-    since (a test that points AWS_PROFILE elsewhere)."""
-    return boto3.session.Session().client(  # type: ignore[call-overload]  # any service by name
+    since (a test that points AWS_PROFILE elsewhere); but one loader of the services' models for them all, which a
+    new session would otherwise read and parse again: most of the time it takes to make a client."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _models_loader())
+    return boto3.session.Session(botocore_session=session).client(  # type: ignore[call-overload]  # any service
         service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+@functools.cache
+def _models_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
