@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from adapters.inbound.s3_dropped_files import CHUNK_BYTES
-from benchmarks import alert_fan_out, low_items_list, prices
+from benchmarks import alert_fan_out, low_items_list, prices, suite_profile
 from benchmarks.alert_fan_out import (
     DELETE,
     DELIVERY,
@@ -59,6 +59,7 @@ from benchmarks.end_to_end import (
 from benchmarks.import_rate import LOCK_WAIT, PATHS, SAMPLES_PER_SECOND, SPED_UP, TODAY, VIAS, ImportRates, Profile
 from benchmarks.low_items_list import ListRun
 from benchmarks.sizes import Sizes
+from benchmarks.suite_profile import SuiteProfile
 from handlers.aws import WRITE_CONCURRENCY
 from handlers.webhook_alerts import WEBHOOK_URL_MAX_AGE_SECONDS
 
@@ -101,6 +102,7 @@ class Results:
     drop_memory: dict[str, dict[str, float]]
     import_rates: ImportRates
     import_profiles: list[Profile]  # one import through the queue on each path, profiled
+    suite: SuiteProfile | str  # the last passed `make test`'s profile, or why none was read
 
     @property
     def notifier(self) -> str:
@@ -160,6 +162,7 @@ def render(results: Results) -> str:
         _crossings,
         _low_list,
         _import_rate,
+        lambda r: suite_profile.render(r.suite, 15),
     ]
     return "\n".join(line for section in sections for line in section(results))
 

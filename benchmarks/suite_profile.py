@@ -88,10 +88,13 @@ def _by(cases: list[tuple[str, str, float]], key: Callable[[str, str], str]) -> 
     return sorted((Share(name, tests[name], seconds[name]) for name in tests), key=lambda share: -share.seconds)
 
 
-def render(profile: SuiteProfile | str, shown: int = 8) -> list[str]:
-    """The page's section on the suite: the profile's top entries, or why there is none (`profile` is then the
-    reason, and no figure is given)."""
-    heading = ["## Where `make test`'s time goes", ""]
+TITLE = "Where `make test`'s time goes"
+
+
+def render(profile: SuiteProfile | str, number: int, shown: int = 8) -> list[str]:
+    """The page's section `number` on the suite: the profile's top entries, or why there is none (`profile` is
+    then the reason, and no figure is given)."""
+    heading = [f"## {number}. {TITLE}", ""]
     if isinstance(profile, str):
         return [*heading, f"Not read in this run: {profile}.", ""]
     p = profile
