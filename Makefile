@@ -29,9 +29,11 @@ unit: $(INSTALLED)
 	$(BIN)/pytest -n $(WORKERS) --junit-xml=build/test-report.xml
 
 # The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the API on PORT (3000).
-# AUTH=off checks neither API signatures nor IAM policies; RELOAD=off keeps the code it started with.
+# AUTH=off checks neither API signatures nor IAM policies; RELOAD=off keeps the code it started with; SPEEDUPS=off
+# serves AWS requests as moto's server does (docs/running-locally.md).
 run: $(INSTALLED)
-	$(BIN)/python -m local_stack $(if $(filter off,$(AUTH)),--no-auth) $(if $(filter off,$(RELOAD)),--no-reload)
+	$(BIN)/python -m local_stack $(if $(filter off,$(AUTH)),--no-auth) $(if $(filter off,$(RELOAD)),--no-reload) \
+		$(if $(filter off,$(SPEEDUPS)),--no-speedups)
 
 # The local stack is reached as AWS is: through the AWS CLI's config and credentials files that `make run` writes
 # (profile `local`, its endpoint_url the embedded AWS), with no other AWS setting of the environment, any of which

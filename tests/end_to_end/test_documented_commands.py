@@ -35,7 +35,19 @@ COLLECTED_NOT_RUN = re.compile(r"^(\s*(?:\w+=\S*\s+)*)(\.venv/bin/pytest)\b", re
 # variables, and a parent make's or pytest's settings.
 MAKE_VARIABLES = {
     *("STACK", "FILE", "VIA", "EXPORT", "ID", "CHANNEL", "DRY_RUN", "REPAIR_FUTURE", "START_AFTER", "TARGET"),
-    *("STACK_FILE", "AUTH", "RELOAD", "PORT", "LOCAL_AWS_PORT", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"),
+    *(
+        "STACK_FILE",
+        "AUTH",
+        "RELOAD",
+        "SPEEDUPS",
+        "WORKERS",
+        "INSTALLER",
+        "PORT",
+        "LOCAL_AWS_PORT",
+        "MAKEFLAGS",
+        "MAKELEVEL",
+        "MFLAGS",
+    ),
 }
 BLOCK_SECONDS = 120
 
