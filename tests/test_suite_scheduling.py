@@ -1,0 +1,34 @@
+"""How `make test` shares the suite between its workers (tests/conftest.py): whole files, the scenarios together."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LONGEST_GROUPS, SHARED_SESSION_STACKS, xdist_group_of
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "group"),
+    [
+        ("tests/domain/test_stock.py::test_a", "tests/domain/test_stock.py"),
+        ("tests/end_to_end/test_low_items.py::test_b[rest]", "tests/end_to_end/test_low_items.py"),
+        ("tests/end_to_end/test_low_items.py::TestSome::test_c", "tests/end_to_end/test_low_items.py"),
+        ("tests/scenarios/test_upgrade.py::test_d[http]", "tests/scenarios/"),
+        ("tests/scenarios/test_chat_channel.py::test_e[rest]", "tests/scenarios/"),
+    ],
+)
+def test_a_test_runs_with_its_file_or_with_the_tests_that_share_its_stacks(nodeid, group):
+    assert xdist_group_of(nodeid) == group
+
+
+def test_every_group_named_for_the_scheduler_is_in_the_suite():
+    # A file renamed or moved would otherwise lose its place at the front without a word.
+    for group in {*LONGEST_GROUPS, *SHARED_SESSION_STACKS}:
+        assert (ROOT / group).exists(), group
+
+
+def test_the_scenarios_share_session_stacks_which_is_why_they_are_one_group():
+    conftest = (ROOT / "tests/scenarios/conftest.py").read_text()
+    assert '@pytest.fixture(scope="session", params=' in conftest
