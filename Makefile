@@ -26,7 +26,7 @@ typecheck: $(INSTALLED)
 # processes, so two workers keep both cores busy.
 # Its JUnit report, build/test-report.xml, is where `make bench` reads where the suite's time goes.
 unit: $(INSTALLED)
-	$(BIN)/pytest -n $(WORKERS) --junit-xml=build/test-report.xml
+	$(BIN)/pytest -n $(WORKERS) --dist loadscope --junit-xml=build/test-report.xml
 
 # The whole stack on this machine: embedded AWS on LOCAL_AWS_PORT (4566), the API on PORT (3000).
 # AUTH=off checks neither API signatures nor IAM policies; RELOAD=off keeps the code it started with; SPEEDUPS=off
@@ -126,15 +126,16 @@ policy/venv: policy/requirements.txt
 	$@/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 	touch $@
 
-# The pinned dependencies, installed by uv (at the version requirements-dev.txt pins, itself installed with pip):
-# it fetches and installs in parallel, several times faster than pip, and `uv pip sync` leaves the virtualenv
-# exactly as pinned. Where uv cannot be installed (no wheel for the platform), or with INSTALLER=pip, pip does it all.
-UV_PIN := $(shell grep -m1 '^uv==' requirements-dev.txt)
+# The pinned dependencies, installed by uv (pinned here, installed with pip): it fetches and installs in parallel,
+# several times faster than pip, and `uv pip sync` leaves the virtualenv exactly as pinned (it keeps pip and itself).
+# Where uv cannot be installed or cannot install (no wheel for the platform; an index only pip is configured for), or
+# with INSTALLER=pip, pip installs them all.
+UV := uv==0.13.9
 $(INSTALLED): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	if [ "$(INSTALLER)" != pip ] && $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"; \
-	then $(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.txt; \
-	else $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt; fi
+	if [ "$(INSTALLER)" != pip ] && $(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV)" && \
+		$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.txt; \
+	then :; else $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt; fi
 	touch $@
 
 # Re-pin requirements-dev.txt from requirements.in in a throwaway environment.

@@ -153,13 +153,19 @@ def sqs_clock(monkeypatch: pytest.MonkeyPatch) -> SqsClock:
     return clock
 
 
-# `make test` runs the suite on both cores (pytest-xdist). Each group of tests runs whole on one worker, so that a
-# module's or a session's stack is started once, by the worker that runs the group, never once per test: a test
-# file is a group, and so is a directory whose tests share session-scoped stacks.
-SHARED_SESSION_STACKS = ("tests/scenarios/",)
+# `make test` runs the suite on both cores (pytest-xdist, `--dist loadscope`). Each group of tests runs whole on one
+# worker, so that a module's or a session's stack is started once, by the worker that runs the group, never once per
+# test: a test file is a group, and so is a directory whose tests share session-scoped stacks. Any other `--dist`
+# (`make check`'s, test by test) is xdist's own.
+SHARED_SESSION_STACKS = ("tests/scenarios/", "tests/reliability/")
 # The groups that take longest, each a few stacks started in one test: sent first, so that neither worker is left
 # running one of them alone at the end.
-LONGEST_GROUPS = ("tests/test_benchmarks.py", "tests/tools/test_rehearsal.py", "tests/scenarios/")
+LONGEST_GROUPS = (
+    "tests/test_benchmarks.py",
+    "tests/tools/test_rehearsal.py",
+    "tests/scenarios/",
+    "tests/reliability/",
+)
 
 
 def xdist_group_of(nodeid: str) -> str:
@@ -169,13 +175,16 @@ def xdist_group_of(nodeid: str) -> str:
 
 
 class StackGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
-    """xdist's scheduling by scope, with `xdist_group_of` for scope, in the order the tests were collected."""
+    """xdist's scheduling by scope, with `xdist_group_of` for scope (the hook xdist's own subclasses override), in
+    the order the tests were collected."""
 
     def _split_scope(self, nodeid: str) -> str:
         return xdist_group_of(nodeid)
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> StackGroupScheduling:
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> StackGroupScheduling | None:
+    if config.getoption("dist") != "loadscope":
+        return None
     config.option.loadscopereorder = False  # xdist would send the groups of most tests first, not the longest
     return StackGroupScheduling(config, log)
 

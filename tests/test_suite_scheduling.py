@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("tests/end_to_end/test_low_items.py::TestSome::test_c", "tests/end_to_end/test_low_items.py"),
         ("tests/scenarios/test_upgrade.py::test_d[http]", "tests/scenarios/"),
         ("tests/scenarios/test_chat_channel.py::test_e[rest]", "tests/scenarios/"),
+        ("tests/reliability/test_faults.py::test_f", "tests/reliability/"),
     ],
 )
 def test_a_test_runs_with_its_file_or_with_the_tests_that_share_its_stacks(nodeid, group):
@@ -29,6 +30,7 @@ def test_every_group_named_for_the_scheduler_is_in_the_suite():
         assert (ROOT / group).exists(), group
 
 
-def test_the_scenarios_share_session_stacks_which_is_why_they_are_one_group():
-    conftest = (ROOT / "tests/scenarios/conftest.py").read_text()
-    assert '@pytest.fixture(scope="session", params=' in conftest
+@pytest.mark.parametrize("directory", SHARED_SESSION_STACKS)
+def test_each_directory_run_as_one_group_shares_a_session_scoped_stack(directory):
+    conftest = (ROOT / directory / "conftest.py").read_text()
+    assert '@pytest.fixture(scope="session"' in conftest

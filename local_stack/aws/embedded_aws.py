@@ -16,8 +16,9 @@ the request layers that add what moto's server lacks.
 5. SQS's message move tasks (local_stack.aws.message_moves), which moto does not serve, and the ids of the
    messages moto accepted;
 6. DynamoDB's requests handed to moto's DynamoDB handler directly (local_stack.aws.direct_dynamodb), a speed-up:
-   last, so that it stands for moto's dispatch alone, inside DynamoDB's lock.
-Layers 3 to 6 act on different services, so their order among themselves changes nothing.
+   last, so that it stands for moto's dispatch alone, inside DynamoDB's lock: it answers without passing the
+   request on, so in front of layer 4 it would write outside the lock.
+Layers 3 to 5 act on different services, so their order among themselves changes nothing; layer 6 must stay after 4.
 
 Three behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
 stream record per new item (local_stack.aws.atomic_dynamodb), SNS's deliveries to a queue only while SNS may use the
