@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import moto.sqs.models as sqs_models
 import pytest
 from hypothesis import settings
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 from xdist.scheduler import LoadScopeScheduling
 
 from local_stack.aws.sqs_visibility import count_visibility_from_receipt
@@ -84,10 +86,26 @@ class Account:
         return messages
 
 
+def each_request_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the emulated account serve one request at a time. In-process moto applies an UpdateItem as read, change
+    and put back, so two writes of one item from two threads can lose one of them, which DynamoDB never does; the
+    functions save a message's lines 16 at once. The local stack serialises its DynamoDB for the same reason
+    (local_stack.aws.atomic_dynamodb)."""
+    whole = threading.RLock()
+    process = BotocoreStubber.process_request
+
+    def process_whole(self: BotocoreStubber, request: Any) -> Any:
+        with whole:
+            return process(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", process_whole)
+
+
 @pytest.fixture
-def account() -> Iterator[Account]:
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     # The local stack's SQS, not moto's: the 12 hours a message may stay hidden count from its receipt, as in SQS.
     count_visibility_from_receipt()
+    each_request_whole(monkeypatch)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
