@@ -127,7 +127,7 @@ policy/venv: policy/requirements.txt
 	touch $@
 
 # The pinned dependencies, installed by uv (pinned here, installed with pip): it fetches and installs in parallel,
-# several times faster than pip, and `uv pip sync` leaves the virtualenv exactly as pinned (it keeps pip and itself).
+# and `uv pip sync` leaves the virtualenv exactly as pinned (it keeps pip and itself).
 # Where uv cannot be installed or cannot install (no wheel for the platform; an index only pip is configured for), or
 # with INSTALLER=pip, pip installs them all.
 UV := uv==0.13.9
