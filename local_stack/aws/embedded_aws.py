@@ -23,9 +23,10 @@ Layers 3 to 5 act on different services, so their order among themselves changes
 Three behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
 stream record per new item (local_stack.aws.atomic_dynamodb), SNS's deliveries to a queue only while SNS may use the
 queue's key (local_stack.aws.sns_deliveries), and SQS's 12 hours of visibility counted from a message's receipt
-(local_stack.aws.sqs_visibility). Two speed-ups live there too, each used only while the request's embedded AWS says
-so: DynamoDB's expressions parsed once per text (local_stack.aws.parsed_expressions), and DynamoDB's plain results
-serialised by a direct walk of their shape (local_stack.aws.json_answers).
+(local_stack.aws.sqs_visibility). Three speed-ups live there too, each used only while the request's embedded AWS
+says so: DynamoDB's expressions parsed once per text (local_stack.aws.parsed_expressions), their trees walked with
+each node's processor looked up once per kind of node (local_stack.aws.expression_walks), and DynamoDB's plain
+results serialised by a direct walk of their shape (local_stack.aws.json_answers).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from local_stack.aws.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
 from local_stack.aws.aws_requests import RequestLayer, WsgiApp
 from local_stack.aws.direct_dynamodb import DirectDynamoDb
+from local_stack.aws.expression_walks import walk_expressions_quickly
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
 from local_stack.aws.json_answers import serialise_plain_results
@@ -71,6 +73,7 @@ class EmbeddedAws:
         check_queue_keys_on_delivery()
         count_visibility_from_receipt()
         parse_expressions_once()
+        walk_expressions_quickly()
         serialise_plain_results()
         self.speedups = Speedups() if speedups is None else speedups
         self.faults = FaultInjector()

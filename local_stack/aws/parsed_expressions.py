@@ -4,9 +4,10 @@ moto's UpdateItem parses its update expression and its condition expression once
 (`moto.dynamodb.responses.DynamoHandler.update_item`) and again to apply it (`DynamoDBBackend.update_item`), and every
 writer of the table sends the same few expressions. A parsed update expression depends on its text alone, and moto's
 validator works on a copy of it (`moto.dynamodb.parsing.validators.Validator`), so one parse serves every request
-with that text. A parsed condition holds the request's attribute names and values, so it is kept under its text,
-names and values together: the second parse of a request, and of any request with the same values, is saved. What is
-kept is the parse alone: every request is validated and its condition evaluated against the item as it is then.
+with that text. A parsed condition holds the attribute names and values it refers to, so it is kept under its text
+and those names and values (every one whose placeholder is in the text: one named by no token of it only makes the
+key finer): the second parse of a request, and of any request with the same values in its condition, is saved. What
+is kept is the parse alone: every request is validated and its condition evaluated against the item as it is then.
 The validator's copy of a kept update expression is made from the parse's pickle, as the copy.deepcopy it makes
 would make it (the same reduction of each node), five times faster.
 
@@ -19,6 +20,7 @@ import copy
 import functools
 import json
 import pickle
+from dataclasses import dataclass
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
@@ -33,16 +35,26 @@ _KEPT = 512  # distinct texts kept, the least recently used forgotten first: a s
 _PICKLED = "_local_stack_pickled"  # on a kept update expression: its pickle, for the validator's copies
 
 
-class _ParsedCondition(ConditionExpressionParser):
-    """A condition parsed once: `parse()` returns the kept tree, with what the parse found, as moto's parser does."""
+@dataclass(frozen=True)
+class _Parse:
+    """What moto's parse of a condition gives: its tree, and the placeholders it found."""
 
-    def __init__(self, parsed: ConditionExpressionParser, tree: Any) -> None:
-        super().__init__(
-            parsed.condition_expression, parsed.expression_attribute_names, parsed.expression_attribute_values
-        )
-        self.expr_attr_names_found = list(parsed.expr_attr_names_found)
-        self.expr_attr_values_found = list(parsed.expr_attr_values_found)
-        self._tree = tree
+    tree: Any
+    names_found: tuple[str, ...]
+    values_found: tuple[str, ...]
+
+
+class _ParsedCondition(ConditionExpressionParser):
+    """A condition parsed once: `parse()` returns the kept tree, with what the parse found, as moto's parser does;
+    the names and values are the request's own."""
+
+    def __init__(
+        self, expr: str | None, names: dict[str, str] | None, values: dict[str, Any] | None, parse: _Parse
+    ) -> None:
+        super().__init__(expr, names, values)
+        self.expr_attr_names_found = list(parse.names_found)
+        self.expr_attr_values_found = list(parse.values_found)
+        self._tree = parse.tree
 
     def parse(self) -> Any:
         return self._tree
@@ -64,9 +76,15 @@ def _copy(node: Any, memo: dict[int, Any] | None = None) -> Any:
 
 
 @functools.lru_cache(maxsize=_KEPT)
-def _condition(text: str | None, names: str, values: str) -> _ParsedCondition:
+def _condition(text: str | None, names: str, values: str) -> _Parse:
     parser = create_condition_expression_parser(text, json.loads(names), json.loads(values))
-    return _ParsedCondition(parser, parser.parse())
+    tree = parser.parse()
+    return _Parse(tree, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found))
+
+
+def _named_in(text: str | None, placeholders: dict[str, Any] | None) -> dict[str, Any]:
+    """The placeholders whose name is in the text: every one a parse of it can use, and maybe a few more."""
+    return {name: value for name, value in (placeholders or {}).items() if text and name in text}
 
 
 def parse_update_expression(text: str) -> Any:
@@ -84,10 +102,10 @@ def condition_parser(
     if not speedups.current().parsed_expressions:
         return create_condition_expression_parser(expr, names, values)
     try:
-        key = json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True)
+        key = json.dumps(_named_in(expr, names), sort_keys=True), json.dumps(_named_in(expr, values), sort_keys=True)
     except TypeError:  # a value JSON cannot hold (binary): parsed as moto parses it
         return create_condition_expression_parser(expr, names, values)
-    return _condition(expr, *key)
+    return _ParsedCondition(expr, names, values, _condition(expr, *key))
 
 
 _ORIGINAL_MAKE = UpdateExpressionParser.make

@@ -24,6 +24,7 @@ class Speedups:
     parsed_expressions: bool = True  # DynamoDB expressions parsed once per text (local_stack.aws.parsed_expressions)
     direct_dynamodb: bool = True  # DynamoDB requests handed to moto's handler at once (local_stack.aws.direct_dynamodb)
     json_answers: bool = True  # DynamoDB's plain results serialised by a direct walk (local_stack.aws.json_answers)
+    expression_walks: bool = True  # moto's walks of an expression's tree, quicker (local_stack.aws.expression_walks)
 
     @classmethod
     def none(cls) -> Speedups:

@@ -42,6 +42,35 @@ def _update(stock_id: str, level: int, as_of: str, **more: Any) -> dict[str, Any
     }
 
 
+def _plain_update(stock_id: str, expression: str, **names: str) -> dict[str, Any]:
+    """An update that moto's validators refuse or take, each on its own: no condition to answer first, and only the
+    values it names (DynamoDB refuses a value given and not used before anything else)."""
+    values = {":level": {"N": "2"}, ":id": {"S": "Z"}}
+    return {
+        "TableName": TABLE,
+        "Key": {"stock_id": {"S": stock_id}},
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": {name: value for name, value in values.items() if name in expression},
+        **({"ExpressionAttributeNames": names} if names else {}),
+        "ReturnValues": "ALL_NEW",
+    }
+
+
+# Updates that each of moto's walks of an update expression's tree refuses, in the order moto walks them, and two
+# that they take: a nested path and an element of a list removed.
+WALKED: list[tuple[str, dict[str, Any]]] = [
+    ("UpdateItem", _plain_update("A", "SET stock_level = :level SET level_as_of = :level")),  # two SET clauses
+    ("UpdateItem", _plain_update("A", "SET stock_level = :level, stock_level = :level")),  # a path set twice
+    ("UpdateItem", _plain_update("A", "SET #key = :id", **{"#key": "stock_id"})),  # the table's key
+    ("UpdateItem", _plain_update("A", "SET stock_level = :nothing + :level")),  # a value not given
+    ("UpdateItem", _plain_update("A", "SET #nothing = :level")),  # a name not given
+    ("UpdateItem", _plain_update("A", "SET stock_level = no_such_field + :level")),  # a field the item lacks
+    ("UpdateItem", _plain_update("A", "SET stock_level = level_as_of + :level")),  # a string plus a number
+    ("UpdateItem", _plain_update("A", "SET dims.width = :level")),  # into a map the item lacks
+    ("UpdateItem", _plain_update("A", "SET dims = :level")),
+    ("UpdateItem", _plain_update("A", "SET stock_level = stock_level - :level REMOVE tags[0]")),
+]
+
 # (operation, request): what an importer, the stream's function and a careless client send, in order.
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("UpdateItem", _update("A", 5, "2024-05-01T10:00:00Z")),  # a new item
@@ -81,6 +110,7 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
             "ReturnValues": "ALL_NEW",
         },
     ),
+    *WALKED,
     ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "UpdateExpression": "SET stock_level = = :level"}),
     ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "ConditionExpression": "level_as_of <"}),
     ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "UpdateExpression": "SET stock_level = :level"}),
@@ -214,7 +244,9 @@ def test_the_requests_reach_every_answer_they_are_meant_to(answers):
     assert statuses.count(200) >= 10
     # An older update, the very same one again, a second put, a delete whose condition fails.
     assert codes.count("ConditionalCheckFailedException") == 4
-    assert codes.count("ValidationException") == 1  # an update expression that does not parse
+    # An update expression that does not parse, and the seven refused by a walk of its tree (a name not given is a
+    # 500 in moto, on every path).
+    assert codes.count("ValidationException") == 1 + 7
     assert 500 in statuses  # a condition that does not parse: moto fails on it, whichever path
     assert "ResourceNotFoundException" in codes
 
@@ -229,5 +261,5 @@ def test_the_embedded_aws_uses_the_speedups_it_is_given_and_all_by_default(embed
         switch = server.layers[0]
         assert isinstance(switch, SpeedupSwitch)
         assert switch.speedups == PATHS[name]
-    assert Speedups().names() == ["parsed_expressions", "direct_dynamodb", "json_answers"]
+    assert Speedups().names() == ["parsed_expressions", "direct_dynamodb", "json_answers", "expression_walks"]
     assert Speedups.none().names() == []
