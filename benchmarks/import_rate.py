@@ -26,6 +26,7 @@ from pathlib import Path
 
 from benchmarks.checks import check
 from benchmarks.end_to_end import Expected, expected_of, measured, send_file, start_stack, stock_lines
+from local_stack.aws.atomic_dynamodb import LockWaits
 from local_stack.aws.speedups import Speedups
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ SAMPLES_PER_SECOND = 100
 TOP_FRAMES = 10
 # Where a sample of the embedded AWS's process is spent, by the innermost frame of a known part: the first that
 # matches, in this order. The lock is its own area: its `with` line holds the samples of a thread taking it.
-LOCK_WAIT = "lock wait (DynamoDB's one lock)"
+LOCK_WAIT = "taking the lock (DynamoDB's one lock)"
 AREAS = (
     (LOCK_WAIT, re.compile(r"^SerialisedDynamoDb\.__call__ \(local_stack/aws/atomic_dynamodb\.py")),
     ("moto: parse and validate", re.compile(r"\(moto/(dynamodb/parsing/|dynamodb/comparisons\.py|core/parse\.py)")),
@@ -61,9 +62,18 @@ class ImportRates:
 
     lines: int
     rates: dict[tuple[str, str], list[float]]
+    # Each run's DynamoDB requests through the one lock while it imported, and their waits for it.
+    lock_waits: dict[tuple[str, str], list[LockWaits]] = field(default_factory=dict)
+    seconds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
     def median(self, via: str, path: str) -> float:
         return statistics.median(self.rates[(via, path)])
+
+    def median_run_waits(self, via: str, path: str) -> tuple[LockWaits, float]:
+        """The lock's waits in the run of median rate (the lower middle one of an even count), and its seconds."""
+        runs = sorted(range(len(self.rates[(via, path)])), key=lambda n: self.rates[(via, path)][n])
+        middle = runs[(len(runs) - 1) // 2]
+        return self.lock_waits[(via, path)][middle], self.seconds[(via, path)][middle]
 
     def ratio(self, via: str) -> float:
         """How many times faster the speed-ups import than today's path, by their medians."""
@@ -86,15 +96,21 @@ def measure(lines: int, runs: int, threshold: int) -> ImportRates:
     or quieter weighs on each alike."""
     file_lines = stock_lines(lines, seed=11, stack_default=threshold)
     expected = expected_of(file_lines, threshold)
-    rates: dict[tuple[str, str], list[float]] = {(via, path): [] for via in VIAS for path in PATHS}
+    result = ImportRates(len(file_lines), {(via, path): [] for via in VIAS for path in PATHS})
     for _ in range(runs):
         for via in VIAS:
             for path, speedups in PATHS.items():
-                rates[(via, path)].append(_rate(file_lines, expected, via, path, speedups))
-    return ImportRates(len(file_lines), rates)
+                seconds, waits = _import(file_lines, expected, via, path, speedups)
+                result.rates[(via, path)].append(len(file_lines) / seconds)
+                result.seconds.setdefault((via, path), []).append(seconds)
+                result.lock_waits.setdefault((via, path), []).append(waits)
+    return result
 
 
-def _rate(file_lines: list[str], expected: Expected, via: str, path: str, speedups: Speedups) -> float:
+def _import(
+    file_lines: list[str], expected: Expected, via: str, path: str, speedups: Speedups
+) -> tuple[float, LockWaits]:
+    """Seconds from the first line sent to the last stored, and the DynamoDB lock's waits meanwhile."""
     name = f"import rate, {via}, {path}"
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
@@ -102,10 +118,12 @@ def _rate(file_lines: list[str], expected: Expected, via: str, path: str, speedu
         try:
             file = work / "stock.txt"
             file.write_text("\n".join(file_lines) + "\n")
+            before = stack.dynamodb_lock_waits()
             seconds, _, _, _ = measured(name, stack, outputs, expected, lambda: send_file(name, file, work, via))
+            waits = stack.dynamodb_lock_waits() - before
         finally:
             stack.stop()
-    return len(file_lines) / seconds
+    return seconds, waits
 
 
 def profile(lines: int, threshold: int, path: str) -> Profile:
@@ -188,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     path = TODAY if args.no_speedups else SPED_UP
     file_lines = stock_lines(args.lines, seed=11, stack_default=args.threshold)
-    rate = _rate(file_lines, expected_of(file_lines, args.threshold), "queue", path, PATHS[path])
+    seconds, _ = _import(file_lines, expected_of(file_lines, args.threshold), "queue", path, PATHS[path])
+    rate = len(file_lines) / seconds
     print(json.dumps({"path": path, "lines_per_second": rate}))
     return 0
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.stack_settings import stack_config
+from local_stack.aws.atomic_dynamodb import LockWaits
 from local_stack.lambda_service.functions import Invocation
 from local_stack.settings import LocalStackSettings
 from local_stack.start_steps import (
@@ -92,6 +93,10 @@ class LocalStack:
     def request_counts(self) -> Counter[str]:
         """AWS requests received so far by the embedded AWS, by `service:operation`."""
         return Counter(self._parts.aws.faults.requests)
+
+    def dynamodb_lock_waits(self) -> LockWaits:
+        """DynamoDB's requests so far through the embedded AWS's one lock, and how long they waited for it."""
+        return self._parts.aws.dynamodb_lock.waits()
 
     def invocation_counts(self) -> dict[str, int]:
         return self._parts.fleet.invocations()

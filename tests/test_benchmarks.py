@@ -60,6 +60,14 @@ def test_the_import_rate_is_measured_both_ways_in_on_both_paths_and_profiled(tin
     assert "## 14. The local import rate: today's path and the speed-ups" in page
     for via in VIAS:
         assert f"| {via} | {rates.median(via, TODAY):,.0f} | {rates.median(via, SPED_UP):,.0f} |" in page
+        for path in (TODAY, SPED_UP):
+            # Every line took one UpdateItem through the lock at least, and the lock's table shows the median run's.
+            waits, seconds = rates.median_run_waits(via, path)
+            assert waits.requests >= rates.lines
+            assert 0 <= waits.waited <= waits.requests
+            assert waits.seconds >= 0
+            assert seconds in rates.seconds[(via, path)]
+            assert f"| {via} | {path} | {waits.requests:,} | {waits.waited:,} (" in page
     # Each path profiled: every sample in one area, the areas adding up to the whole.
     assert [profile.path for profile in tiny_run.import_profiles] == [TODAY, SPED_UP]
     for profile in tiny_run.import_profiles:

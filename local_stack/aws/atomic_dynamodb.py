@@ -13,7 +13,9 @@ record, makes the embedded table behave as DynamoDB does.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -30,15 +32,47 @@ class SerialisedDynamoDb:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._waits = LockWaits(0, 0, 0.0)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp
     ) -> Iterable[bytes]:
         if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGETS):
             return forward(environ, start_response)
-        with self._lock:
+        # Timed only when taken: a profile cannot show the wait, as a thread blocked on the lock holds no Python lock.
+        waited = None
+        if not self._lock.acquire(blocking=False):
+            started = time.perf_counter()
+            self._lock.acquire()
+            waited = time.perf_counter() - started
+        try:
+            self._waits = self._waits.plus(waited)  # under the lock: no other writer
             # The body is produced inside the lock: moto answers with a list, so nothing runs after release.
             return list(forward(environ, start_response))
+        finally:
+            self._lock.release()
+
+    def waits(self) -> LockWaits:
+        """The DynamoDB requests served so far, how many found the lock taken, and how long they waited in all."""
+        return self._waits
+
+
+@dataclass(frozen=True)
+class LockWaits:
+    """DynamoDB requests through the lock, those that waited for it, and their seconds of waiting in all."""
+
+    requests: int
+    waited: int
+    seconds: float
+
+    def plus(self, waited: float | None) -> LockWaits:
+        """With one more request, which found the lock free (None) or waited that many seconds."""
+        if waited is None:
+            return LockWaits(self.requests + 1, self.waited, self.seconds)
+        return LockWaits(self.requests + 1, self.waited + 1, self.seconds + waited)
+
+    def __sub__(self, earlier: LockWaits) -> LockWaits:
+        return LockWaits(self.requests - earlier.requests, self.waited - earlier.waited, self.seconds - earlier.seconds)
 
 
 def emit_one_insert_per_new_item() -> None:

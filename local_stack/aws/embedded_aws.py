@@ -80,13 +80,14 @@ class EmbeddedAws:
         self.iam = IamEnforcer(region, ACCOUNT_ID)
         self.s3_events = ObjectCreatedEvents(region, ACCOUNT_ID)
         self.message_moves = MessageMoves()
+        self.dynamodb_lock = SerialisedDynamoDb()
         # The request path, in the order the module's docstring explains.
         self.layers: tuple[RequestLayer, ...] = (
             SpeedupSwitch(self.speedups),
             self.faults,
             self.iam,
             self.s3_events,
-            SerialisedDynamoDb(),
+            self.dynamodb_lock,
             self.message_moves,
             DirectDynamoDb(),
         )

@@ -24,15 +24,20 @@ WRITERS = 8
 
 
 @pytest.fixture(scope="module")
-def dynamodb():
+def embedded():
     # The server runs in this process: switching threads often makes any unguarded interleaving likely.
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)
     aws = EmbeddedAws("127.0.0.1", 0)
     aws.start()
-    yield aws.url
+    yield aws
     aws.stop()
     sys.setswitchinterval(switch_interval)
+
+
+@pytest.fixture(scope="module")
+def dynamodb(embedded):
+    return embedded.url
 
 
 @pytest.fixture
@@ -81,12 +86,18 @@ def stream_records(streams):
     return records
 
 
-def test_concurrent_conditional_updates_never_let_an_older_time_win(client):
+def test_concurrent_conditional_updates_never_let_an_older_time_win(embedded, client):
     rng = random.Random(5)
     rounds = [(f"race-{n}", rng.sample(range(1, 10_000), WRITERS)) for n in range(150)]
+    before = embedded.dynamodb_lock.waits()
     with ThreadPoolExecutor(WRITERS) as pool:
         for stock_id, times in rounds:
             list(pool.map(lambda as_of, stock_id=stock_id: save_if_newer(client, stock_id, as_of, as_of), times))
+    # Every write went through the one lock, and eight writers at once made some of them wait, each wait timed.
+    waits = embedded.dynamodb_lock.waits() - before
+    assert waits.requests == WRITERS * len(rounds)
+    assert 0 < waits.waited < waits.requests
+    assert waits.seconds > 0
     stored = {
         item["stock_id"]["S"]: int(item["stock_level"]["N"])
         for item in client.scan(TableName="levels")["Items"]
