@@ -7,6 +7,10 @@ that service to the same handler, `DynamoHandler.dispatch`, whose answer Flask t
 X-Amz-Target: DynamoDB_20120810.<Operation>) has only that one destination, so here it goes there at once: the same
 handler, given the same request, answers it, as Flask's response, with the same status, headers and body. Requests
 of any other service, any other path, or with an Origin header (for moto's CORS) take moto's own way.
+
+moto's handler then looks the operation up among the handler class's functions, listed anew by
+`inspect.getmembers` at every request (`moto.core.utils.method_names_from_class`): DynamoDB's handler's are listed
+once here, as nothing adds a function to it once the embedded AWS serves.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import moto.core.responses as moto_responses
 from botocore.exceptions import ClientError
 from flask import Response
 from moto.core.request import normalize_request
@@ -25,11 +30,25 @@ from local_stack.aws import speedups
 from local_stack.aws.aws_requests import WsgiApp
 
 _TARGET = "DynamoDB_20120810."
+_ORIGINAL_METHOD_NAMES = moto_responses.method_names_from_class  # type: ignore[attr-defined]
+_DYNAMODB_METHODS: list[str] = []
+
+
+def _method_names(clazz: object) -> list[str]:
+    """moto's `method_names_from_class`, DynamoDB's handler's listed once while the request's AWS says so."""
+    if clazz is not DynamoHandler or not speedups.current().direct_dynamodb:
+        return _ORIGINAL_METHOD_NAMES(clazz)
+    if not _DYNAMODB_METHODS:
+        _DYNAMODB_METHODS.extend(_ORIGINAL_METHOD_NAMES(DynamoHandler))
+    return _DYNAMODB_METHODS
 
 
 class DirectDynamoDb:
     """Request layer (last): DynamoDB's requests answered by moto's DynamoDB handler without moto's dispatch, while
     the embedded AWS's speed-ups say so."""
+
+    def __init__(self) -> None:
+        moto_responses.method_names_from_class = _method_names  # type: ignore[attr-defined]
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any], forward: WsgiApp

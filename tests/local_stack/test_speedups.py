@@ -158,6 +158,7 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ),
     ("DeleteItem", {"TableName": TABLE, "Key": {"stock_id": {"S": "D"}}, "ReturnValues": "ALL_OLD"}),
     ("GetItem", {"TableName": "no-such-table", "Key": {"stock_id": {"S": "A"}}}),
+    ("DescribeContributorInsights", {"TableName": TABLE}),  # an operation moto's handler has no function for
 ]
 
 
