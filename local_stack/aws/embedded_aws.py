@@ -1,5 +1,6 @@
 """The embedded AWS: moto's server on loopback, bound in the caller's thread so a taken port fails at once, behind
-the request layers that add what moto's server lacks.
+the request layers that add what moto's server lacks. Its connections are kept open between a client's requests, as
+AWS's endpoints keep them (local_stack.aws.keep_alive, a speed-up), where werkzeug's server closes each.
 
 `EmbeddedAws.layers` is the request path, in order, as LocalStack composes its handler chain in one list
 (localstack/aws/app.py); each layer answers a request itself or passes it on to the next, the last to moto:
@@ -50,6 +51,7 @@ from local_stack.aws.expression_walks import walk_expressions_quickly
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
 from local_stack.aws.json_answers import serialise_plain_results
+from local_stack.aws.keep_alive import KeepAliveRequestHandler, close_kept_connections
 from local_stack.aws.message_moves import MessageMoves
 from local_stack.aws.parsed_expressions import parse_expressions_once
 from local_stack.aws.s3_notifications import ObjectCreatedEvents
@@ -93,9 +95,8 @@ class EmbeddedAws:
         )
         application = chained(self.layers, DomainDispatcherApplication(create_backend_app))
         try:
-            self._server: BaseWSGIServer = make_server(
-                host, port, application, True, request_handler=MotoRequestHandler
-            )
+            handler = KeepAliveRequestHandler if self.speedups.keep_alive else MotoRequestHandler
+            self._server: BaseWSGIServer = make_server(host, port, application, True, request_handler=handler)
         except SystemExit:  # werkzeug's answer to a port in use
             raise PortInUse(f"port {port} on {host} is in use; stop what holds it or choose another port") from None
         self.url = f"http://{host}:{self._server.server_address[1]}"
@@ -114,6 +115,7 @@ class EmbeddedAws:
             self._server.shutdown()
             self._thread.join(timeout=10)
         self._server.server_close()
+        close_kept_connections(self._server)
 
 
 def chained(layers: Sequence[RequestLayer], application: WsgiApp) -> WsgiApp:

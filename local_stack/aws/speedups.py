@@ -25,6 +25,7 @@ class Speedups:
     direct_dynamodb: bool = True  # DynamoDB requests handed to moto's handler at once (local_stack.aws.direct_dynamodb)
     json_answers: bool = True  # DynamoDB's plain results serialised by a direct walk (local_stack.aws.json_answers)
     expression_walks: bool = True  # moto's walks of an expression's tree, quicker (local_stack.aws.expression_walks)
+    keep_alive: bool = True  # a client's connection kept open between its requests (local_stack.aws.keep_alive)
 
     @classmethod
     def none(cls) -> Speedups:

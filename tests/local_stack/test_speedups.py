@@ -262,5 +262,11 @@ def test_the_embedded_aws_uses_the_speedups_it_is_given_and_all_by_default(embed
         switch = server.layers[0]
         assert isinstance(switch, SpeedupSwitch)
         assert switch.speedups == PATHS[name]
-    assert Speedups().names() == ["parsed_expressions", "direct_dynamodb", "json_answers", "expression_walks"]
+    assert Speedups().names() == [
+        "parsed_expressions",
+        "direct_dynamodb",
+        "json_answers",
+        "expression_walks",
+        "keep_alive",
+    ]
     assert Speedups.none().names() == []
