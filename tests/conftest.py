@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -218,3 +220,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return len(LONGEST_GROUPS) + (group not in starts_stacks)
 
     items.sort(key=rank)
+
+
+# `make check` (-m "not local_stack") deselects every test of a file marked local_stack as a whole, after importing it:
+# such files, and directories of nothing else, are not collected at all, which spares each worker their imports.
+_WHOLE_FILE_LOCAL_STACK = re.compile(r"^pytestmark = pytest\.mark\.local_stack\b", re.MULTILINE)
+_FILE_MARK = re.compile(r"^pytestmark\b", re.MULTILINE)
+
+
+def only_local_stack_tests(path: Path) -> bool:
+    """Whether every test under `path` (a test file, or a directory of them) is marked local_stack by its file."""
+    files = sorted(path.rglob("test_*.py")) if path.is_dir() else [path]
+    return bool(files) and all(_marked_local_stack_alone(file.read_text()) for file in files)
+
+
+def _marked_local_stack_alone(source: str) -> bool:
+    return len(_FILE_MARK.findall(source)) == 1 and _WHOLE_FILE_LOCAL_STACK.search(source) is not None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.option.markexpr.strip() != "not local_stack":
+        return None
+    if collection_path.is_dir() or (collection_path.name.startswith("test_") and collection_path.suffix == ".py"):
+        return only_local_stack_tests(collection_path) or None
+    return None
