@@ -14,6 +14,8 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
+import moto.kms.models as kms_models
+import moto.kms.utils as kms_utils
 import moto.sqs.models as sqs_models
 import pytest
 from hypothesis import settings
@@ -37,6 +39,20 @@ settings.load_profile("suite")
 # share one loader per data path instead (botocore already shares a loader's parsed models among a session's
 # clients, so nothing changes in what a client does).
 botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+
+# moto makes a new RSA key pair, a tenth of a second's work, for every KMS key, which only a key of an asymmetric spec
+# uses (to sign, or to give its public key): the HMAC key that seals the API's cursors is made for each API test. The
+# keys of the other specs, which MAC or encrypt with their own random key material, share one unused pair instead.
+_unused_key_pair = functools.cache(lambda: kms_utils.generate_private_key("RSA_2048"))
+
+
+def _key_pair(key_spec: str) -> kms_utils.AbstractPrivateKey:
+    if key_spec == "SYMMETRIC_DEFAULT" or key_spec.startswith("HMAC"):
+        return _unused_key_pair()
+    return kms_utils.generate_private_key(key_spec)
+
+
+kms_models.generate_private_key = _key_pair  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
