@@ -119,15 +119,25 @@ def each_request_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BotocoreStubber, "process_request", process_whole)
 
 
+@functools.cache
+def _account_clients() -> tuple[Any, Any, Any]:
+    """The clients the tests reach each emulated account with: made once, as their making costs more than the
+    account's. A client keeps no state of the account it reaches (every request goes to moto, which is emptied when a
+    test's account ends), and a test that patches one of its methods has it put back as the test ends."""
+    return (
+        boto3.client("dynamodb", region_name=REGION),
+        boto3.client("sqs", region_name=REGION),
+        boto3.client("sns", region_name=REGION),
+    )
+
+
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     # The local stack's SQS, not moto's: the 12 hours a message may stay hidden count from its receipt, as in SQS.
     count_visibility_from_receipt()
     each_request_whole(monkeypatch)
     with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        sns = boto3.client("sns", region_name=REGION)
+        dynamodb, sqs, sns = _account_clients()
         dynamodb.create_table(
             TableName="stock-levels",
             KeySchema=[{"AttributeName": "stock_id", "KeyType": "HASH"}],
