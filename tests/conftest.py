@@ -81,8 +81,8 @@ class Account:
 
     @functools.cached_property
     def s3(self) -> Any:
-        """An S3 client, the bucket made on first use: building an S3 client costs a tenth of a second."""
-        client = boto3.client("s3", region_name=REGION)
+        """An S3 client, the bucket made on first use."""
+        client = account_client("s3")
         client.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
         return client
 
@@ -120,15 +120,12 @@ def each_request_whole(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @functools.cache
-def _account_clients() -> tuple[Any, Any, Any]:
-    """The clients the tests reach each emulated account with: made once, as their making costs more than the
-    account's. A client keeps no state of the account it reaches (every request goes to moto, which is emptied when a
-    test's account ends), and a test that patches one of its methods has it put back as the test ends."""
-    return (
-        boto3.client("dynamodb", region_name=REGION),
-        boto3.client("sqs", region_name=REGION),
-        boto3.client("sns", region_name=REGION),
-    )
+def account_client(service: str) -> Any:
+    """A client on the emulated account, made once per service: making one costs more than the account. A client keeps
+    no state of the account it reaches (every request goes to moto, which is emptied when a test's account ends), and
+    a test that patches one of its methods has it put back as the test ends."""
+    make: Any = boto3.client  # its type stubs have an overload per service name, not for a name in a variable
+    return make(service, region_name=REGION)
 
 
 @pytest.fixture
@@ -137,7 +134,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     count_visibility_from_receipt()
     each_request_whole(monkeypatch)
     with mock_aws():
-        dynamodb, sqs, sns = _account_clients()
+        dynamodb, sqs, sns = (account_client(service) for service in ("dynamodb", "sqs", "sns"))
         dynamodb.create_table(
             TableName="stock-levels",
             KeySchema=[{"AttributeName": "stock_id", "KeyType": "HASH"}],
