@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 import botocore.loaders
 import botocore.session
+import moto.kms.models as kms_models
+import moto.kms.utils as kms_utils
 import moto.sqs.models as sqs_models
 import pytest
 from hypothesis import settings
@@ -35,6 +39,20 @@ settings.load_profile("suite")
 # share one loader per data path instead (botocore already shares a loader's parsed models among a session's
 # clients, so nothing changes in what a client does).
 botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+
+# moto makes a new RSA key pair, a tenth of a second's work, for every KMS key, which only a key of an asymmetric spec
+# uses (to sign, or to give its public key): the HMAC key that seals the API's cursors is made for each API test. The
+# keys of the other specs, which MAC or encrypt with their own random key material, share one unused pair instead.
+_unused_key_pair = functools.cache(lambda: kms_utils.generate_private_key("RSA_2048"))
+
+
+def _key_pair(key_spec: str) -> kms_utils.AbstractPrivateKey:
+    if key_spec == "SYMMETRIC_DEFAULT" or key_spec.startswith("HMAC"):
+        return _unused_key_pair()
+    return kms_utils.generate_private_key(key_spec)
+
+
+kms_models.generate_private_key = _key_pair  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +81,8 @@ class Account:
 
     @functools.cached_property
     def s3(self) -> Any:
-        """An S3 client, the bucket made on first use: building an S3 client costs a tenth of a second."""
-        client = boto3.client("s3", region_name=REGION)
+        """An S3 client, the bucket made on first use."""
+        client = account_client("s3")
         client.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
         return client
 
@@ -101,15 +119,22 @@ def each_request_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BotocoreStubber, "process_request", process_whole)
 
 
+@functools.cache
+def account_client(service: str) -> Any:
+    """A client on the emulated account, made once per service: making one costs more than the account. A client keeps
+    no state of the account it reaches (every request goes to moto, which is emptied when a test's account ends), and
+    a test that patches one of its methods has it put back as the test ends."""
+    make: Any = boto3.client  # its type stubs have an overload per service name, not for a name in a variable
+    return make(service, region_name=REGION)
+
+
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     # The local stack's SQS, not moto's: the 12 hours a message may stay hidden count from its receipt, as in SQS.
     count_visibility_from_receipt()
     each_request_whole(monkeypatch)
     with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        sns = boto3.client("sns", region_name=REGION)
+        dynamodb, sqs, sns = (account_client(service) for service in ("dynamodb", "sqs", "sns"))
         dynamodb.create_table(
             TableName="stock-levels",
             KeySchema=[{"AttributeName": "stock_id", "KeyType": "HASH"}],
@@ -218,3 +243,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return len(LONGEST_GROUPS) + (group not in starts_stacks)
 
     items.sort(key=rank)
+
+
+# `make check` (-m "not local_stack") deselects every test of a file marked local_stack as a whole, after importing it:
+# such files, and directories of nothing else, are not collected at all, which spares each worker their imports.
+_WHOLE_FILE_LOCAL_STACK = re.compile(r"^pytestmark = pytest\.mark\.local_stack\b", re.MULTILINE)
+_FILE_MARK = re.compile(r"^pytestmark\b", re.MULTILINE)
+
+
+def only_local_stack_tests(path: Path) -> bool:
+    """Whether every test under `path` (a test file, or a directory of them) is marked local_stack by its file."""
+    files = sorted(path.rglob("test_*.py")) if path.is_dir() else [path]
+    return bool(files) and all(_marked_local_stack_alone(file.read_text()) for file in files)
+
+
+def _marked_local_stack_alone(source: str) -> bool:
+    return len(_FILE_MARK.findall(source)) == 1 and _WHOLE_FILE_LOCAL_STACK.search(source) is not None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.option.markexpr.strip() != "not local_stack":
+        return None
+    if collection_path.is_dir() or (collection_path.name.startswith("test_") and collection_path.suffix == ".py"):
+        return only_local_stack_tests(collection_path) or None
+    return None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pulumi.runtime
@@ -26,6 +28,31 @@ def test_import_contracts_are_kept():
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def lint_imports_in() -> Iterator[Callable[[Path], tuple[int, str]]]:
+    """`lint-imports --no-cache` in a tree, its exit status and output: every tree's run in one process, which
+    starts Python and import-linter once (tests/lint_imports_each.py)."""
+    runner = subprocess.Popen(
+        [sys.executable, "-P", str(ROOT / "tests" / "lint_imports_each.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    trees, answers = runner.stdin, runner.stdout
+    assert trees is not None
+    assert answers is not None
+
+    def lint(tree: Path) -> tuple[int, str]:
+        trees.write(f"{tree}\n")
+        trees.flush()
+        answer = json.loads(answers.readline())
+        return answer["status"], answer["output"]
+
+    yield lint
+    trees.close()
+    runner.wait(timeout=60)
 
 
 @pytest.mark.parametrize(
@@ -65,17 +92,17 @@ def test_import_contracts_are_kept():
         ("local_stack/api_gateway/leak.py", "import local_stack.stack", "Local stack layers"),
     ],
 )
-def test_each_contract_catches_the_import_it_forbids(tmp_path, module, line, broken_contract):
+def test_each_contract_catches_the_import_it_forbids(lint_imports_in, tmp_path, module, line, broken_contract):
     for package in (*RUNTIME_PACKAGES, "components", "harness", "local_stack", "tools", "benchmarks"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     (tmp_path / module).write_text(f'"""A deliberate breach."""\n\n{line}\n')
-    result = lint_imports(tmp_path)
-    assert result.returncode != 0
+    status, output = lint_imports_in(tmp_path)
+    assert status != 0
     # The summary lists every contract, each KEPT or BROKEN (and how many imports it ignores): the one named must be
     # among the broken.
-    broken = [line for line in result.stdout.splitlines() if re.search(r" BROKEN( \(\d+ ignored imports?\))?$", line)]
-    assert any(broken_contract in line for line in broken), result.stdout
+    broken = [line for line in output.splitlines() if re.search(r" BROKEN( \(\d+ ignored imports?\))?$", line)]
+    assert any(broken_contract in line for line in broken), output
 
 
 def imported_top_levels(path: Path) -> set[str]:

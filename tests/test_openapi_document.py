@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import schemathesis
 import yaml
-from openapi_spec_validator import validate
 from schemathesis.core.result import Err, Ok
 
 from adapters.inbound.stock_api import DEFAULT_PAGE, INVALID_CURSOR, MAX_BODY_BYTES, ListCursors, status_document
@@ -26,7 +25,12 @@ from domain.use_cases import MAX_PAGE, status_of
 from harness.cursor_seal import FakeCursorSeal
 
 DESCRIPTION = Path(__file__).resolve().parent.parent / "openapi.yaml"
-EVERY_CHARACTER = [chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF]
+
+
+# Made when a test asks, not when the file is collected: every worker of `make check` collects it, one runs the test.
+@functools.cache
+def every_character() -> list[str]:
+    return [chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF]
 
 
 @functools.cache
@@ -50,6 +54,9 @@ def accepted(validator: Any, value: object) -> bool:
 
 def test_the_description_is_a_valid_openapi_3_0_document():
     assert document()["openapi"].startswith("3.0.")
+    # Imported here, not when the file is collected: the validator's import takes as long as its check.
+    from openapi_spec_validator import validate
+
     validate(document())  # the OpenAPI 3.0 meta-schema, and every $ref resolved
 
 
@@ -68,7 +75,7 @@ def test_the_item_id_pattern_refuses_exactly_the_characters_the_domain_refuses()
     pattern = re.compile(schema("StockId")["pattern"])
     differ = [
         f"U+{ord(character):04X}"
-        for character in EVERY_CHARACTER
+        for character in every_character()
         if (pattern.search(character) is not None) != accepted(validate_stock_id, character)
     ]
     assert not differ, (
@@ -89,7 +96,7 @@ def test_the_level_schema_takes_exactly_the_levels_the_domain_takes():
     pattern = re.compile(digits["pattern"])
     # Which characters may pad the digits (every whitespace character is in the Basic Multilingual Plane), then
     # which digit strings are in range.
-    padded = [f"{character}7" for character in EVERY_CHARACTER if ord(character) <= 0xFFFF]
+    padded = [f"{character}7" for character in every_character() if ord(character) <= 0xFFFF]
     texts = [
         *padded,
         *(f"7{character}" for character in "\t\n \u3000x;"),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LONGEST_GROUPS, SHARED_SESSION_STACKS, xdist_group_of
+from tests.conftest import LONGEST_GROUPS, SHARED_SESSION_STACKS, only_local_stack_tests, xdist_group_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,3 +34,17 @@ def test_every_group_named_for_the_scheduler_is_in_the_suite():
 def test_each_directory_run_as_one_group_shares_a_session_scoped_stack(directory):
     conftest = (ROOT / directory / "conftest.py").read_text()
     assert '@pytest.fixture(scope="session"' in conftest
+
+
+def test_make_check_leaves_out_the_files_and_directories_of_local_stack_tests_alone():
+    assert only_local_stack_tests(ROOT / "tests" / "end_to_end")
+    assert only_local_stack_tests(ROOT / "tests" / "local_stack" / "test_speedups.py")
+    assert not only_local_stack_tests(ROOT / "tests" / "local_stack")  # some of its tests start no stack
+    assert not only_local_stack_tests(ROOT / "tests" / "test_suite_scheduling.py")
+
+
+def test_every_test_of_a_file_left_out_of_make_check_is_marked_local_stack(request):
+    # The whole suite, when it is collected whole (`make test`): a file that gains a test of another kind must not
+    # keep it out of `make check`.
+    left_out = [item for item in request.session.items if only_local_stack_tests(item.path)]
+    assert [item.nodeid for item in left_out if not item.get_closest_marker("local_stack")] == []

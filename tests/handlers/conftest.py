@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
 from handlers.aws import AwsClients
@@ -20,6 +19,7 @@ from handlers.settings import (
     NotifierSettings,
 )
 from handlers.time_budget import start_invocation
+from tests.conftest import account_client
 from tests.stock_table import add_low_items_index
 
 
@@ -64,8 +64,7 @@ def clients(account):
 @pytest.fixture
 def cursor_key(deployed):
     """The HMAC key that seals the list's cursors, as the program declares it."""
-    kms = boto3.client("kms", region_name="eu-west-3")
-    return kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+    return account_client("kms").create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and the key of the list's cursors, as each request's answer and what it stored s
 import json
 from dataclasses import replace
 
-import boto3
 import pytest
 
 from adapters.outbound.dynamodb_low_stock_list import DynamoDbLowStockList
@@ -12,6 +11,7 @@ from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from handlers import http_api
 from handlers.settings import ReorderDefault, UpdateTimes
 from harness.lambda_events import api_event
+from tests.conftest import account_client
 
 
 @pytest.fixture
@@ -345,8 +345,7 @@ def test_a_cursor_of_another_tables_list_is_refused(api_settings, clients, api, 
 
 
 def test_a_cursor_sealed_by_a_key_since_replaced_is_refused(api_settings, clients, api, low_items):
-    kms = boto3.client("kms", region_name="eu-west-3")
-    new_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+    new_key = account_client("kms").create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
     replaced = http_api.build(replace(api_settings, cursor_key_id=new_key), clients)
     cursor = list_page(api, "low=true&limit=2")[1]["next_cursor"]
     assert list_page(replaced, f"low=true&limit=2&cursor={cursor}")[0] == 400

@@ -10,7 +10,6 @@ from email.message import Message
 from email.utils import format_datetime
 from types import SimpleNamespace
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -22,6 +21,7 @@ from handlers.time_budget import start_invocation
 from harness.lambda_events import sqs_record, stream_event
 from local_stack.chat_webhook import ChatWebhook
 from tests.adapters.outbound.test_webhook_at_current_url import time_out_at
+from tests.conftest import account_client
 from tests.handlers.lambda_context import Context
 
 ATTEMPTS = 3
@@ -39,7 +39,7 @@ def chat(deployed):
 @pytest.fixture
 def webhook_settings(deployed, chat):
     """The chat webhook's URL in Secrets Manager, its queue and dead letters, as deployed."""
-    secret = boto3.client("secretsmanager").create_secret(Name="alert-webhook", SecretString=chat.url)
+    secret = account_client("secretsmanager").create_secret(Name="alert-webhook", SecretString=chat.url)
     retention = deployed.sqs.get_queue_attributes(
         QueueUrl=deployed.alert_inbox_url, AttributeNames=["MessageRetentionPeriod"]
     )["Attributes"]["MessageRetentionPeriod"]
@@ -368,7 +368,7 @@ def new_chat(chat):
 
 
 def rotate_webhook_url(settings, url):
-    boto3.client("secretsmanager").put_secret_value(SecretId=settings.webhook_secret_arn, SecretString=url)
+    account_client("secretsmanager").put_secret_value(SecretId=settings.webhook_secret_arn, SecretString=url)
 
 
 def posted(webhook):

@@ -12,7 +12,8 @@ import pytest
 from components.code_archive import CodeArchive
 from components.lambda_function import LambdaFunctionArgs
 from harness.declared_resources import ProgramRun
-from harness.fake_cloud import FakeCloud, configured_stack
+from harness.fake_cloud import FakeCloud
+from tests.program_runs import declared
 
 
 @pytest.fixture(autouse=True)
@@ -23,12 +24,12 @@ def _pulumi_mocks() -> None:
 
 @pytest.fixture(scope="session")
 def dev_stack() -> ProgramRun:
-    return configured_stack("dev")
+    return declared("dev")
 
 
 @pytest.fixture(scope="session")
 def prod_stack() -> ProgramRun:
-    return configured_stack("prod")
+    return declared("prod")
 
 
 def function_args(**changes: Any) -> LambdaFunctionArgs:

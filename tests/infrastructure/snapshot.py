@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.declared_resources import ProgramRun
-from harness.fake_cloud import configured_stack
+from tests.program_runs import declared
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 STACKS = ("dev", "prod")
@@ -62,23 +62,23 @@ def snapshot_path(stack: str) -> Path:
 
 def both_channels() -> ProgramRun:
     """The dev stack with `alertChannels: [sns, webhook]` and its webhook URL set as a secret."""
-    return configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": WEBHOOK_URL})
+    return declared("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": WEBHOOK_URL})
 
 
 def http_api() -> ProgramRun:
     """The dev stack with `apiKind: http`."""
-    return configured_stack("dev", {"apiKind": "http"})
+    return declared("dev", {"apiKind": "http"})
 
 
 def rest_api() -> ProgramRun:
     """The dev stack with `apiKind: rest`."""
-    return configured_stack("dev", {"apiKind": "rest"})
+    return declared("dev", {"apiKind": "rest"})
 
 
 def snapshot_runs() -> dict[str, ProgramRun]:
     """Each snapshot's name and the run it records."""
     return {
-        **{stack: configured_stack(stack) for stack in STACKS},
+        **{stack: declared(stack) for stack in STACKS},
         BOTH_CHANNELS: both_channels(),
         REST_API: rest_api(),
     }

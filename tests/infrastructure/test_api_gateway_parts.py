@@ -6,7 +6,7 @@ import pytest
 
 from components.api_gateway_parts import API_KINDS, HTTP_API_TYPE, REST_API_TYPE, checked_api_kind, slug
 from harness.declared_resources import ProgramRun, RegisteredResource
-from harness.fake_cloud import configured_stack
+from tests.program_runs import declared
 
 # What a REST API and an HTTP API both declare under the same names and types; the API, its stage and its routes
 # are of other types in each kind, so a switch replaces them.
@@ -23,7 +23,7 @@ BOTH_KINDS_DECLARE = {
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, ProgramRun]:
-    return {kind: configured_stack("dev", {"apiKind": kind}) for kind in API_KINDS}
+    return {kind: declared("dev", {"apiKind": kind}) for kind in API_KINDS}
 
 
 def api_component(run: ProgramRun) -> RegisteredResource:

@@ -6,8 +6,9 @@ import pulumi
 import pytest
 
 from components.bucket_function import BucketFunction, BucketFunctionArgs
-from harness.fake_cloud import ACCOUNT, configured_stack
+from harness.fake_cloud import ACCOUNT
 from tests.infrastructure.conftest import function_args, statements_of
+from tests.program_runs import declared
 
 BUCKET_ARN = "arn:aws:s3:::stock-drop-bucket-0a1b2c3"
 
@@ -110,7 +111,7 @@ def test_settings_aws_or_the_design_would_refuse_are_refused_before_deploying(ch
 
 
 def test_a_stack_may_go_without_the_drop_bucket():
-    run = configured_stack("dev", {"dropBucket": False})
+    run = declared("dev", {"dropBucket": False})
     assert not run.of_type("aws:s3/bucket:Bucket")
     assert "drop_bucket_name" not in run.outputs
 

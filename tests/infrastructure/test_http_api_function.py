@@ -7,15 +7,16 @@ import pytest
 
 from components.api_gateway_parts import Route
 from components.http_api_function import HttpApiFunction, HttpApiFunctionArgs
-from harness.fake_cloud import ACCOUNT, REGION, configured_stack
+from harness.fake_cloud import ACCOUNT, REGION
 from tests.infrastructure.conftest import function_args
+from tests.program_runs import declared
 
 ROUTES = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
 
 
 @pytest.fixture(scope="module")
 def http_stack():
-    return configured_stack("dev", {"apiKind": "http"})
+    return declared("dev", {"apiKind": "http"})
 
 
 def test_the_http_kind_is_one_http_api_with_no_rest_api_resources(http_stack):

@@ -10,8 +10,8 @@ import pytest
 from parliament import analyze_policy_string  # type: ignore[import-untyped]  # ships no type hints
 
 from components.stream_function import STREAM_READ_ACTIONS
-from harness.fake_cloud import configured_stack
 from tests.infrastructure.snapshot import STACKS, both_channels, http_api, rest_api
+from tests.program_runs import declared
 
 # A real stream ARN ends in a timestamp label with colons (table/T/stream/2024-05-01T00:00:00.000), and
 # parliament splits ARNs at ':', so it reads the stream read actions' exact ARN as the wrong resource type.
@@ -73,7 +73,7 @@ def unexpected_findings(kind, document):
     [
         # 4 functions' roles and role policies, 4 key policies, the subscriber DLQ's policy (an HTTP API needs no
         # API Gateway logging role)
-        *[(lambda stack=stack: configured_stack(stack), 13) for stack in STACKS],
+        *[(lambda stack=stack: declared(stack), 13) for stack in STACKS],
         # and the chat webhook's function: its role, its role policy, its queue's policy
         (both_channels, 16),
         (http_api, 13),

@@ -7,8 +7,8 @@ import pytest
 
 from components.api_gateway_parts import Route
 from components.rest_api_function import RestApiFunction, RestApiFunctionArgs, _redeploy_triggers
-from harness.fake_cloud import configured_stack
 from tests.infrastructure.conftest import function_args
+from tests.program_runs import declared
 
 ROUTES = [Route("/stocks", ("POST",)), Route("/stocks/{stock_id}", ("GET", "PUT"))]
 
@@ -131,4 +131,4 @@ def _assert(condition, detail=None):
 def test_the_rest_apis_access_log_group_keeps_the_name_pulumi_gives_it():
     """A REST API writes access logs with the region's API Gateway CloudWatch role, not through log delivery's
     resource policy: its group needs no `/aws/vendedlogs/` name (components.rest_api_function)."""
-    assert "name" not in configured_stack("dev", {"apiKind": "rest"}).named("stock-api-access-logs").inputs
+    assert "name" not in declared("dev", {"apiKind": "rest"}).named("stock-api-access-logs").inputs

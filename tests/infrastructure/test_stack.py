@@ -19,6 +19,7 @@ from harness.fake_cloud import ACCOUNT, OPERATIONS_EMAIL, REGION, FakeCloud, con
 from harness.pulumi_program import run_program
 from tests.infrastructure.conftest import statements_of
 from tests.infrastructure.snapshot import both_channels
+from tests.program_runs import declared
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stock-levels-0a1b2c3"
@@ -217,7 +218,7 @@ def test_every_attribute_the_list_s_write_names_is_one_the_notifier_s_policy_all
 
 def test_the_notifier_gives_up_on_a_record_hours_before_the_stream_trims_it(dev_stack):
     assert dev_stack.named("low-stock-notifier-events").inputs["maximumRecordAgeInSeconds"] == 6 * 3600
-    run = run_program(FakeCloud(), "dev", {"streamMaximumRecordAgeSeconds": 3600})
+    run = declared("dev", {"streamMaximumRecordAgeSeconds": 3600})
     assert run.named("low-stock-notifier-events").inputs["maximumRecordAgeInSeconds"] == 3600
     with pytest.raises(ValueError, match="24 h retention"):
         run_program(FakeCloud(), "dev", {"streamMaximumRecordAgeSeconds": 24 * 3600})
@@ -225,7 +226,7 @@ def test_the_notifier_gives_up_on_a_record_hours_before_the_stream_trims_it(dev_
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_regions_api_gateway_logging_role_outlives_any_one_stack(stack):
-    run = configured_stack(stack, {"apiKind": "rest"})  # only a REST API's access logs need it
+    run = declared(stack, {"apiKind": "rest"})  # only a REST API's access logs need it
     region_wide = ["apigateway-account", "apigateway-cloudwatch-role", "apigateway-cloudwatch-policy"]
     assert [run.named(name).retain_on_delete for name in region_wide] == [True, True, True]
     others = [r.name for r in run.resources if r.custom and r.retain_on_delete and r.name not in region_wide]
@@ -269,8 +270,7 @@ def subscriptions(run, protocol):
 
 
 def test_subscriptions_come_from_config_and_phone_numbers_stay_secret():
-    run = run_program(
-        FakeCloud(),
+    run = declared(
         "dev",
         {"notificationPhoneNumbers": ["+33600000001", "+33600000002"], "notificationEmails": ["buyer@shop.fr"]},
     )
@@ -285,8 +285,8 @@ def test_subscriptions_come_from_config_and_phone_numbers_stay_secret():
 
 def test_removing_one_address_leaves_the_other_subscriptions_as_they_are():
     addresses = ["first@shop.fr", "second@shop.fr", "third@shop.fr"]
-    before = subscriptions(run_program(FakeCloud(), "dev", {"notificationEmails": addresses}), "email")
-    after = subscriptions(run_program(FakeCloud(), "dev", {"notificationEmails": addresses[1:]}), "email")
+    before = subscriptions(declared("dev", {"notificationEmails": addresses}), "email")
+    after = subscriptions(declared("dev", {"notificationEmails": addresses[1:]}), "email")
     assert len(before) == 3
     assert set(after) < set(before)  # same names: nothing to replace, nobody asked to confirm again
     assert {inputs["endpoint"] for inputs in after.values()} == set(addresses[1:])
@@ -322,13 +322,13 @@ def test_a_malformed_address_is_refused(address):
 
 
 def test_the_threshold_reaches_the_notifier():
-    run = run_program(FakeCloud(), "dev", {"lowStockThreshold": 3})
+    run = declared("dev", {"lowStockThreshold": 3})
     variables = run.named("low-stock-notifier-function").inputs["environment"]["variables"]
     assert variables["LOW_STOCK_THRESHOLD"] == "3"
 
 
 def test_how_far_ahead_an_update_may_be_dated_reaches_each_function_that_takes_updates():
-    run = run_program(FakeCloud(), "dev", {"asOfMaxAheadSeconds": 60, "dropBucket": True})
+    run = declared("dev", {"asOfMaxAheadSeconds": 60, "dropBucket": True})
     for name in ("stock-api-function", "stock-import-function", "stock-drop-function"):
         assert run.named(name).inputs["environment"]["variables"]["AS_OF_MAX_AHEAD_SECONDS"] == "60", name
 
@@ -406,7 +406,7 @@ PULUMI_SECRET_SIGNATURE, SECRET_VALUE_SIGNATURE = "4dabf18193072939515e22adb2983
 
 
 def test_a_stack_that_chooses_the_webhook_keeps_its_url_in_a_secret_its_function_alone_may_read():
-    run = configured_stack("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    run = declared("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
     [secret] = run.of_type("aws:secretsmanager/secret:Secret")
     [version] = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     # Kept as a Pulumi secret: encrypted in the state, masked in every preview.
@@ -422,7 +422,7 @@ def test_a_stack_that_chooses_the_webhook_keeps_its_url_in_a_secret_its_function
 
 
 def test_a_stack_without_the_sns_channel_subscribes_no_phone_or_address():
-    run = configured_stack(
+    run = declared(
         "dev",
         {"alertChannels": ["webhook"], "notificationPhoneNumbers": ["+33612345678"]},
         secrets={"alertWebhookUrl": HOOK},
@@ -436,7 +436,7 @@ def test_a_stack_without_the_sns_channel_subscribes_no_phone_or_address():
 
 
 def test_the_stream_function_publishes_to_the_topic_and_reaches_no_channel():
-    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    run = declared("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     environment = run.named("low-stock-notifier-function").inputs["environment"]["variables"]
     assert set(environment) == {
         "TOPIC_ARN",
@@ -456,7 +456,7 @@ DEAD_LETTERS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/low-stock-subscriber
 
 
 def test_the_topic_fans_each_alert_out_to_the_webhook_queue_raw_and_for_that_topic_alone():
-    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    run = declared("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     queue = run.named("alert-webhook-queue")
     [subscription] = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     [dead_letters] = [q for q in run.of_type("aws:sqs/queue:Queue") if q.name == "low-stock-subscriber-dlq"]
@@ -487,7 +487,7 @@ def test_the_topic_fans_each_alert_out_to_the_webhook_queue_raw_and_for_that_top
 
 
 def test_the_webhook_function_retries_on_its_queue_and_keeps_what_fails_with_an_alarm():
-    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    run = declared("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     queue, dead_letters = run.named("alert-webhook-queue"), run.named("alert-webhook-dlq")
     function = run.named("alert-webhook-function").inputs
     assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function["timeout"]  # Lambda's advice for SQS
@@ -515,7 +515,7 @@ def test_every_attempt_a_failing_chat_gets_ends_well_within_its_queue_s_retentio
     every attempt: each back-off, and each delivery held for the queue's whole visibility timeout (a crash or a
     time-out), with the margin the function keeps for one more, inside the retention the queue has and the function
     is told. A Retry-After longer than what is left is no worst case to bound: the function checks each wait."""
-    run = configured_stack(stack, {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    run = declared(stack, {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     queue = run.named("alert-webhook-queue").inputs
     variables = run.named("alert-webhook-function").inputs["environment"]["variables"]
     retention = queue["messageRetentionSeconds"]
@@ -527,9 +527,7 @@ def test_every_attempt_a_failing_chat_gets_ends_well_within_its_queue_s_retentio
 
 
 def test_sms_and_email_subscribers_keep_what_sns_could_not_deliver():
-    run = configured_stack(
-        "dev", {"notificationPhoneNumbers": ["+33612345678"], "notificationEmails": ["ops@stock-levels.io"]}
-    )
+    run = declared("dev", {"notificationPhoneNumbers": ["+33612345678"], "notificationEmails": ["ops@stock-levels.io"]})
     [dead_letters] = [q for q in run.of_type("aws:sqs/queue:Queue") if q.name == "low-stock-subscriber-dlq"]
     subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert sorted(s.inputs["protocol"] for s in subscriptions) == ["email", "sms"]
@@ -545,7 +543,7 @@ def test_sms_and_email_subscribers_keep_what_sns_could_not_deliver():
 
 def test_the_subscribers_dead_letters_are_kept_on_a_key_apart_from_the_chat_queues():
     """The chat queue's key disabled, scheduled for deletion or its policy broken, SNS can still keep the alert."""
-    run = configured_stack("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    run = declared("dev", {"alertChannels": ["sns", "webhook"]}, secrets={"alertWebhookUrl": HOOK})
     chat_queue = run.named("alert-webhook-queue")
     [dead_letters] = [q for q in run.of_type("aws:sqs/queue:Queue") if q.name == "low-stock-subscriber-dlq"]
     assert chat_queue.inputs["kmsMasterKeyId"] == QUEUES_KEY_ARN
@@ -616,6 +614,6 @@ def test_a_run_forgets_which_settings_the_run_before_held_as_secrets():
 
 def test_the_webhook_function_is_deployed_only_once_the_webhook_url_is_stored():
     # Created or updated earlier, it could run while its secret holds no value yet: GetSecretValue fails.
-    run = configured_stack("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
+    run = declared("dev", {"alertChannels": ["webhook"]}, secrets={"alertWebhookUrl": HOOK})
     [version] = run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
     assert version.urn in run.named("alert-webhook-function").dependencies

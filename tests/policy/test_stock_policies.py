@@ -15,10 +15,11 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from harness.declared_resources import ProgramRun
-from harness.fake_cloud import FakeCloud, configured_stack
+from harness.fake_cloud import FakeCloud
 from harness.pulumi_program import run_program
 from policy.stock_policies import POLICIES
 from tests.infrastructure.snapshot import both_channels, http_api
+from tests.program_runs import declared
 
 BY_NAME: dict[str, Any] = {policy.name: policy for policy in POLICIES}
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
@@ -188,9 +189,7 @@ def run_pack(run: ProgramRun) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    "run", [lambda: configured_stack("dev"), lambda: configured_stack("prod"), both_channels, http_api]
-)
+@pytest.mark.parametrize("run", [lambda: declared("dev"), lambda: declared("prod"), both_channels, http_api])
 def test_the_stock_stacks_comply_with_every_policy(run):
     assert run_pack(run()) == []
 
@@ -272,7 +271,7 @@ def test_a_queue_subscribed_to_a_topic_must_let_sns_send_for_that_topic():
 
 
 def test_the_pack_would_stop_an_unsafe_change():
-    opened = run_program(FakeCloud(), "dev", {"apiAuthorization": "NONE", "logRetentionDays": 0})
+    opened = declared("dev", {"apiAuthorization": "NONE", "logRetentionDays": 0})
     found = run_pack(opened)
     assert (
         sum("must be authenticated" in v for v in found) == 4
@@ -321,7 +320,7 @@ def test_http_api_stages_are_throttled_and_logged(props, violations):
 
 
 def test_the_pack_would_stop_an_open_http_api():
-    opened = run_program(FakeCloud(), "dev", {"apiKind": "http", "apiAuthorization": "NONE"})
+    opened = declared("dev", {"apiKind": "http", "apiAuthorization": "NONE"})
     assert sum("must be authenticated" in v for v in run_pack(opened)) == 4
 
 

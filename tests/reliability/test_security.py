@@ -2,10 +2,10 @@
 
 import pytest
 
-from harness.fake_cloud import configured_stack
 from tests.infrastructure.conftest import statements_of
+from tests.program_runs import declared
 
-STACKS = {name: configured_stack(name) for name in ("dev", "prod")}
+STACKS = ("dev", "prod")
 _KEY_ADMINISTRATION = "AccountAdministersTheKey"  # AWS's default key statement: delegates the key to IAM
 
 
@@ -19,9 +19,9 @@ def policy_documents(run):
                     yield resource.name, statement
 
 
-@pytest.fixture(params=sorted(STACKS))
+@pytest.fixture(params=STACKS)
 def run(request):
-    return STACKS[request.param]
+    return declared(request.param)
 
 
 def test_no_policy_grants_a_wildcard_action(run):
@@ -82,12 +82,12 @@ def authorizations(run):
 
 @pytest.mark.parametrize("kind", ["rest", "http"])
 def test_api_methods_are_authenticated_unless_the_stack_opts_out(run, kind):
-    assert authorizations(configured_stack(run.stack, {"apiKind": kind})) == {"AWS_IAM"}
-    assert authorizations(configured_stack(run.stack, {"apiKind": kind, "apiAuthorization": "NONE"})) == {"NONE"}
+    assert authorizations(declared(run.stack, {"apiKind": kind})) == {"AWS_IAM"}
+    assert authorizations(declared(run.stack, {"apiKind": kind, "apiAuthorization": "NONE"})) == {"NONE"}
 
 
 def test_the_prod_table_is_protected_from_deletion():
-    table = STACKS["prod"].named("stock-levels")
+    table = declared("prod").named("stock-levels")
     assert table.inputs["deletionProtectionEnabled"] is True
     assert table.protect
-    assert STACKS["dev"].named("stock-levels").protect is False
+    assert declared("dev").named("stock-levels").protect is False

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.fake_cloud import configured_stack
+from tests.program_runs import declared
 from tools import send_stock_file
 from tools.stack_outputs import (
     NotReachable,
@@ -120,7 +120,7 @@ def test_a_queue_urls_region(url, region):
 
 @pytest.mark.parametrize("kind", ["rest", "http"])
 def test_a_stacks_api_kind_is_read_from_its_endpoint_url_as_the_program_exports_it(kind):
-    assert api_kind_of(configured_stack("dev", {"apiKind": kind}).outputs) == kind
+    assert api_kind_of(declared("dev", {"apiKind": kind}).outputs) == kind
 
 
 def test_the_tools_load_no_emulator():

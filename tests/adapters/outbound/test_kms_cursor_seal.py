@@ -1,18 +1,18 @@
 """The list cursors' seal on a KMS HMAC key: tags KMS makes and checks, a tag of another key or message refused, and
 the stock API's cursors sealed with it."""
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from adapters.inbound.stock_api import ListCursors
 from adapters.outbound.kms_cursor_seal import TAG_BYTES, KmsCursorSeal
 from harness.cursor_seal import FakeCursorSeal
+from tests.conftest import account_client
 
 
 @pytest.fixture
 def kms(account):
-    return boto3.client("kms", region_name="eu-west-3")
+    return account_client("kms")
 
 
 def hmac_key(kms):

@@ -1,18 +1,18 @@
 """A secret's value kept for a few minutes: read once, read again once old, at once on demand, never stale after a
 failed read."""
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from adapters.outbound.secret_cache import CachedSecret
+from tests.conftest import account_client
 
 DOWN = ClientError({"Error": {"Code": "InternalServiceError", "Message": "try again"}}, "GetSecretValue")
 
 
 @pytest.fixture
 def secrets(account):
-    return boto3.client("secretsmanager", region_name="eu-west-3")
+    return account_client("secretsmanager")
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The chat webhook at the URL its secret holds now, against chat webhooks served on this machine."""
 
-import boto3
 import pytest
 
 from adapters.outbound import webhook_low_stock_notifier
@@ -9,6 +8,7 @@ from adapters.outbound.webhook_at_current_url import WebhookAtItsCurrentUrl
 from adapters.outbound.webhook_low_stock_notifier import WebhookNotAccepted
 from domain.low_stock import LowStockAlert
 from local_stack.chat_webhook import ChatWebhook
+from tests.conftest import account_client
 
 ALERT = LowStockAlert("A1", 1, 2)
 
@@ -26,7 +26,7 @@ def chats():
 
 @pytest.fixture
 def secrets(account):
-    return boto3.client("secretsmanager", region_name="eu-west-3")
+    return account_client("secretsmanager")
 
 
 @pytest.fixture
