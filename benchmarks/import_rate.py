@@ -36,7 +36,7 @@ PATHS = {TODAY: Speedups.none(), SPED_UP: Speedups()}
 SAMPLES_PER_SECOND = 100
 TOP_FRAMES = 10
 # Where a sample of the embedded AWS's process is spent, by the innermost frame of a known part: the first that
-# matches, in this order. The lock is its own area: its `with` line holds the samples of a thread taking it.
+# matches, in this order. The lock is its own area: the lines of SerialisedDynamoDb.__call__ that take it.
 LOCK_WAIT = "taking the lock (DynamoDB's one lock)"
 AREAS = (
     (LOCK_WAIT, re.compile(r"^SerialisedDynamoDb\.__call__ \(local_stack/aws/atomic_dynamodb\.py")),

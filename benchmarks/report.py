@@ -815,8 +815,9 @@ def _lock_lines(rates: ImportRates) -> list[str]:
         for path in PATHS:
             waits, seconds = rates.median_run_waits(via, path)
             mean = f"{waits.seconds / waits.waited * 1000:.2f} ms" if waits.waited else "none waited"
+            share = waits.waited / max(waits.requests, 1)
             rows.append(
-                f"| {via} | {path} | {waits.requests:,} | {waits.waited:,} ({waits.waited / waits.requests:.0%}) | "
+                f"| {via} | {path} | {waits.requests:,} | {waits.waited:,} ({share:.0%}) | "
                 f"{waits.seconds:.1f} s | {mean} | {seconds:.1f} s |"
             )
     return [

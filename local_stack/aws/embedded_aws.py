@@ -113,6 +113,7 @@ class EmbeddedAws:
     def stop(self) -> None:
         if self._thread.is_alive():
             self._server.shutdown()
+            close_kept_connections(self._server)
             self._thread.join(timeout=10)
         self._server.server_close()
         close_kept_connections(self._server)

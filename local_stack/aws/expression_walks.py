@@ -32,21 +32,21 @@ _ORIGINAL_TRAVERSE = DepthFirstTraverser.traverse
 _ORIGINAL_FIND_CLAUSES = Node.find_clauses
 _NOT_A_NODE = -2  # a child that is no node (a value, a name): left as it is
 _UNPROCESSED = -1  # a node the processor has no method for
-# Per processor class: what each kind of child is to it, _NOT_A_NODE, _UNPROCESSED, or the position in its map of
-# the first class the node is, as moto's `process` picks it.
-_KINDS: dict[type, dict[type, int]] = {}
+# Per processor map (its node classes, in order): what each kind of child is to it, _NOT_A_NODE, _UNPROCESSED, or the
+# position in the map of the first class the node is, as moto's `process` picks it.
+_KINDS: dict[tuple[type, ...], dict[type, int]] = {}
 # A child that find_clauses looks into (an Expression or an UpdateExpressionFunction): with this module's walk, or,
 # for a class with a find_clauses of its own, with that.
 _INTO, _BY_ITS_OWN = 1, 2
 _DESCENDS: dict[type, int] = {}
 
 
-def _kind(processor: type, classes: tuple[type, ...], node: type) -> int:
-    kinds = _KINDS.setdefault(processor, {})
-    if node not in kinds:
+def _kind(kinds: dict[type, int], classes: tuple[type, ...], node: type) -> int:
+    known = kinds.get(node)
+    if known is None:
         matches = (n for n, kind in enumerate(classes) if issubclass(node, kind))
-        kinds[node] = next(matches, _UNPROCESSED) if issubclass(node, Node) else _NOT_A_NODE
-    return kinds[node]
+        known = kinds[node] = next(matches, _UNPROCESSED) if issubclass(node, Node) else _NOT_A_NODE
+    return known
 
 
 def _walk(
@@ -60,9 +60,7 @@ def _walk(
 ) -> Any:
     """`DepthFirstTraverser.traverse_node_recursively`, with the map built once, each kind of node matched once, and
     the hook before each child called only where the processor has one."""
-    kind = kinds.get(type(node))
-    if kind is None:
-        kind = _kind(type(traverser), classes, type(node))
+    kind = _kind(kinds, classes, type(node))
     if kind == _NOT_A_NODE:
         return node
     parent_node = node.parent
@@ -71,6 +69,7 @@ def _walk(
             if before_child is not None:
                 before_child(node, i)
             _walk(traverser, processors, classes, child_node, i, kinds, before_child)
+        kind = _kind(kinds, classes, type(node))  # as moto asks, once its children are done
     if kind != _UNPROCESSED:
         node = processors[kind](node)
         node.parent = parent_node
@@ -91,8 +90,8 @@ def _traverse(self: Any, node: Any) -> Any:
     processing_map = self._processing_map()
     own_hook = kind.pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
     hook = self.pre_processing_of_child if own_hook else None
-    kinds = _KINDS.setdefault(kind, {})
-    return _walk(self, list(processing_map.values()), tuple(processing_map), node, -1, kinds, hook)
+    classes = tuple(processing_map)
+    return _walk(self, list(processing_map.values()), classes, node, -1, _KINDS.setdefault(classes, {}), hook)
 
 
 def _find_clauses(self: Any, clause_types: list[type]) -> list[Any]:

@@ -3,12 +3,13 @@
 werkzeug's development server ends every response with `Connection: close` (werkzeug/serving.py, `run_wsgi`): a
 client makes a new TCP connection for each request and the server a new thread, and then waits up to 10 ms for
 stray bytes of the request before closing. For an importer's run of small DynamoDB writes that was most of a
-request's cost on both sides. Here a request whose body has a length (or none) is read whole before the application
-sees it, its answer is sent with its length, and the connection then serves the client's next request; a request
-sent in chunks, a body too large to hold, a client that asks to close, or an application that fails part-way
-through its answer takes werkzeug's own handling, which closes the connection. The environ, the logs and the answers
-are werkzeug's: only the connection outlives the request. A stopped embedded AWS closes the connections it kept, so
-it answers nothing more.
+request's cost on both sides. Here an HTTP/1.1 request whose body has one length (or none) is read whole before the
+application sees it, its answer is made whole and sent with its length, and the connection then serves the client's
+next request. A request sent in chunks, with two lengths, a body too large to hold, an HTTP/1.0 client, or a client
+that asks to close takes werkzeug's own handling, which closes the connection. The environ and the logs are
+werkzeug's; an application that fails is answered with werkzeug's 500, whole, as nothing is sent before the answer
+is complete (werkzeug's handler would close a connection on which it had sent part of an answer). A stopped
+embedded AWS closes the connections it kept, so it answers nothing more.
 """
 
 from __future__ import annotations
@@ -24,52 +25,63 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.serving import BaseWSGIServer
 
 _LARGEST_HELD = 64 * 1024 * 1024  # a larger body streams through werkzeug's handling instead
-_IDLE_SECONDS = 300  # a connection idle this long is closed, as a load balancer closes one (clients reconnect)
-_NO_BODY = frozenset({"HEAD"})  # a response to these carries no body, whatever its Content-Length says
+_CLOSING = "_local_stack_closing"  # set on a server whose kept connections are being closed
 
 
 class KeepAliveRequestHandler(MotoRequestHandler):
     """moto's request handler, keeping the connection open after each answer it can send whole."""
 
-    timeout = _IDLE_SECONDS
-
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _open_connections(self.server).add(self.connection)
+        if getattr(self.server, _CLOSING, False):  # accepted as the server stopped
+            _shut(self.connection)
 
     def finish(self) -> None:
         _open_connections(self.server).discard(self.connection)
         super().finish()
 
     def run_wsgi(self) -> None:
-        length = self.headers.get("Content-Length")
-        whole = length is None or (length.isdigit() and int(length) <= _LARGEST_HELD)
-        if self.close_connection or not whole or "Transfer-Encoding" in self.headers:
+        if not self._may_keep():
             self.close_connection = True
             super().run_wsgi()
             return
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.environ = environ = self.make_environ()
-        body = self.rfile.read(int(length)) if length else b""
-        if length and len(body) != int(length):  # the client went away mid-body
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:  # the client went away mid-body
             self.close_connection = True
             return
         environ["wsgi.input"] = io.BytesIO(body)
-        status, headers, content = self._answer(environ)
-        self._send(environ, status, headers, content)
+        answer = self._answer(environ)
+        if answer is None:  # the client went away
+            self.close_connection = True
+            return
+        self._send(*answer)
 
-    def _answer(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    def _may_keep(self) -> bool:
+        """Whether the request's framing and the client allow the connection to serve another request."""
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(lengths) > 1 or "Transfer-Encoding" in self.headers:
+            return False
+        if lengths and not (lengths[0].isascii() and lengths[0].isdigit() and int(lengths[0]) <= _LARGEST_HELD):
+            return False
+        options = {option.strip().lower() for option in ",".join(self.headers.get_all("Connection") or []).split(",")}
+        return self.request_version == "HTTP/1.1" and not self.close_connection and "close" not in options
+
+    def _answer(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """The application's status, headers and whole body; a failure answered as werkzeug answers it (a 500,
-        the traceback logged)."""
+        the traceback logged); None for a client that went away."""
         started: list[Any] = []
+        chunks: list[bytes] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             started[:] = [status, headers]
-            return lambda data: chunks.append(data)
+            return chunks.append
 
-        chunks: list[bytes] = []
         try:
             answer = self.server.app(environ, start_response)
             try:
@@ -77,25 +89,30 @@ class KeepAliveRequestHandler(MotoRequestHandler):
             finally:
                 if hasattr(answer, "close"):
                     answer.close()
+            status, headers = started  # an application that never started its answer fails here
+        except (TimeoutError, ConnectionError):
+            return None
         except Exception as error:
             from werkzeug.debug.tbtools import DebugTraceback
 
             chunks = list(InternalServerError()(environ, start_response))
+            status, headers = started
             self.server.log("error", f"Error on request:\n{DebugTraceback(error).render_traceback_text()}")
-        return started[0], started[1], b"".join(chunks)
+        return status, headers, b"".join(chunks)
 
-    def _send(self, environ: dict[str, Any], status: str, headers: list[tuple[str, str]], content: bytes) -> None:
+    def _send(self, status: str, headers: list[tuple[str, str]], content: bytes) -> None:
         code, _, message = status.partition(" ")
         self.send_response(int(code), message)
         names = set()
         for name, value in headers:
             self.send_header(name, value)
             names.add(name.lower())
-        if "content-length" not in names and _has_body(int(code)):
+        with_body = _has_body(int(code)) and self.command != "HEAD"
+        if "content-length" not in names and with_body:
             self.send_header("Content-Length", str(len(content)))
-        # Headers and body in one write: a second small write would wait for the client's delayed ACK (Nagle).
+        # Headers and body in one write: one segment for a small answer.
         self._headers_buffer.append(b"\r\n")  # end_headers, less its flush
-        if environ["REQUEST_METHOD"] not in _NO_BODY and _has_body(int(code)):
+        if with_body:
             self._headers_buffer.append(content)
         self.flush_headers()
 
@@ -113,10 +130,16 @@ def _open_connections(server: BaseWSGIServer) -> set[socket.socket]:
 
 
 def close_kept_connections(server: BaseWSGIServer) -> None:
-    """End every connection the server keeps open: a stopped embedded AWS answers nothing more."""
+    """End every connection the server keeps open, and any it accepts from now on: a stopped embedded AWS answers
+    nothing more."""
+    setattr(server, _CLOSING, True)
     for connection in list(_open_connections(server)):
-        with contextlib.suppress(OSError):  # closed meanwhile
-            connection.shutdown(socket.SHUT_RDWR)
+        _shut(connection)
+
+
+def _shut(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed meanwhile
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 _CONNECTIONS_LOCK = threading.Lock()

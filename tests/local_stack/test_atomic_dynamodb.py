@@ -95,7 +95,7 @@ def test_concurrent_conditional_updates_never_let_an_older_time_win(embedded, cl
             list(pool.map(lambda as_of, stock_id=stock_id: save_if_newer(client, stock_id, as_of, as_of), times))
     # Every write went through the one lock, and eight writers at once made some of them wait, each wait timed.
     waits = embedded.dynamodb_lock.waits() - before
-    assert waits.requests == WRITERS * len(rounds)
+    assert waits.requests >= WRITERS * len(rounds)  # a retried write counts again
     assert 0 < waits.waited < waits.requests
     assert waits.seconds > 0
     stored = {

@@ -23,24 +23,32 @@ VARYING_ELEMENTS = re.compile(rb"<(RequestId|HostId|LastModified)>[^<]*</\1>")
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, EmbeddedAws]]:
-    # moto keeps one state per process: both serve the same account, each its own bucket.
+def started() -> Iterator[dict[str, EmbeddedAws]]:
     kept, each = EmbeddedAws("127.0.0.1", 0, REGION), EmbeddedAws("127.0.0.1", 0, REGION, Speedups.none())
     kept.start()
     each.start()
-    for name, server in (("kept", kept), ("each", each)):
-        local_client("s3", server.url, REGION).create_bucket(
-            Bucket=f"bucket-{name}", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-    local_client("dynamodb", kept.url, REGION).create_table(
-        TableName="levels",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
     yield {"kept": kept, "each": each}
     kept.stop()
     each.stop()
+
+
+@pytest.fixture
+def servers(started: dict[str, EmbeddedAws]) -> dict[str, EmbeddedAws]:
+    """Both servers, each with its bucket, and a table: made anew for each test, as moto keeps one state per process
+    and an embedded AWS that starts (another test's) empties it."""
+    for name, server in started.items():
+        s3 = local_client("s3", server.url, REGION)
+        if f"bucket-{name}" not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=f"bucket-{name}", CreateBucketConfiguration={"LocationConstraint": REGION})
+    dynamodb = local_client("dynamodb", started["kept"].url, REGION)
+    if "levels" not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(
+            TableName="levels",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    return started
 
 
 def _connection(server: EmbeddedAws) -> http.client.HTTPConnection:
@@ -128,13 +136,32 @@ def test_a_request_the_application_fails_on_is_answered_and_the_connection_serve
     assert json.loads(answers[1][1]) == {"TableNames": ["levels"]}
 
 
+def test_two_lengths_on_one_request_take_werkzeugs_handling_which_closes_the_connection(servers):
+    # A second request hidden in what the first length leaves out of the body is never answered on its own.
+    hidden = b"GET /bucket-kept HTTP/1.1\r\nHost: x\r\nAuthorization: " + SIGNED.encode() + b"\r\n\r\n"
+    body = b"hello" + hidden
+    head = f"PUT /bucket-kept/two.txt HTTP/1.1\r\nHost: x\r\nAuthorization: {SIGNED}\r\nContent-Length: 5\r\n"
+    request = (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    host, port = servers["kept"].url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as client:
+        client.sendall(request)
+        received = b""
+        while chunk := client.recv(65536):
+            received += chunk
+    assert re.findall(rb"^HTTP/1\.1 \d+", received, re.MULTILINE) == [b"HTTP/1.1 200"]
+    assert b"Connection: close" in received
+
+
 def test_a_stopped_embedded_aws_answers_nothing_on_a_connection_it_kept():
     server = EmbeddedAws("127.0.0.1", 0, REGION)
     server.start()
     connection = _connection(server)
     connection.request("GET", "/", headers={"Authorization": SIGNED})
-    connection.getresponse().read()
+    response = connection.getresponse()
+    response.read()
+    assert response.getheader("Connection") is None  # kept open
+    assert connection.sock is not None
     server.stop()
     connection.request("GET", "/", headers={"Authorization": SIGNED})  # sent: the client does not know yet
-    with pytest.raises((ConnectionError, http.client.HTTPException, socket.timeout)):
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
         connection.getresponse()

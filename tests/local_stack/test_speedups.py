@@ -3,10 +3,9 @@ own path does (status, body, the stream's records), the requests its cache could
 expression again with other values, on an item that has changed since, a failing parse, a binary value."""
 
 import dataclasses
+import http.client
 import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -181,6 +180,12 @@ def embedded() -> Iterator[dict[str, EmbeddedAws]]:
         server.stop()
 
 
+# One client connection per embedded AWS, kept for all of its requests, as an SDK keeps its connections; and the
+# client ports each one used (one per TCP connection).
+_CONNECTIONS: dict[str, http.client.HTTPConnection] = {}
+PORTS_USED: dict[str, set[int]] = {}
+
+
 def send(server: EmbeddedAws, name: str, target: str, request: dict[str, Any]) -> tuple[int, str, str]:
     """Status, content type and body of a raw request, this server's table named as the first one's: the body as
     sent, so that a number of another type or a member in another order counts as a difference."""
@@ -191,12 +196,12 @@ def send(server: EmbeddedAws, name: str, target: str, request: dict[str, Any]) -
         "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20240501/{REGION}/dynamodb/aws4_request, "
         "SignedHeaders=host;x-amz-date;x-amz-target, Signature=0",
     }
-    request_ = urllib.request.Request(server.url + "/", data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request_, timeout=30) as response:
-            status, content_type, answer = response.status, response.headers["Content-Type"], response.read()
-    except urllib.error.HTTPError as error:
-        status, content_type, answer = error.code, error.headers["Content-Type"], error.read()
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = _CONNECTIONS.setdefault(name, http.client.HTTPConnection(host, int(port), timeout=30))
+    connection.request("POST", "/", body=body, headers=headers)
+    PORTS_USED.setdefault(name, set()).add(connection.sock.getsockname()[1])
+    response = connection.getresponse()
+    status, content_type, answer = response.status, response.headers["Content-Type"], response.read()
     return status, content_type, answer.decode().replace(f"levels-{name}", TABLE)
 
 
@@ -250,6 +255,12 @@ def test_the_requests_reach_every_answer_they_are_meant_to(answers):
     assert codes.count("ValidationException") == 1 + 7
     assert 500 in statuses  # a condition that does not parse: moto fails on it, whichever path
     assert "ResourceNotFoundException" in codes
+
+
+def test_a_client_s_requests_share_one_connection_where_it_is_kept_alive(answers):
+    assert {name: len(PORTS_USED[name]) for name in PATHS} == {
+        name: 1 if speedups.keep_alive else len(REQUESTS) for name, speedups in PATHS.items()
+    }
 
 
 @pytest.mark.parametrize("path", [name for name in PATHS if name != "moto"])
