@@ -3,6 +3,11 @@
 Messages of a failed invocation, and those named in `batchItemFailures`, are left alone: they reappear after
 the queue's visibility timeout, and the queue's redrive policy moves them to the dead-letter queue once
 they have been received `maxReceiveCount` times, exactly as in AWS.
+
+Like Lambda's, the poller reads and delivers several batches at once: "When messages are available, Lambda starts
+processing five batches at a time with five concurrent invocations of your function", and no more than the event
+source's maximum concurrency (docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). Lambda then adds
+readers while messages keep coming; this one stays at its start, which a machine's few cores could not outrun.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from local_stack.lambda_service.polling import Poller
 
 logger = logging.getLogger("local_stack.sqs")
 _MAX_RECEIVE = 10  # ReceiveMessage returns at most ten messages
+STARTING_BATCHES = 5  # concurrent batches Lambda's SQS poller starts with
 
 
 class QueuePoller(Poller):
@@ -41,6 +47,8 @@ class QueuePoller(Poller):
         self.batch_size = int(mapping.get("batchSize") or 10)
         self.batching_window = float(mapping.get("maximumBatchingWindowInSeconds") or 0)
         self.reports_failures = "ReportBatchItemFailures" in (mapping.get("functionResponseTypes") or [])
+        maximum_concurrency = (mapping.get("scalingConfig") or {}).get("maximumConcurrency")
+        self.readers = min(STARTING_BATCHES, int(maximum_concurrency or STARTING_BATCHES))
 
     def poll_once(self) -> None:
         batch = self._receive_batch()

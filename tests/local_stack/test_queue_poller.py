@@ -1,3 +1,8 @@
+import itertools
+import threading
+
+import pytest
+
 from local_stack.lambda_service.functions import Invocation
 from local_stack.lambda_service.queue_poller import QueuePoller
 
@@ -43,3 +48,60 @@ def test_records_carry_the_shape_lambda_delivers(mocker):
     assert record["eventSourceARN"] == QUEUE
     assert record["messageAttributes"]["k"]["stringValue"] == "v"
     assert record["attributes"]["SentTimestamp"] == "1"
+
+
+class EndlessQueue:
+    """A queue that always has one more message for whoever asks."""
+
+    def __init__(self):
+        self._sent = itertools.count()
+
+    def receive_message(self, **_):
+        n = next(self._sent)
+        return {"Messages": [message(n)]}
+
+    def delete_message_batch(self, **_):
+        return {}
+
+
+class HeldInvocations:
+    """A function whose invocations run until released, counting how many run at once."""
+
+    def __init__(self):
+        self.running = 0
+        self.most = 0
+        self.changed = threading.Condition()
+        self.released = threading.Event()
+
+    def __call__(self, event):
+        with self.changed:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.changed.notify_all()
+        self.released.wait(timeout=30)
+        with self.changed:
+            self.running -= 1
+        return Invocation(result={"batchItemFailures": []})
+
+
+@pytest.mark.parametrize(
+    ("scaling", "at_once"), [({}, 5), ({"maximumConcurrency": 10}, 5), ({"maximumConcurrency": 2}, 2)]
+)
+def test_batches_are_delivered_five_at_once_or_as_few_as_the_maximum_concurrency(scaling, at_once):
+    function = HeldInvocations()
+    mapping = {"batchSize": 1, "scalingConfig": scaling}
+    poller = QueuePoller(EndlessQueue(), "https://q", QUEUE, "eu-west-3", mapping, function)
+    polling = threading.Thread(target=poller.run)  # as the local stack runs it
+    polling.start()
+    try:
+        with function.changed:
+            assert function.changed.wait_for(lambda: function.running == at_once, timeout=30)
+        # Every reader now waits on its invocation: none is left to start another batch.
+        readers = [thread for thread in threading.enumerate() if thread.name.startswith(polling.name)]
+        assert (len(readers), function.most) == (at_once, at_once)
+    finally:
+        poller.stop()
+        function.released.set()
+        polling.join(timeout=30)
+    assert not polling.is_alive()
+    assert function.running == 0  # run() returned once every reader had
