@@ -51,7 +51,7 @@ from local_stack.aws.expression_walks import walk_expressions_quickly
 from local_stack.aws.faults import FaultInjector
 from local_stack.aws.iam_enforcement import IamEnforcer
 from local_stack.aws.json_answers import serialise_plain_results
-from local_stack.aws.keep_alive import KeepAliveRequestHandler, close_kept_connections
+from local_stack.aws.keep_alive import KeepAliveServer
 from local_stack.aws.message_moves import MessageMoves
 from local_stack.aws.parsed_expressions import parse_expressions_once
 from local_stack.aws.s3_notifications import ObjectCreatedEvents
@@ -95,8 +95,11 @@ class EmbeddedAws:
         )
         application = chained(self.layers, DomainDispatcherApplication(create_backend_app))
         try:
-            handler = KeepAliveRequestHandler if self.speedups.keep_alive else MotoRequestHandler
-            self._server: BaseWSGIServer = make_server(host, port, application, True, request_handler=handler)
+            self._server: BaseWSGIServer = (
+                KeepAliveServer(host, port, application)
+                if self.speedups.keep_alive
+                else make_server(host, port, application, True, request_handler=MotoRequestHandler)
+            )
         except SystemExit:  # werkzeug's answer to a port in use
             raise PortInUse(f"port {port} on {host} is in use; stop what holds it or choose another port") from None
         self.url = f"http://{host}:{self._server.server_address[1]}"
@@ -113,10 +116,14 @@ class EmbeddedAws:
     def stop(self) -> None:
         if self._thread.is_alive():
             self._server.shutdown()
-            close_kept_connections(self._server)
+            self._close_kept_connections()
             self._thread.join(timeout=10)
         self._server.server_close()
-        close_kept_connections(self._server)
+        self._close_kept_connections()
+
+    def _close_kept_connections(self) -> None:
+        if isinstance(self._server, KeepAliveServer):
+            self._server.close_kept_connections()
 
 
 def chained(layers: Sequence[RequestLayer], application: WsgiApp) -> WsgiApp:

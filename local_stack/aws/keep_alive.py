@@ -22,24 +22,54 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.exceptions import InternalServerError
-from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import ThreadedWSGIServer
+
+from local_stack.aws.aws_requests import WsgiApp
 
 _LARGEST_HELD = 64 * 1024 * 1024  # a larger body streams through werkzeug's handling instead
-_CLOSING = "_local_stack_closing"  # set on a server whose kept connections are being closed
+
+
+class KeepAliveServer(ThreadedWSGIServer):
+    """werkzeug's threaded server (as `make_server` makes it) with `KeepAliveRequestHandler`, holding the
+    connections its handlers keep open so that a stop can end them."""
+
+    def __init__(self, host: str, port: int, app: WsgiApp) -> None:
+        self._open: set[socket.socket] = set()
+        self._closing = False
+        self._connections_lock = threading.Lock()
+        super().__init__(host, port, app, handler=KeepAliveRequestHandler)
+
+    def opened(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._open.add(connection)
+            if self._closing:  # accepted as the server stopped
+                _shut(connection)
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._open.discard(connection)
+
+    def close_kept_connections(self) -> None:
+        """End every connection kept open, and any accepted from now on: a stopped embedded AWS answers nothing
+        more."""
+        with self._connections_lock:
+            self._closing = True
+            for connection in self._open:
+                _shut(connection)
 
 
 class KeepAliveRequestHandler(MotoRequestHandler):
     """moto's request handler, keeping the connection open after each answer it can send whole."""
 
+    server: KeepAliveServer
+
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        _open_connections(self.server).add(self.connection)
-        if getattr(self.server, _CLOSING, False):  # accepted as the server stopped
-            _shut(self.connection)
+        self.server.opened(self.connection)
 
     def finish(self) -> None:
-        _open_connections(self.server).discard(self.connection)
+        self.server.closed(self.connection)
         super().finish()
 
     def run_wsgi(self) -> None:
@@ -122,24 +152,6 @@ def _has_body(code: int) -> bool:
     return code >= 200 and code not in (204, 304)
 
 
-def _open_connections(server: BaseWSGIServer) -> set[socket.socket]:
-    with _CONNECTIONS_LOCK:
-        if not hasattr(server, "_kept_connections"):
-            server._kept_connections = set()  # type: ignore[attr-defined]
-        return server._kept_connections  # type: ignore[attr-defined, no-any-return]
-
-
-def close_kept_connections(server: BaseWSGIServer) -> None:
-    """End every connection the server keeps open, and any it accepts from now on: a stopped embedded AWS answers
-    nothing more."""
-    setattr(server, _CLOSING, True)
-    for connection in list(_open_connections(server)):
-        _shut(connection)
-
-
 def _shut(connection: socket.socket) -> None:
     with contextlib.suppress(OSError):  # closed meanwhile
         connection.shutdown(socket.SHUT_RDWR)
-
-
-_CONNECTIONS_LOCK = threading.Lock()
