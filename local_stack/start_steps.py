@@ -18,7 +18,7 @@ from harness.pulumi_program import run_program
 from local_stack.api_gateway.api_authorization import Caller, SigV4Authorizer
 from local_stack.api_gateway.http_api import LocalHttpApi
 from local_stack.api_gateway.rest_api import Answer, LocalRestApi, bind
-from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse
+from local_stack.aws.embedded_aws import ACCOUNT_ID, EmbeddedAws, PortInUse, local_client
 from local_stack.aws.s3_notifications import BucketNotifications, Deliver
 from local_stack.aws_cli_files import write_aws_cli_files
 from local_stack.banner import banner
@@ -27,14 +27,16 @@ from local_stack.lambda_service.async_invocations import AsyncInvoker, AsyncSett
 from local_stack.lambda_service.code_reload import CodeReloader
 from local_stack.lambda_service.event_source_checks import check_async_destination, check_event_source, identity_of
 from local_stack.lambda_service.functions import FunctionFleet, Invocation
-from local_stack.lambda_service.queue_poller import QueuePoller
+from local_stack.lambda_service.queue_poller import STARTING_BATCHES, QueuePoller
 from local_stack.lambda_service.stream_poller import StreamPoller
 from local_stack.local_cloud import DeclaredEventSource, DeclaredFunction, LocalCloud
 from local_stack.settings import LocalStackSettings, loopback_url
 
 logger = logging.getLogger("local_stack")
 _CONSOLE_QUEUE = "local-console-notifications"
-MAX_ENVIRONMENTS = 5  # concurrent execution environments per function, at most
+# Concurrent execution environments per function, at most: a machine's few cores' worth, but enough for the batches
+# a queue's poller delivers at once, which would otherwise wait for one another.
+MAX_ENVIRONMENTS = STARTING_BATCHES
 _NOT_READY: Answer = (503, [("Content-Type", "application/json")], b'{"message": "the local stack is starting"}')
 
 
@@ -349,9 +351,9 @@ class EventSourcePollers(StackStep):
             return self.parts.invoke(source.function_arn, event)
 
         if source.source_arn in queues:
-            return QueuePoller(
-                cloud.client("sqs"), queues[source.source_arn], source.source_arn, region, source.inputs, invoke
-            )
+            # A client of its own: its readers' receives and deletes fill its pool of connections (10, botocore's).
+            sqs = local_client("sqs", self.parts.aws.url, region)
+            return QueuePoller(sqs, queues[source.source_arn], source.source_arn, region, source.inputs, invoke)
         return StreamPoller(
             cloud.client("dynamodbstreams"),
             cloud.client("sqs"),

@@ -21,10 +21,11 @@ AWS's endpoints keep them (local_stack.aws.keep_alive, a speed-up), where werkze
    request on, so in front of layer 4 it would write outside the lock.
 Layers 3 to 5 act on different services, so their order among themselves changes nothing; layer 6 must stay after 4.
 
-Three behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
+Four behaviours live inside moto, patched once per process, as they happen after a request is taken: DynamoDB's one
 stream record per new item (local_stack.aws.atomic_dynamodb), SNS's deliveries to a queue only while SNS may use the
-queue's key (local_stack.aws.sns_deliveries), and SQS's 12 hours of visibility counted from a message's receipt
-(local_stack.aws.sqs_visibility). Three speed-ups live there too, each used only while the request's embedded AWS
+queue's key (local_stack.aws.sns_deliveries), SQS's 12 hours of visibility counted from a message's receipt
+(local_stack.aws.sqs_visibility), and SQS's one consumer at a time for each message (local_stack.aws.atomic_sqs).
+Three speed-ups live there too, each used only while the request's embedded AWS
 says so: DynamoDB's expressions parsed once per text (local_stack.aws.parsed_expressions), their trees walked with
 each node's processor looked up once per kind of node (local_stack.aws.expression_walks), and DynamoDB's plain
 results serialised by a direct walk of their shape (local_stack.aws.json_answers).
@@ -45,6 +46,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.aws.atomic_dynamodb import SerialisedDynamoDb, emit_one_insert_per_new_item
+from local_stack.aws.atomic_sqs import serialise_queue_changes
 from local_stack.aws.aws_requests import RequestLayer, WsgiApp
 from local_stack.aws.direct_dynamodb import DirectDynamoDb
 from local_stack.aws.expression_walks import walk_expressions_quickly
@@ -74,6 +76,7 @@ class EmbeddedAws:
         emit_one_insert_per_new_item()
         check_queue_keys_on_delivery()
         count_visibility_from_receipt()
+        serialise_queue_changes()  # after count_visibility_from_receipt: it wraps that patch's method
         parse_expressions_once()
         walk_expressions_quickly()
         serialise_plain_results()

@@ -21,6 +21,7 @@ from local_stack.local_cloud import DeclaredFunction
 logger = logging.getLogger("local_stack.lambda_service.functions")
 _WORKER = Path(__file__).with_name("function_worker.py")
 _INIT_TIMEOUT_SECONDS = 10
+_STOPPING = {"errorType": "Runtime.Stopped", "errorMessage": "the local stack is stopping"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ExecutionEnvironment:
         """Run the handler on one event, as Lambda's synchronous invoke does (one at a time per function)."""
         with self._lock:
             if self._closed:
-                return Invocation(error={"errorType": "Runtime.Stopped", "errorMessage": "the local stack is stopping"})
+                return Invocation(error=dict(_STOPPING))
             process = self._ensure_started()
             if process is None:
                 message = f"the runtime did not initialise within {_INIT_TIMEOUT_SECONDS} seconds"
@@ -159,6 +160,7 @@ class LocalFunction:
         self._slots = threading.BoundedSemaphore(max_environments)
         self._lock = threading.Lock()
         self._generation = 0
+        self._stopped = False
         self.invocations = 0
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
@@ -166,6 +168,8 @@ class LocalFunction:
             self.invocations += 1
         with self._slots:
             environment = self._take()
+            if environment is None:
+                return Invocation(error=dict(_STOPPING))
             try:
                 return environment.invoke(event)
             finally:
@@ -187,14 +191,18 @@ class LocalFunction:
 
     def stop(self) -> None:
         with self._lock:
+            self._stopped = True
             for environment in self._every:
                 environment.stop()
 
-    def _take(self) -> ExecutionEnvironment:
+    def _take(self) -> ExecutionEnvironment | None:
+        """An idle environment, or a new one; None once the function is stopped (none is started then)."""
         try:
             return self._idle.get_nowait()
         except queue.Empty:
             with self._lock:
+                if self._stopped:
+                    return None
                 environment = ExecutionEnvironment(
                     self.declared, self._code_dir, self._aws_environment, self._generation
                 )

@@ -52,7 +52,9 @@ class QueuePoller(Poller):
 
     def poll_once(self) -> None:
         batch = self._receive_batch()
-        if batch:
+        # A batch received as the stack stops is left to come back after its visibility timeout, as Lambda's poller
+        # leaves it when it stops: the function may be stopping too.
+        if batch and not self._stopped.is_set():
             self._deliver(batch)
 
     def _receive_batch(self) -> list[dict[str, Any]]:

@@ -48,3 +48,14 @@ def test_an_invocation_in_flight_finishes_on_the_old_code_and_the_next_runs_the_
     caller.join(10)
     assert in_flight[0].result == "v1"  # finished on the old code...
     assert warm.stopped  # ...and its environment retired
+
+
+def test_a_stopped_function_starts_no_environment_for_an_invocation_that_comes_late(monkeypatch):
+    monkeypatch.setattr(functions, "ExecutionEnvironment", FakeEnvironment)
+    FakeEnvironment.made = []
+    declared = DeclaredFunction("f", "arn:f", "arn:role", "h.handler", Path("x.zip"), {}, 3, 128)
+    function = LocalFunction(declared, Path("v1"), {}, max_environments=2)
+    function.stop()
+    late = function.invoke({})  # a poller's batch, received as the stack stopped
+    assert (late.error or {}).get("errorType") == "Runtime.Stopped"
+    assert FakeEnvironment.made == []

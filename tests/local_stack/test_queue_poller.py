@@ -104,4 +104,19 @@ def test_batches_are_delivered_five_at_once_or_as_few_as_the_maximum_concurrency
         function.released.set()
         polling.join(timeout=30)
     assert not polling.is_alive()
-    assert function.running == 0  # run() returned once every reader had
+    assert not any(reader.is_alive() for reader in readers)  # run() returned once every reader had
+    assert function.running == 0
+
+
+def test_a_batch_received_as_the_stack_stops_is_left_to_come_back(mocker):
+    invoke = mocker.Mock(return_value=Invocation())
+    poller = QueuePoller(mocker.Mock(), "https://q", QUEUE, "eu-west-3", {}, invoke)
+
+    def receive_as_the_stack_stops(**_):
+        poller.stop()  # the stop comes while the long poll waits
+        return {"Messages": [message(1)]}
+
+    poller._sqs.receive_message.side_effect = receive_as_the_stack_stops
+    poller.poll_once()
+    invoke.assert_not_called()
+    poller._sqs.delete_message_batch.assert_not_called()
