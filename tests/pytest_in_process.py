@@ -35,33 +35,39 @@ def run_pytest(args: Sequence[str], environ: Mapping[str, str], cwd: Path, fresh
     saved_environ = dict(os.environ)
     saved_cwd = Path.cwd()
     stdout, stderr = io.StringIO(), io.StringIO()
-    for name in [name for name in sys.modules if name == fresh_package or name.startswith(f"{fresh_package}.")]:
-        del sys.modules[name]
-    os.environ.clear()
-    os.environ.update(environ)
-    os.chdir(cwd)
     # pytest collects garbage as it ends, to report what could not be finalised: over this process's objects as well,
     # that is a quarter of a second or more in a worker that has run many tests. Frozen, they are left out, as they
     # are from a new interpreter's heap.
     gc.freeze()
     try:
+        for name in [name for name in sys.modules if name == fresh_package or name.startswith(f"{fresh_package}.")]:
+            del sys.modules[name]
+        _set_environ(environ)
+        os.chdir(cwd)
         with redirect_stdout(stdout), redirect_stderr(stderr):
             exit_code = pytest.main(list(args))
     finally:
         gc.unfreeze()
         os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_environ)
+        _set_environ(saved_environ)
         sys.path[:], sys.meta_path[:] = saved_paths
         _restore_modules(saved_modules)
     return InnerRun(int(exit_code), stdout.getvalue(), stderr.getvalue())
+
+
+def _set_environ(values: Mapping[str, str]) -> None:
+    """The environment made `values`, a variable at a time: no thread of this process ever sees it empty."""
+    for name in set(os.environ) - set(values):
+        del os.environ[name]
+    os.environ.update(values)
 
 
 def _restore_modules(saved: dict[str, ModuleType]) -> None:
     """sys.modules as saved, and each package's attribute for a submodule imported meanwhile the module saved (or
     none), so that `package.submodule` and `sys.modules["package.submodule"]` stay one module."""
     imported = {name: module for name, module in sys.modules.items() if saved.get(name) is not module}
-    sys.modules.clear()
+    for name in imported.keys() - saved.keys():
+        del sys.modules[name]
     sys.modules.update(saved)
     for name in imported:
         parent_name, _, child = name.rpartition(".")
