@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
 import re
 import threading
 import time
@@ -33,6 +35,11 @@ REGION = "eu-west-3"
 # inherit it.
 settings.register_profile("suite", deadline=None)
 settings.load_profile("suite")
+
+# As a test process exits, the interpreter searches all it holds (moto's accounts, program runs, clients) for garbage
+# before freeing it: a second or more that each xdist worker, and so the run, waits at its end. Frozen once the process
+# is exiting, its objects are freed without that search; Python promises no finaliser of what is left at exit.
+atexit.register(gc.freeze)
 
 # Each function under test builds its clients from a botocore session of its own, as in an execution environment, and
 # each new session would read and parse the services' JSON models again: most of a handler test's time. The tests
