@@ -29,7 +29,10 @@ class ServerThread:
         self._thread.start()
 
     def stop(self) -> None:
-        """Take no more connections and close the server; the requests under way finish on their own threads."""
+        """Take no more connections and close the server; the requests under way finish on their own threads. A
+        second stop does nothing."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._wake.send(b"\0")
         if self._thread.is_alive():
