@@ -18,6 +18,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.server_thread import ServerThread
+
 
 class ChatWebhook:
     """The receiver: `url` is the webhook to give the program; `posts` what it accepted."""
@@ -32,17 +34,13 @@ class ChatWebhook:
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self.path = "/hook"
         self.url = f"http://{host}:{self._server.server_address[1]}{self.path}"
-        # Polled every 50 ms for shutdown (http.server's default, 0.5 s, would make every stop wait that long).
-        self._thread = threading.Thread(
-            target=lambda: self._server.serve_forever(poll_interval=0.05), name="chat-webhook", daemon=True
-        )
+        self._serving = ServerThread(self._server, "chat-webhook")
 
     def start(self) -> None:
-        self._thread.start()
+        self._serving.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serving.stop()
 
     def fail(
         self, status: int, seconds: float | None = None, count: int | None = None, retry_after: int | None = None

@@ -2,11 +2,11 @@
 
 import http.client
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from harness.server_thread import ServerThread
 from local_stack.api_gateway.http_api import LocalHttpApi, format_2_0_response
 from local_stack.api_gateway.rest_api import bind
 from local_stack.lambda_service.functions import Invocation
@@ -47,15 +47,12 @@ def cookie_api() -> Iterator[int]:
         return Invocation(result={"statusCode": 200, "cookies": TWO_COOKIES, "body": "{}"})
 
     api = LocalHttpApi([DeclaredRoute("/stocks/{stock_id}", "GET", "NONE", "arn:function")], invoke, None, "arn:api")
-    server = bind("127.0.0.1", 0, api.respond)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serving = ServerThread(bind("127.0.0.1", 0, api.respond), "http-api")
+    serving.start()
     try:
-        yield server.server_address[1]
+        yield serving.server.server_address[1]
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        serving.stop()
 
 
 def test_two_cookies_arrive_over_http_as_two_set_cookie_headers(cookie_api):

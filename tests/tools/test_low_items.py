@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from harness.server_thread import ServerThread
 from local_stack.api_gateway.api_authorization import Caller, Refused, SigV4Authorizer
 from tools import low_items
 from tools.low_items import ApiRefused, LowItem, all_low_items, export
@@ -161,13 +161,12 @@ class SignedPages(BaseHTTPRequestHandler):
 @pytest.fixture
 def endpoint() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), SignedPages)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serving = ServerThread(server, "signed-pages")
+    serving.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/prod"
     finally:
-        server.shutdown()
-        server.server_close()
+        serving.stop()
 
 
 def test_every_page_is_asked_for_with_a_signature_the_api_accepts(endpoint):

@@ -2,11 +2,11 @@
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.pytest_in_process import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINT = "https://a1b2c3.execute-api.eu-west-3.amazonaws.com"
@@ -18,14 +18,11 @@ ENDPOINT = "https://a1b2c3.execute-api.eu-west-3.amazonaws.com"
 def test_each_scenario_against_a_stack_is_labelled_with_its_api_kind(tmp_path, endpoint_url, kind, other):
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({"endpoint_url": endpoint_url, "topic_arn": "arn:aws:sns:eu-west-3:1:t"}))
-    collected = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider", "tests/scenarios"],
-        cwd=ROOT,
-        env={**os.environ, "STACK_OUTPUTS": str(outputs)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    collected = run_pytest(
+        ["--collect-only", "-p", "no:cacheprovider", "tests/scenarios"],
+        {**os.environ, "STACK_OUTPUTS": str(outputs)},
+        ROOT,
+        fresh_package="tests.scenarios",
     )
     scenarios = [line for line in collected.stdout.splitlines() if "::" in line]
     assert scenarios, collected.stdout + collected.stderr

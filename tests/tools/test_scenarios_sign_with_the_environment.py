@@ -3,14 +3,14 @@ in, whatever the suite's fixtures do elsewhere: in AWS the job's role, never a t
 
 import json
 import os
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from harness.server_thread import ServerThread
+from tests.pytest_in_process import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,10 +36,10 @@ def api() -> Iterator[tuple[str, list[str]]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serving = ServerThread(server, "api")
+    serving.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/api", seen
-    server.shutdown()
-    server.server_close()
+    serving.stop()
 
 
 def test_scenarios_against_a_deployed_stack_sign_with_the_key_in_the_environment(api, tmp_path):
@@ -53,13 +53,11 @@ def test_scenarios_against_a_deployed_stack_sign_with_the_key_in_the_environment
         "AWS_SECRET_ACCESS_KEY": "secret",
         "AWS_SESSION_TOKEN": "session-token",
     }
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/scenarios", "-k", "signed_api"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        timeout=120,
-        check=False,  # the recorder is no stock service: only how the requests were signed matters here
-    )
+    run_pytest(
+        ["-q", "-p", "no:cacheprovider", "tests/scenarios", "-k", "signed_api"],
+        environment,
+        ROOT,
+        fresh_package="tests.scenarios",
+    )  # whatever it ends with: the recorder is no stock service, only how the requests were signed matters here
     assert seen, "the scenario sent no request"
     assert all("Credential=AKIAJOBROLEEXAMPLE01/" in header for header in seen), seen

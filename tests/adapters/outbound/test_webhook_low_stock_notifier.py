@@ -4,7 +4,6 @@ whether another attempt can succeed."""
 import json
 import logging
 import socket
-import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,6 +13,7 @@ from adapters.outbound import webhook_low_stock_notifier
 from adapters.outbound.webhook_low_stock_notifier import WebhookLowStockNotifier, WebhookNotAccepted
 from domain.item import Source
 from domain.low_stock import LowStockAlert
+from harness.server_thread import ServerThread
 
 ALERT = LowStockAlert("A000", 1, 2, Source.ITEM)
 NOW = datetime(2026, 12, 2, 10, 0, 0, tzinfo=UTC)
@@ -40,11 +40,10 @@ def webhook():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
-    thread.start()
+    serving = ServerThread(server, "webhook")
+    serving.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/secret-token", answers, requests
-    server.shutdown()
-    server.server_close()
+    serving.stop()
 
 
 def notifier(url, **options):
