@@ -10,7 +10,9 @@ import threading
 
 
 class ServerThread:
-    """Serves `server` on a daemon thread named `name` from `start` until `stop`, which closes it.
+    """Serves `server` on a daemon thread named `name` from `start` until `stop`, which closes it (never its
+    `shutdown`, which waits for a `serve_forever` this does not run). The server handles each request on a thread of
+    its own (a `ThreadingMixIn` one, as every user's is): the loop only takes connections.
 
     socketserver's `serve_forever` looks for a stop only between waits of its poll interval (half a second unless
     told), so a stop waits for the end of the wait under way. This loop waits on the server's socket and on a socket
@@ -26,6 +28,8 @@ class ServerThread:
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
 
     def start(self) -> None:
+        if self._stopping.is_set():
+            raise RuntimeError("a stopped server thread does not start again")
         self._thread.start()
 
     def stop(self) -> None:
@@ -35,11 +39,13 @@ class ServerThread:
             return
         self._stopping.set()
         self._wake.send(b"\0")
-        if self._thread.is_alive():
-            self._thread.join()
-        self.server.server_close()
-        self._wake.close()
-        self._woken.close()
+        try:
+            if self._thread.is_alive():
+                self._thread.join()
+        finally:
+            self.server.server_close()
+            self._wake.close()
+            self._woken.close()
 
     def _serve(self) -> None:
         with selectors.DefaultSelector() as selector:

@@ -44,7 +44,8 @@ gc.set_threshold(700, 10, 100)
 
 # As a test process exits, the interpreter searches all it holds (moto's accounts, program runs, clients) for garbage
 # before freeing it: a second or more that each xdist worker, and so the run, waits at its end. Frozen once the process
-# is exiting, its objects are freed without that search; Python promises no finaliser of what is left at exit.
+# is exiting, its objects are left to the operating system, not searched nor finalised (Python promises no finaliser of
+# what is left at exit, and no test relies on one).
 atexit.register(gc.freeze)
 
 # Each function under test builds its clients from a botocore session of its own, as in an execution environment, and

@@ -1,19 +1,28 @@
-"""pytest run on some of the suite's tests inside this process, as a fresh `python -m pytest` would run them, without
-the second of a new interpreter importing and rewriting pytest's plugins."""
+"""pytest run on some of the suite's tests inside this process, without the second a new interpreter takes to import
+and rewrite pytest's plugins: a fresh session, with the environment, working directory and package it is given."""
 
 from __future__ import annotations
 
-import gc
 import io
 import os
+import signal
 import sys
-from collections.abc import Mapping, Sequence
-from contextlib import redirect_stderr, redirect_stdout
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+# The inner session leaves to the outer one what belongs to the process: crash tracebacks (faulthandler), and the
+# exceptions of objects and threads that are not its own (the outer test's, which they would fail). Without those two
+# plugins it also makes no garbage collection of the whole process as it ends, a quarter of a second or more in a
+# worker that has run many tests. Its tests get the old bound of the whole subprocess run each.
+_INNER_OPTIONS = ("-p", "no:faulthandler", "-p", "no:unraisableexception", "-p", "no:threadexception")
+_INNER_TIMEOUT_SECONDS = 120
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -28,31 +37,30 @@ class InnerRun:
 def run_pytest(args: Sequence[str], environ: Mapping[str, str], cwd: Path, fresh_package: str) -> InnerRun:
     """`python -m pytest *args` in `cwd` with the environment `environ` alone, in this process. The modules of
     `fresh_package` are imported anew, as in a new interpreter: a conftest that reads the environment on import (the
-    scenarios' reads which stack they run against) reads `environ`, not what an earlier import saw. The modules,
-    import paths, environment and working directory are this process's own again afterwards."""
-    saved_modules = dict(sys.modules)
-    saved_paths = list(sys.path), list(sys.meta_path)
-    saved_environ = dict(os.environ)
-    saved_cwd = Path.cwd()
+    scenarios' reads which stack they run against) reads `environ`, not what an earlier import saw; other modules are
+    this process's. The package's modules, the import paths, the environment, the working directory and the outer
+    test's time-out are this process's own again afterwards, whatever fails. Ctrl-C stops the outer run too."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    # pytest collects garbage as it ends, to report what could not be finalised: over this process's objects as well,
-    # that is a quarter of a second or more in a worker that has run many tests. Frozen, they are left out, as they
-    # are from a new interpreter's heap.
-    gc.freeze()
-    try:
-        for name in [name for name in sys.modules if name == fresh_package or name.startswith(f"{fresh_package}.")]:
+    with ExitStack() as restore:
+        restore.callback(_restore_package, fresh_package, _modules_of(fresh_package))
+        restore.callback(_restore_paths, list(sys.path), list(sys.meta_path))
+        restore.callback(_set_environ, dict(os.environ))
+        restore.callback(os.chdir, Path.cwd())
+        restore.callback(_saved_alarm())
+        for name in _modules_of(fresh_package):
             del sys.modules[name]
         _set_environ(environ)
         os.chdir(cwd)
+        inner = [*_INNER_OPTIONS, "-o", f"timeout={_INNER_TIMEOUT_SECONDS}", *args]
         with redirect_stdout(stdout), redirect_stderr(stderr):
-            exit_code = pytest.main(list(args))
-    finally:
-        gc.unfreeze()
-        os.chdir(saved_cwd)
-        _set_environ(saved_environ)
-        sys.path[:], sys.meta_path[:] = saved_paths
-        _restore_modules(saved_modules)
+            exit_code = pytest.main(inner)
+    if exit_code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     return InnerRun(int(exit_code), stdout.getvalue(), stderr.getvalue())
+
+
+def _modules_of(package: str) -> dict[str, ModuleType]:
+    return {name: module for name, module in sys.modules.items() if name == package or name.startswith(f"{package}.")}
 
 
 def _set_environ(values: Mapping[str, str]) -> None:
@@ -62,19 +70,41 @@ def _set_environ(values: Mapping[str, str]) -> None:
     os.environ.update(values)
 
 
-def _restore_modules(saved: dict[str, ModuleType]) -> None:
-    """sys.modules as saved, and each package's attribute for a submodule imported meanwhile the module saved (or
-    none), so that `package.submodule` and `sys.modules["package.submodule"]` stay one module."""
-    imported = {name: module for name, module in sys.modules.items() if saved.get(name) is not module}
-    for name in imported.keys() - saved.keys():
-        del sys.modules[name]
-    sys.modules.update(saved)
-    for name in imported:
+def _restore_paths(path: list[str], meta_path: list[object]) -> None:
+    sys.path[:], sys.meta_path[:] = path, meta_path  # type: ignore[assignment]
+
+
+def _restore_package(package: str, saved: dict[str, ModuleType]) -> None:
+    """The package's modules as saved, and each parent's attribute for one of them the module saved (or none), so
+    that `package.submodule` and `sys.modules["package.submodule"]` stay one module. Other modules the run imported
+    stay: a later import would load them anyway, and loading one twice would make two of its state."""
+    for name, module in _modules_of(package).items():
+        if saved.get(name, _ABSENT) is module:
+            continue
+        if name in saved:
+            sys.modules[name] = saved[name]
+        else:
+            del sys.modules[name]
         parent_name, _, child = name.rpartition(".")
         parent = sys.modules.get(parent_name)
         if parent is None:
             continue
         if name in saved:
             setattr(parent, child, saved[name])
-        elif getattr(parent, child, None) is imported[name]:
+        elif getattr(parent, child, None) is module:
             delattr(parent, child)
+    sys.modules.update(saved)
+
+
+def _saved_alarm() -> Callable[[], None]:
+    """What puts back the outer test's time-out (pytest-timeout's alarm), which the inner tests' own replace and end,
+    less the time spent meanwhile."""
+    handler, (left, interval) = signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)
+    saved_at = time.monotonic()
+
+    def restore() -> None:
+        signal.signal(signal.SIGALRM, handler)
+        if left > 0:  # an alarm due already goes off at once: the outer test has run out of time
+            signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - saved_at), 1e-3), interval)
+
+    return restore

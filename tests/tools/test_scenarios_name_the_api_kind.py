@@ -24,6 +24,7 @@ def test_each_scenario_against_a_stack_is_labelled_with_its_api_kind(tmp_path, e
         ROOT,
         fresh_package="tests.scenarios",
     )
+    assert collected.exit_code == pytest.ExitCode.OK, collected.stdout + collected.stderr  # every module collected
     scenarios = [line for line in collected.stdout.splitlines() if "::" in line]
     assert scenarios, collected.stdout + collected.stderr
     # A scenario's id joins its parameters with dashes: the stack's kind first, then the scenario's own.

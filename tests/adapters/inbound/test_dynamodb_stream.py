@@ -3,7 +3,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.inbound import dynamodb_stream
 from adapters.inbound.dynamodb_stream import ItemChange, StreamRecord, parse_stream_records, partial_batch_response
 from domain.item import StockItem, Versioned
 from domain.use_cases import react_to_item_change
@@ -62,7 +61,7 @@ def test_an_item_with_a_reorder_point_and_no_level_yet_is_a_change_all_the_same(
     with caplog.at_level(logging.WARNING):
         [record] = parse_stream_records(item_stream_event((None, item_image("A1", reorder_point=5))))
     assert record.change == ItemChange(None, StockItem("A1", reorder_point=Versioned(5, NOON)))
-    assert [r.getMessage() for r in caplog.records if r.name.startswith(("adapters.", "domain."))] == []
+    assert [r.getMessage() for r in caplog.records if r.name != "asyncio"] == []  # asyncio: another test's garbage
 
 
 def test_a_reorder_point_set_back_to_the_default_keeps_its_time_and_has_no_value():
@@ -108,7 +107,7 @@ def test_the_log_of_a_skipped_record_names_its_sequence_number_and_the_error(cap
     event["Records"][0]["dynamodb"]["NewImage"]["stock_level"] = {"N": "-1"}
     with caplog.at_level(logging.ERROR):
         parse_stream_records(event)
-    [record] = [r for r in caplog.records if r.name == dynamodb_stream.logger.name]
+    [record] = [r for r in caplog.records if r.name != "asyncio"]  # asyncio: another test's garbage, collected now
     assert record.getMessage() == "stream record holds no valid stock item; skipped"
     assert (vars(record)["sequence_number"], vars(record)["error"]) == (
         "100",
