@@ -1,7 +1,6 @@
 """The embedded DynamoDB keeps DynamoDB's write guarantees under concurrent writers, as the local stack needs."""
 
 import random
-import sys
 import threading
 import time
 from collections import Counter
@@ -16,23 +15,11 @@ from moto.dynamodb.models.table import Table
 from adapters.dynamodb_items import item_from_attributes
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from domain.stock import Field, StockUpdate
-from local_stack.aws.embedded_aws import EmbeddedAws, local_client
+from local_stack.aws.embedded_aws import local_client
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 
 WRITERS = 8
-
-
-@pytest.fixture(scope="module")
-def embedded():
-    # The server runs in this process: switching threads often makes any unguarded interleaving likely.
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    aws = EmbeddedAws("127.0.0.1", 0)
-    aws.start()
-    yield aws
-    aws.stop()
-    sys.setswitchinterval(switch_interval)
 
 
 @pytest.fixture(scope="module")

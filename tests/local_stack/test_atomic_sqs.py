@@ -1,31 +1,18 @@
 """The embedded SQS gives each message to one consumer at a time, and loses none, under concurrent senders, consumers
 and deleters, as the local stack's several readers of a queue need."""
 
-import sys
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from local_stack.aws.embedded_aws import EmbeddedAws, local_client
+from local_stack.aws.embedded_aws import local_client
 
 pytestmark = pytest.mark.local_stack  # starts the embedded AWS: not in `make check`
 
 CONSUMERS = 5
 MESSAGES = 600
-
-
-@pytest.fixture(scope="module")
-def embedded():
-    # The server runs in this process: switching threads often makes any unguarded interleaving likely.
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    aws = EmbeddedAws("127.0.0.1", 0)
-    aws.start()
-    yield aws
-    aws.stop()
-    sys.setswitchinterval(switch_interval)
 
 
 def test_concurrent_consumers_each_get_a_message_once_and_none_is_lost(embedded):
