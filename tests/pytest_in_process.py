@@ -52,11 +52,21 @@ def run_pytest(args: Sequence[str], environ: Mapping[str, str], cwd: Path, fresh
         _set_environ(environ)
         os.chdir(cwd)
         inner = [*_INNER_OPTIONS, "-o", f"timeout={_INNER_TIMEOUT_SECONDS}", *args]
+        interrupts = _Interrupts()
         with redirect_stdout(stdout), redirect_stderr(stderr):
-            exit_code = pytest.main(inner)
-    if exit_code == pytest.ExitCode.INTERRUPTED:
+            exit_code = pytest.main(inner, plugins=[interrupts])
+    if interrupts.seen:  # not the exit code: pytest ends a run with collection errors as "interrupted" too
         raise KeyboardInterrupt
     return InnerRun(int(exit_code), stdout.getvalue(), stderr.getvalue())
+
+
+class _Interrupts:
+    """Plugin: whether the run was stopped by Ctrl-C."""
+
+    seen = False
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.seen = self.seen or excinfo.type is KeyboardInterrupt
 
 
 def _modules_of(package: str) -> dict[str, ModuleType]:
