@@ -9,8 +9,9 @@ handler, given the same request, answers it, as Flask's response, with the same 
 of any other service, any other path, or with an Origin header (for moto's CORS) take moto's own way.
 
 moto's handler then looks the operation up among the handler class's functions, listed anew by
-`inspect.getmembers` at every request (`moto.core.utils.method_names_from_class`): DynamoDB's handler's are listed
-once here, as nothing adds a function to it once the embedded AWS serves.
+`inspect.getmembers` at every request (`moto.core.utils.method_names_from_class`): each service's handler's (DynamoDB's,
+and those of the requests that take moto's way: SNS, SQS, DynamoDB Streams...) are listed once here, as nothing adds a
+function to a handler class once the embedded AWS serves.
 """
 
 from __future__ import annotations
@@ -31,16 +32,17 @@ from local_stack.aws.aws_requests import WsgiApp
 
 _TARGET = "DynamoDB_20120810."
 _ORIGINAL_METHOD_NAMES = moto_responses.method_names_from_class  # type: ignore[attr-defined]
-_DYNAMODB_METHODS: list[str] = []
+_METHODS: dict[type, list[str]] = {}
 
 
 def _method_names(clazz: object) -> list[str]:
-    """moto's `method_names_from_class`, DynamoDB's handler's listed once while the request's AWS says so."""
-    if clazz is not DynamoHandler or not speedups.current().direct_dynamodb:
+    """moto's `method_names_from_class`, each handler class's listed once while the request's AWS says so."""
+    if not (isinstance(clazz, type) and speedups.current().direct_dynamodb):
         return _ORIGINAL_METHOD_NAMES(clazz)
-    if not _DYNAMODB_METHODS:
-        _DYNAMODB_METHODS.extend(_ORIGINAL_METHOD_NAMES(DynamoHandler))
-    return _DYNAMODB_METHODS
+    names = _METHODS.get(clazz)
+    if names is None:
+        names = _METHODS[clazz] = _ORIGINAL_METHOD_NAMES(clazz)
+    return names
 
 
 class DirectDynamoDb:

@@ -12,6 +12,15 @@ node classes register no virtual subclass. `Node.find_clauses` likewise tests ea
 The walk itself is moto's: the same nodes, children first, the same hook before each child, the processed node put
 in its parent's place. A processor class that changes how moto picks its nodes (overriding `nodes_to_be_processed`
 or `process`) is walked by moto's own code.
+
+Two of the walks only check, and change nothing: `ActionCountValidator` (no more than one clause of a kind) and
+`OverlappingPathsValidator` (no path set twice or inside another), each at every node of the tree, for every
+clause, action, path and value is an `UpdateExpression` to moto: each node's check looks through all of that node's
+part of the tree again. Here each checks the whole tree once, at its root. In moto's grammar no clause holds another
+clause and no action another action (`moto/dynamodb/parsing/expressions.py`), so what a node's check finds is a part
+of what the root's finds, and a part of a tree that passes passes too: a part has no more clauses of a kind, and no
+more paths that overlap or repeat. A tree that fails the root's check is walked as moto walks it, for moto's own
+error at the node where moto finds it first.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from moto.dynamodb.parsing import ast_nodes
+from moto.dynamodb.parsing import ast_nodes, validators
 
 from local_stack.aws import speedups
 
@@ -27,6 +36,11 @@ from local_stack.aws import speedups
 _AST: Any = ast_nodes
 DepthFirstTraverser, Node = _AST.DepthFirstTraverser, _AST.Node
 Expression, UpdateExpressionFunction = _AST.Expression, _AST.UpdateExpressionFunction
+# The walks that only check, and the check each makes at every node: made once, at the root (above).
+_CHECKED_AT_THE_ROOT: dict[type, Callable[[Any, Any], Any]] = {
+    validators.ActionCountValidator: validators.ActionCountValidator.verify_action_counts,
+    validators.OverlappingPathsValidator: validators.OverlappingPathsValidator.check_for_overlapping_paths,
+}
 
 _ORIGINAL_TRAVERSE = DepthFirstTraverser.traverse
 _ORIGINAL_FIND_CLAUSES = Node.find_clauses
@@ -87,11 +101,23 @@ def _traverse(self: Any, node: Any) -> Any:
         or kind.traverse_node_recursively is not DepthFirstTraverser.traverse_node_recursively
     ):
         return _ORIGINAL_TRAVERSE(self, node)
+    check = _CHECKED_AT_THE_ROOT.get(kind)
+    if check is not None and isinstance(node, _AST.UpdateExpression) and _passes(check, self, node):
+        return node
     processing_map = self._processing_map()
     own_hook = kind.pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
     hook = self.pre_processing_of_child if own_hook else None
     classes = tuple(processing_map)
     return _walk(self, list(processing_map.values()), classes, node, -1, _KINDS.setdefault(classes, {}), hook)
+
+
+def _passes(check: Callable[[Any, Any], Any], validator: Any, root: Any) -> bool:
+    """Whether the whole tree passes a check that only raises: if not, moto's walk finds moto's error."""
+    try:
+        check(validator, root)
+    except Exception:  # any failure is for moto's walk to report, as moto reports it
+        return False
+    return True
 
 
 def _find_clauses(self: Any, clause_types: list[type]) -> list[Any]:

@@ -4,7 +4,11 @@ moto's UpdateItem parses its update expression and its condition expression once
 (`moto.dynamodb.responses.DynamoHandler.update_item`) and again to apply it (`DynamoDBBackend.update_item`), and every
 writer of the table sends the same few expressions. A parsed update expression depends on its text alone, and moto's
 validator works on a copy of it (`moto.dynamodb.parsing.validators.Validator`), so one parse serves every request
-with that text. A parsed condition holds the attribute names and values it refers to, so it is kept under its text
+with that text. A parsed condition holds the attribute names and values it refers to. Where each of those values is
+a string or a number (an importer's times and widths, different at every line), the condition is parsed once per
+text, names and the values' types, with a stand-in for each value, and each request gets the tree with its own
+values in the stand-ins' places: moto's parser reads no value but its type (`FuncBetween` refuses a NULL bound), so
+the tree is the one moto would build. Any other value (a list, a map, a binary) keeps the condition under its text
 and those names and values (every one whose placeholder is in the text: one named by no token of it only makes the
 key finer): the second parse of a request, and of any request with the same values in its condition, is saved. What
 is kept is the parse alone: every request is validated and its condition evaluated against the item as it is then.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import json
 import pickle
 from dataclasses import dataclass
@@ -82,6 +87,56 @@ def _condition(text: str | None, names: str, values: str) -> _Parse:
     return _Parse(tree, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found))
 
 
+class _StandIn(str):
+    """A value's place in a condition parsed once for every value of its type: its placeholder is its text."""
+
+
+_SCALARS = ("S", "N")  # the types whose values take a stand-in: a string, as moto's tree holds them
+
+
+class _WithValues(pickle.Unpickler):
+    """Rebuilds a condition's tree from its pickle, each stand-in replaced by the request's value for it."""
+
+    def __init__(self, pickled: bytes, values: dict[str, dict[str, str]]) -> None:
+        super().__init__(io.BytesIO(pickled))
+        self._values = values
+
+    def persistent_load(self, placeholder: Any) -> str:
+        [value] = self._values[placeholder].values()
+        return value
+
+
+def _stand_in_for(value: Any) -> str | None:
+    return str(value) if isinstance(value, _StandIn) else None
+
+
+@functools.lru_cache(maxsize=_KEPT)
+def _condition_of_types(text: str | None, names: str, types: tuple[tuple[str, str], ...]) -> tuple[bytes, _Parse]:
+    """A condition parsed with a stand-in for each value: its tree's pickle, which names each stand-in by its
+    placeholder, and what the parse found."""
+    stand_ins: dict[str, dict[str, str]] = {placeholder: {kind: _StandIn(placeholder)} for placeholder, kind in types}
+    parser = create_condition_expression_parser(text, json.loads(names), stand_ins)
+    tree = parser.parse()
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.persistent_id = _stand_in_for  # type: ignore[method-assign]
+    pickler.dump(tree)
+    return buffer.getvalue(), _Parse(None, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found))
+
+
+def _scalar_types(values: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    """Each value's placeholder and type, where every value is a string or a number; else None."""
+    types = []
+    for placeholder, value in sorted(values.items()):
+        if not (isinstance(value, dict) and len(value) == 1):
+            return None
+        [(kind, text)] = value.items()
+        if kind not in _SCALARS or type(text) is not str:
+            return None
+        types.append((placeholder, kind))
+    return tuple(types)
+
+
 def _named_in(text: str | None, placeholders: dict[str, Any] | None) -> dict[str, Any]:
     """The placeholders whose name is in the text: every one a parse of it can use, and maybe a few more."""
     return {name: value for name, value in (placeholders or {}).items() if text and name in text}
@@ -101,11 +156,21 @@ def condition_parser(
     embedded AWS says so."""
     if not speedups.current().parsed_expressions:
         return create_condition_expression_parser(expr, names, values)
+    named_values = _named_in(expr, values)
     try:
-        key = json.dumps(_named_in(expr, names), sort_keys=True), json.dumps(_named_in(expr, values), sort_keys=True)
+        named = json.dumps(_named_in(expr, names), sort_keys=True)
+        types = _scalar_types(named_values)
+        key = named, json.dumps(named_values, sort_keys=True)
     except TypeError:  # a value JSON cannot hold (binary): parsed as moto parses it
         return create_condition_expression_parser(expr, names, values)
-    return _ParsedCondition(expr, names, values, _condition(expr, *key))
+    if types is None:
+        return _ParsedCondition(expr, names, values, _condition(expr, *key))
+    try:
+        pickled, parse = _condition_of_types(expr, named, types)
+    except Exception:  # a condition that does not parse: moto's own parse gives its own error
+        return create_condition_expression_parser(expr, names, values)
+    tree = _WithValues(pickled, named_values).load()
+    return _ParsedCondition(expr, names, values, _Parse(tree, parse.names_found, parse.values_found))
 
 
 _ORIGINAL_MAKE = UpdateExpressionParser.make

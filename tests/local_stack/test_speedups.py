@@ -109,6 +109,23 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
             "ReturnValues": "ALL_NEW",
         },
     ),
+    # The same condition with its value of another type: a stand-in's parse is kept per type, not shared.
+    ("UpdateItem", {**_update("E", 1, "x"), "ExpressionAttributeValues": {":level": {"N": "1"}, ":as_of": {"N": "7"}}}),
+    (
+        "UpdateItem",
+        {
+            **_update("E", 2, "2024-05-02T10:00:00Z"),
+            "ConditionExpression": "stock_level IN (:low, :level) AND begins_with(stock_id, :id) AND "
+            "attribute_type(level_as_of, :type)",
+            "ExpressionAttributeValues": {
+                ":level": {"N": "2"},
+                ":as_of": {"S": "2024-05-02T10:00:00Z"},
+                ":low": {"N": "1"},
+                ":id": {"S": "E"},
+                ":type": {"S": "N"},
+            },
+        },
+    ),
     *WALKED,
     ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "UpdateExpression": "SET stock_level = = :level"}),
     ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "ConditionExpression": "level_as_of <"}),
