@@ -36,11 +36,8 @@ from local_stack.aws import speedups
 _AST: Any = ast_nodes
 DepthFirstTraverser, Node = _AST.DepthFirstTraverser, _AST.Node
 Expression, UpdateExpressionFunction = _AST.Expression, _AST.UpdateExpressionFunction
-# The walks that only check, and the check each makes at every node: made once, at the root (above).
-_CHECKED_AT_THE_ROOT: dict[type, Callable[[Any, Any], Any]] = {
-    validators.ActionCountValidator: validators.ActionCountValidator.verify_action_counts,
-    validators.OverlappingPathsValidator: validators.OverlappingPathsValidator.check_for_overlapping_paths,
-}
+# The clauses of which an update expression may hold one each (ActionCountValidator).
+_CLAUSES = (_AST.UpdateExpressionAddClause, _AST.UpdateExpressionRemoveClause, _AST.UpdateExpressionSetClause)
 
 _ORIGINAL_TRAVERSE = DepthFirstTraverser.traverse
 _ORIGINAL_FIND_CLAUSES = Node.find_clauses
@@ -101,8 +98,7 @@ def _traverse(self: Any, node: Any) -> Any:
         or kind.traverse_node_recursively is not DepthFirstTraverser.traverse_node_recursively
     ):
         return _ORIGINAL_TRAVERSE(self, node)
-    check = _CHECKED_AT_THE_ROOT.get(kind)
-    if check is not None and isinstance(node, _AST.UpdateExpression) and _passes(check, self, node):
+    if isinstance(node, _AST.UpdateExpression) and _passes_at_the_root(self, node):
         return node
     processing_map = self._processing_map()
     own_hook = kind.pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
@@ -111,13 +107,21 @@ def _traverse(self: Any, node: Any) -> Any:
     return _walk(self, list(processing_map.values()), classes, node, -1, _KINDS.setdefault(classes, {}), hook)
 
 
-def _passes(check: Callable[[Any, Any], Any], validator: Any, root: Any) -> bool:
-    """Whether the whole tree passes a check that only raises: if not, moto's walk finds moto's error."""
-    try:
-        check(validator, root)
-    except Exception:  # any failure is for moto's walk to report, as moto reports it
-        return False
-    return True
+def _passes_at_the_root(validator: Any, root: Any) -> bool:
+    """Whether a walk that only checks passes on the whole tree (as a root's check finds it): if not, or for any
+    other walk, moto's walk is taken, and finds moto's error where moto finds it."""
+    kind = type(validator)
+    if kind is validators.ActionCountValidator:
+        # verify_action_counts's three searches for a clause of each kind, in one.
+        kinds = [type(clause) for clause in _clauses(root, list(_CLAUSES))]
+        return all(kinds.count(clause) <= 1 for clause in _CLAUSES)
+    if kind is validators.OverlappingPathsValidator:
+        try:
+            validator.check_for_overlapping_paths(root)
+        except Exception:  # any failure is for moto's walk to report, as moto reports it
+            return False
+        return True
+    return False
 
 
 def _find_clauses(self: Any, clause_types: list[type]) -> list[Any]:
