@@ -9,13 +9,16 @@ next request. A request sent in chunks, with two lengths, a body too large to ho
 that asks to close takes werkzeug's own handling, which closes the connection. The environ and the logs are
 werkzeug's; an application that fails is answered with werkzeug's 500, whole, as nothing is sent before the answer
 is complete (werkzeug's handler would close a connection on which it had sent part of an answer). A stopped
-embedded AWS closes the connections it kept, so it answers nothing more.
+embedded AWS closes the connections it kept, so it answers nothing more. werkzeug writes each request's log line
+(the client, the time, the path) before its logger decides whether to drop it: here the line is made only for a
+logger that keeps it, or one left unset, which werkzeug sets to keep it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import socket
 import threading
 from typing import Any
@@ -27,6 +30,7 @@ from werkzeug.serving import ThreadedWSGIServer
 from local_stack.aws.aws_requests import WsgiApp
 
 _LARGEST_HELD = 64 * 1024 * 1024  # a larger body streams through werkzeug's handling instead
+_REQUEST_LOG = logging.getLogger("werkzeug")  # werkzeug's logger of each request (werkzeug._internal._log)
 
 
 class KeepAliveServer(ThreadedWSGIServer):
@@ -91,6 +95,10 @@ class KeepAliveRequestHandler(MotoRequestHandler):
             self.close_connection = True
             return
         self._send(*answer)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if _REQUEST_LOG.level == logging.NOTSET or _REQUEST_LOG.isEnabledFor(logging.INFO):
+            super().log_request(code, size)
 
     def _may_keep(self) -> bool:
         """Whether the request's framing and the client allow the connection to serve another request."""

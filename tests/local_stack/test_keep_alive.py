@@ -4,6 +4,7 @@ request (a body sent after `100 Continue`, a HEAD, a failure, a body sent in chu
 
 import http.client
 import json
+import logging
 import re
 import socket
 from collections.abc import Iterator
@@ -165,3 +166,19 @@ def test_a_stopped_embedded_aws_answers_nothing_on_a_connection_it_kept():
     connection.request("GET", "/", headers={"Authorization": SIGNED})  # sent: the client does not know yet
     with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
         connection.getresponse()
+
+
+@pytest.mark.parametrize(("level", "logged"), [(logging.INFO, 1), (logging.WARNING, 0)])
+def test_each_request_is_logged_as_werkzeug_logs_it_where_its_logger_keeps_it(servers, caplog, level, logged):
+    caplog.set_level(level, logger="werkzeug")
+    for name, server in servers.items():
+        connection = _connection(server)
+        connection.request("GET", f"/bucket-{name}/no-such-key", headers={"Authorization": SIGNED})
+        connection.getresponse().read()
+        connection.close()
+        lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug" and "no-such-key" in r.getMessage()]
+        plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]  # werkzeug colours the line by its status
+        assert [line.partition(" - - ")[2].partition("] ")[2] for line in plain] == [
+            f'"GET /bucket-{name}/no-such-key HTTP/1.1" 404 -'
+        ] * logged, name
+        caplog.clear()
