@@ -336,9 +336,11 @@ def measured(
     )
 
     def missing() -> str:
-        """What is not stored yet, field by field: one Scan a poll while the levels are still coming in."""
+        """What is not stored yet, field by field, counted in the embedded AWS's state: a Scan made at each poll
+        copied every item under DynamoDB's lock, and slowed the writes it waited for by seconds. What is stored is
+        then checked by Scans through the API (check_stored)."""
         for attribute, items in sorted(by_field.items()):
-            stored = count_holding(dynamodb, table, attribute)
+            stored = stack.items_holding(table, attribute)
             if stored < items:
                 return f"{items - stored} of {items} items without {attribute}"
         return ""
@@ -349,10 +351,9 @@ def measured(
     writes_seen = [-1]
 
     def may_be_stored() -> bool:
-        """Whether a Scan is worth making: every update takes one UpdateItem at least, so none is made before there
-        were that many, unless the writes have stopped coming. A Scan of the whole table costs the embedded AWS as
-        much as hundreds of writes and holds DynamoDB's lock while it runs: made at every poll, it slowed the very
-        import it timed."""
+        """Whether a count is worth making: every update takes one UpdateItem at least, so none is made before there
+        were that many, unless the writes have stopped coming. A count holds DynamoDB's lock while it reads every
+        item."""
         writes = (stack.request_counts() - before).get(UPDATE, 0)
         quiet, writes_seen[0] = writes == writes_seen[0], writes
         return writes >= len(expected.updates) or quiet

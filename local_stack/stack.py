@@ -98,6 +98,10 @@ class LocalStack:
         """DynamoDB's requests so far through the embedded AWS's one lock, and how long they waited for it."""
         return self._parts.aws.dynamodb_lock.waits()
 
+    def items_holding(self, table_name: str, attribute: str) -> int:
+        """How many items of a table hold `attribute`, counted in the embedded AWS's own state, not by a request."""
+        return self._parts.aws.dynamodb_lock.items_holding(self.region, table_name, attribute)
+
     def invocation_counts(self) -> dict[str, int]:
         return self._parts.fleet.invocations()
 

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from moto.dynamodb.models import DynamoDBBackend
+from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT_ID
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 
 from local_stack.aws.aws_requests import WsgiApp
 
@@ -51,6 +52,14 @@ class SerialisedDynamoDb:
             return list(forward(environ, start_response))
         finally:
             self._lock.release()
+
+    def items_holding(self, region: str, table_name: str, attribute: str) -> int:
+        """How many items of a table hold `attribute`, as a Scan with `attribute_exists` counts them, read from moto's
+        state under the lock, as no request: for a poll that must not slow the writes it waits for (a Scan copies
+        every item it reads, and holds the lock while it does)."""
+        with self._lock:
+            table = dynamodb_backends[ACCOUNT_ID][region].get_table(table_name)
+            return sum(attribute in item.attrs for item in table.all_items())
 
     def waits(self) -> LockWaits:
         """The DynamoDB requests served so far, how many found the lock taken, and how long they waited in all."""

@@ -197,3 +197,45 @@ def test_concurrent_updates_of_several_fields_keep_each_fields_newest_in_whole_w
     images = [item_from_attributes(r["dynamodb"]["NewImage"]) for r in stream_records(streams)]
     assert len(images) >= len(rounds)
     assert [image for image in images if not holds_its_times(image)] == []
+
+
+def test_the_items_holding_an_attribute_are_counted_as_a_scan_counts_them_while_writers_write(embedded, client):
+    for n in range(30):
+        save_if_newer(client, f"S{n}", n, 1)
+    client.put_item(TableName="levels", Item={"stock_id": {"S": "KEY-ONLY"}})
+
+    def scanned(attribute: str) -> int:
+        return client.scan(
+            TableName="levels",
+            Select="COUNT",
+            FilterExpression="attribute_exists(#a)",
+            ExpressionAttributeNames={"#a": attribute},
+        )["Count"]
+
+    with ThreadPoolExecutor(WRITERS) as pool:  # counts made while others write: under DynamoDB's one lock
+        writes = [pool.submit(save_if_newer, client, f"W{n}", n, 1) for n in range(200)]
+        counts = [embedded.dynamodb_lock.items_holding("eu-west-3", "levels", "as_of") for _ in range(20)]
+        for write in writes:
+            write.result()
+    assert all(30 <= count <= 230 for count in counts)
+    assert counts == sorted(counts)
+    for attribute in ("as_of", "stock_id", "no_such_attribute"):
+        assert embedded.dynamodb_lock.items_holding("eu-west-3", "levels", attribute) == scanned(attribute)
+    assert scanned("as_of") == 230
+    assert scanned("stock_id") == 231
+
+
+def test_the_items_are_counted_under_dynamodb_s_one_lock_so_never_mid_write(embedded, client):
+    save_if_newer(client, "A", 1, 1)
+    counted: list[int] = []
+    lock = embedded.dynamodb_lock._lock
+    with lock:  # as a request being served holds it
+        counting = threading.Thread(
+            target=lambda: counted.append(embedded.dynamodb_lock.items_holding("eu-west-3", "levels", "as_of"))
+        )
+        counting.start()
+        counting.join(timeout=0.5)
+        assert counting.is_alive()
+        assert counted == []
+    counting.join(timeout=30)
+    assert counted == [1]
