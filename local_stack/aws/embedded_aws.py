@@ -85,7 +85,7 @@ class EmbeddedAws:
         self.iam = IamEnforcer(region, ACCOUNT_ID)
         self.s3_events = ObjectCreatedEvents(region, ACCOUNT_ID)
         self.message_moves = MessageMoves()
-        self.dynamodb_lock = SerialisedDynamoDb()
+        self.dynamodb_lock = SerialisedDynamoDb(runnable=self.speedups.runnable_lock)
         # The request path, in the order the module's docstring explains.
         self.layers: tuple[RequestLayer, ...] = (
             SpeedupSwitch(self.speedups),

@@ -26,6 +26,7 @@ class Speedups:
     json_answers: bool = True  # DynamoDB's plain results serialised by a direct walk (local_stack.aws.json_answers)
     expression_walks: bool = True  # moto's walks of an expression's tree, quicker (local_stack.aws.expression_walks)
     keep_alive: bool = True  # a client's connection kept open between its requests (local_stack.aws.keep_alive)
+    runnable_lock: bool = True  # DynamoDB's lock taken only by a running thread (local_stack.aws.atomic_dynamodb)
 
     @classmethod
     def none(cls) -> Speedups:

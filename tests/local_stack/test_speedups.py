@@ -6,6 +6,7 @@ import dataclasses
 import http.client
 import json
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -290,11 +291,14 @@ def test_the_embedded_aws_uses_the_speedups_it_is_given_and_all_by_default(embed
         switch = server.layers[0]
         assert isinstance(switch, SpeedupSwitch)
         assert switch.speedups == PATHS[name]
+        lock = server.dynamodb_lock._lock
+        assert isinstance(lock, threading.Semaphore if PATHS[name].runnable_lock else type(threading.Lock()))
     assert Speedups().names() == [
         "parsed_expressions",
         "direct_dynamodb",
         "json_answers",
         "expression_walks",
         "keep_alive",
+        "runnable_lock",
     ]
     assert Speedups.none().names() == []
