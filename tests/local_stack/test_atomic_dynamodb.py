@@ -205,12 +205,14 @@ def test_the_items_holding_an_attribute_are_counted_as_a_scan_counts_them_while_
     client.put_item(TableName="levels", Item={"stock_id": {"S": "KEY-ONLY"}})
 
     def scanned(attribute: str) -> int:
-        return client.scan(
-            TableName="levels",
-            Select="COUNT",
-            FilterExpression="attribute_exists(#a)",
-            ExpressionAttributeNames={"#a": attribute},
-        )["Count"]
+        return int(
+            client.scan(
+                TableName="levels",
+                Select="COUNT",
+                FilterExpression="attribute_exists(#a)",
+                ExpressionAttributeNames={"#a": attribute},
+            )["Count"]
+        )
 
     with ThreadPoolExecutor(WRITERS) as pool:  # counts made while others write: under DynamoDB's one lock
         writes = [pool.submit(save_if_newer, client, f"W{n}", n, 1) for n in range(200)]
