@@ -100,7 +100,7 @@ class LocalStack:
 
     def items_holding(self, table_name: str, attribute: str) -> int:
         """How many items of a table hold `attribute`, counted in the embedded AWS's own state, not by a request."""
-        return self._parts.aws.dynamodb_lock.items_holding(self.region, table_name, attribute)
+        return self._parts.aws.items_holding(table_name, attribute)
 
     def invocation_counts(self) -> dict[str, int]:
         return self._parts.fleet.invocations()

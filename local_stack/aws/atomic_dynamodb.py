@@ -9,24 +9,25 @@ sees key-only items, an older conditional update can win over a newer one, strea
 and each new item emits two INSERT records. Serialising DynamoDB requests, and dropping the key-only
 record, makes the embedded table behave as DynamoDB does.
 
-The lock is Python's `threading.Lock`, or, with the `runnable_lock` speed-up, a `threading.Semaphore(1)`: the same
-exclusion, taken differently. A thread blocked on a `Lock` takes it as it wakes, before it has Python's own lock
-back, and then holds DynamoDB's lock while it waits up to a switch interval (5 ms) for Python's: no DynamoDB request
-moves meanwhile. A `Semaphore` is taken by Python code, so only by a thread that holds Python's lock and runs: one
-woken while another running thread took it first waits again. An importer keeps sixteen writers waiting on the lock,
-so this is where the difference shows.
+The lock is Python's `threading.Lock`, or, with the `runnable_lock` speed-up, a `threading.BoundedSemaphore(1)`: the
+same exclusion, taken differently. A thread blocked on a `Lock` takes it as it wakes, before it has Python's own lock
+back (CPython's `acquire_timed` waits with Python's lock released), and then holds DynamoDB's lock while it waits a
+switch interval (`sys.getswitchinterval()`) or more for Python's: no DynamoDB request moves meanwhile. A semaphore is
+taken by Python code, so only by a thread that holds Python's lock and runs: one woken while another running thread
+took it first waits again. An importer's writers (`handlers.aws.WRITE_CONCURRENCY` of them) wait on the lock at
+once, so this is where the difference shows. A bounded semaphore, as a `Lock`, refuses a release too many.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT_ID
-from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models import DynamoDBBackend
 
 from local_stack.aws.aws_requests import WsgiApp
 
@@ -40,7 +41,9 @@ class SerialisedDynamoDb:
 
     def __init__(self, runnable: bool = True) -> None:
         # Either takes acquire(blocking=False), acquire(), release() and `with`: the module's docstring says why two.
-        self._lock: threading.Lock | threading.Semaphore = threading.Semaphore(1) if runnable else threading.Lock()
+        self._lock: threading.Lock | threading.Semaphore = (
+            threading.BoundedSemaphore(1) if runnable else threading.Lock()
+        )
         self._waits = LockWaits(0, 0, 0.0)
 
     def __call__(
@@ -61,13 +64,12 @@ class SerialisedDynamoDb:
         finally:
             self._lock.release()
 
-    def items_holding(self, region: str, table_name: str, attribute: str) -> int:
-        """How many items of a table hold `attribute`, as a Scan with `attribute_exists` counts them, read from moto's
-        state under the lock, as no request: for a poll that must not slow the writes it waits for (a Scan copies
-        every item it reads, and holds the lock while it does)."""
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """The lock, for a reader of moto's DynamoDB state outside any request, which must not see a write half done
+        (not counted among the requests' waits)."""
         with self._lock:
-            table = dynamodb_backends[ACCOUNT_ID][region].get_table(table_name)
-            return sum(attribute in item.attrs for item in table.all_items())
+            yield
 
     def waits(self) -> LockWaits:
         """The DynamoDB requests served so far, how many found the lock taken, and how long they waited in all."""

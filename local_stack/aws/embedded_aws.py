@@ -42,6 +42,7 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
+from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -80,6 +81,7 @@ class EmbeddedAws:
         parse_expressions_once()
         walk_expressions_quickly()
         serialise_plain_results()
+        self.region = region
         self.speedups = Speedups() if speedups is None else speedups
         self.faults = FaultInjector()
         self.iam = IamEnforcer(region, ACCOUNT_ID)
@@ -115,6 +117,14 @@ class EmbeddedAws:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
+
+    def items_holding(self, table_name: str, attribute: str) -> int:
+        """How many items of a table hold `attribute`, as a Scan with `attribute_exists` counts them, read from moto's
+        state under DynamoDB's lock, as no request: for a poll that must not slow the writes it waits for (a Scan
+        copies every item it reads, and holds the lock while it does)."""
+        with self.dynamodb_lock.held():
+            table = dynamodb_backends[ACCOUNT_ID][self.region].get_table(table_name)
+            return sum(attribute in item.attrs for item in table.all_items())
 
     def stop(self) -> None:
         if self._thread.is_alive():

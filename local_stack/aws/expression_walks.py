@@ -112,7 +112,7 @@ def _passes_at_the_root(validator: Any, root: Any) -> bool:
     other walk, moto's walk is taken, and finds moto's error where moto finds it."""
     kind = type(validator)
     if kind is validators.ActionCountValidator:
-        # verify_action_counts's three searches for a clause of each kind, in one.
+        # One search for the three kinds of clause: no clause holds another, so it finds what moto's three find.
         kinds = [type(clause) for clause in _clauses(root, list(_CLAUSES))]
         return all(kinds.count(clause) <= 1 for clause in _CLAUSES)
     if kind is validators.OverlappingPathsValidator:

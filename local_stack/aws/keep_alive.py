@@ -12,13 +12,23 @@ is complete (werkzeug's handler would close a connection on which it had sent pa
 embedded AWS closes the connections it kept, so it answers nothing more. werkzeug writes each request's log line
 (the client, the time, the path) before its logger decides whether to drop it: here the line is made only for a
 logger that keeps it, or one left unset, which werkzeug sets to keep it.
+
+A request's header lines are read as `http.client.parse_headers` reads them, but, where each is a plain `Name: value`
+line, put in the same message without the email parser, which `parse_headers` runs on them and which was most of the
+server's own time per request: the email parser's compat32 policy stores such a line as the text before its first
+colon and the rest less its leading blanks and line end (`email._policybase.Compat32.header_source_parse`). Any other
+header block (a folded line, a bare CR, a line that is no header, no blank line at its end) goes to the email parser.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.message
+import email.parser
+import http.client
 import io
 import logging
+import re
 import socket
 import threading
 from typing import Any
@@ -30,6 +40,11 @@ from werkzeug.serving import ThreadedWSGIServer
 from local_stack.aws.aws_requests import WsgiApp
 
 _LARGEST_HELD = 64 * 1024 * 1024  # a larger body streams through werkzeug's handling instead
+# A header line the email parser would store as it is split: a name of visible characters but the colon (its
+# `headerRE`), a value with no line break of its own.
+_PLAIN_HEADER = re.compile(r"[!-9;-~]+:[^\r\n]*\r?\n")
+_ORIGINAL_PARSE_HEADERS = http.client.parse_headers
+_HEADERS_READ_HERE = threading.local()  # `on` while a kept connection's handler parses a request
 _REQUEST_LOG = logging.getLogger("werkzeug")  # werkzeug's logger of each request (werkzeug._internal._log)
 
 
@@ -42,6 +57,7 @@ class KeepAliveServer(ThreadedWSGIServer):
         self._closing = False
         self._connections_lock = threading.Lock()
         super().__init__(host, port, app, handler=KeepAliveRequestHandler)
+        read_headers_quickly()
 
     def opened(self, connection: socket.socket) -> None:
         with self._connections_lock:
@@ -95,6 +111,13 @@ class KeepAliveRequestHandler(MotoRequestHandler):
             self.close_connection = True
             return
         self._send(*answer)
+
+    def parse_request(self) -> bool:
+        _HEADERS_READ_HERE.on = True
+        try:
+            return super().parse_request()
+        finally:
+            _HEADERS_READ_HERE.on = False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if _REQUEST_LOG.level == logging.NOTSET or _REQUEST_LOG.isEnabledFor(logging.INFO):
@@ -153,6 +176,29 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         if with_body:
             self._headers_buffer.append(content)
         self.flush_headers()
+
+
+def parse_headers(fp: Any, _class: type[email.message.Message] = http.client.HTTPMessage) -> email.message.Message:
+    """`http.client.parse_headers`, the plain header lines of a kept connection's request put in the message without
+    the email parser (the module's docstring says why this is the same message)."""
+    if not getattr(_HEADERS_READ_HERE, "on", False):
+        return _ORIGINAL_PARSE_HEADERS(fp, _class)
+    lines = [line.decode("iso-8859-1") for line in http.client._read_headers(fp)]  # type: ignore[attr-defined]
+    *fields, end = lines
+    if end not in ("\r\n", "\n") or not all(_PLAIN_HEADER.fullmatch(field) for field in fields):
+        return email.parser.Parser(_class=_class).parsestr("".join(lines))
+    message = _class()
+    for field in fields:
+        name, _, value = field.partition(":")
+        message[name] = value.lstrip(" \t").rstrip("\r\n")
+    message.set_payload("")  # as the email parser leaves a message with no body
+    return message
+
+
+def read_headers_quickly() -> None:
+    """Patch `http.client.parse_headers` (once per process) for the kept connections' handlers; every other caller
+    gets the original."""
+    http.client.parse_headers = parse_headers  # type: ignore[assignment]
 
 
 def _has_body(code: int) -> bool:

@@ -107,6 +107,8 @@ class _WithValues(pickle.Unpickler):
 
 
 def _stand_in_for(value: Any) -> str | None:
+    """The pickler's persistent id: a stand-in is kept as its placeholder, for the request's value to take its
+    place."""
     return str(value) if isinstance(value, _StandIn) else None
 
 
@@ -152,22 +154,34 @@ def parse_update_expression(text: str) -> Any:
 def condition_parser(
     expr: str | None, names: dict[str, str] | None, values: dict[str, dict[str, str]] | None
 ) -> ConditionExpressionParser:
-    """moto's `create_condition_expression_parser`, its parse kept per text, names and values while the request's
-    embedded AWS says so."""
+    """moto's `create_condition_expression_parser`, its parse kept per text, names and values' types (strings and
+    numbers) or values (any other) while the request's embedded AWS says so."""
     if not speedups.current().parsed_expressions:
         return create_condition_expression_parser(expr, names, values)
     named_values = _named_in(expr, values)
+    named = json.dumps(_named_in(expr, names), sort_keys=True)
+    types = _scalar_types(named_values)
+    if types is not None:
+        return _with_stand_ins(expr, names, values, named, types, named_values)
     try:
-        named = json.dumps(_named_in(expr, names), sort_keys=True)
-        types = _scalar_types(named_values)
-        key = named, json.dumps(named_values, sort_keys=True)
+        key = json.dumps(named_values, sort_keys=True)
     except TypeError:  # a value JSON cannot hold (binary): parsed as moto parses it
         return create_condition_expression_parser(expr, names, values)
-    if types is None:
-        return _ParsedCondition(expr, names, values, _condition(expr, *key))
+    return _ParsedCondition(expr, names, values, _condition(expr, named, key))
+
+
+def _with_stand_ins(
+    expr: str | None,
+    names: dict[str, str] | None,
+    values: dict[str, dict[str, str]] | None,
+    named: str,
+    types: tuple[tuple[str, str], ...],
+    named_values: dict[str, Any],
+) -> ConditionExpressionParser:
+    """The condition's tree kept for its values' types, with the request's values in the stand-ins' places."""
     try:
         pickled, parse = _condition_of_types(expr, named, types)
-    except Exception:  # a condition that does not parse: moto's own parse gives its own error
+    except Exception:  # any failure of the parse is moto's own parse's to report, with moto's own error
         return create_condition_expression_parser(expr, names, values)
     tree = _WithValues(pickled, named_values).load()
     return _ParsedCondition(expr, names, values, _Parse(tree, parse.names_found, parse.values_found))

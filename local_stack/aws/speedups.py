@@ -22,10 +22,14 @@ class Speedups:
     """Which speed-ups an embedded AWS uses (all by default)."""
 
     parsed_expressions: bool = True  # DynamoDB expressions parsed once per text (local_stack.aws.parsed_expressions)
-    direct_dynamodb: bool = True  # DynamoDB requests handed to moto's handler at once (local_stack.aws.direct_dynamodb)
+    # DynamoDB requests handed to moto's handler at once, each handler's functions listed once
+    # (local_stack.aws.direct_dynamodb)
+    direct_dynamodb: bool = True
     json_answers: bool = True  # DynamoDB's plain results serialised by a direct walk (local_stack.aws.json_answers)
     expression_walks: bool = True  # moto's walks of an expression's tree, quicker (local_stack.aws.expression_walks)
-    keep_alive: bool = True  # a client's connection kept open between its requests (local_stack.aws.keep_alive)
+    # a client's connection kept open between its requests, each request's log line made only if it is kept
+    # (local_stack.aws.keep_alive)
+    keep_alive: bool = True
     runnable_lock: bool = True  # DynamoDB's lock taken only by a running thread (local_stack.aws.atomic_dynamodb)
 
     @classmethod

@@ -16,10 +16,20 @@ from adapters.dynamodb_items import item_from_attributes
 from adapters.outbound.dynamodb_stock_repository import DynamoDbStockRepository
 from domain.stock import Field, StockUpdate
 from local_stack.aws.embedded_aws import local_client
+from local_stack.aws.speedups import Speedups
+from tests.local_stack.conftest import switching_often
 
 pytestmark = pytest.mark.local_stack  # starts a local stack or the embedded AWS: not in `make check`
 
 WRITERS = 8
+
+
+@pytest.fixture(scope="module", params=["semaphore", "lock"])
+def embedded(request):
+    """The embedded AWS with DynamoDB's one lock of either kind (the `runnable_lock` speed-up on and off): each must
+    keep the guarantees."""
+    with switching_often(Speedups(runnable_lock=request.param == "semaphore")) as aws:
+        yield aws
 
 
 @pytest.fixture(scope="module")
@@ -216,13 +226,13 @@ def test_the_items_holding_an_attribute_are_counted_as_a_scan_counts_them_while_
 
     with ThreadPoolExecutor(WRITERS) as pool:  # counts made while others write: under DynamoDB's one lock
         writes = [pool.submit(save_if_newer, client, f"W{n}", n, 1) for n in range(200)]
-        counts = [embedded.dynamodb_lock.items_holding("eu-west-3", "levels", "as_of") for _ in range(20)]
+        counts = [embedded.items_holding("levels", "as_of") for _ in range(20)]
         for write in writes:
             write.result()
     assert all(30 <= count <= 230 for count in counts)
     assert counts == sorted(counts)
     for attribute in ("as_of", "stock_id", "no_such_attribute"):
-        assert embedded.dynamodb_lock.items_holding("eu-west-3", "levels", attribute) == scanned(attribute)
+        assert embedded.items_holding("levels", attribute) == scanned(attribute)
     assert scanned("as_of") == 230
     assert scanned("stock_id") == 231
 
@@ -232,9 +242,7 @@ def test_the_items_are_counted_under_dynamodb_s_one_lock_so_never_mid_write(embe
     counted: list[int] = []
     lock = embedded.dynamodb_lock._lock
     with lock:  # as a request being served holds it
-        counting = threading.Thread(
-            target=lambda: counted.append(embedded.dynamodb_lock.items_holding("eu-west-3", "levels", "as_of"))
-        )
+        counting = threading.Thread(target=lambda: counted.append(embedded.items_holding("levels", "as_of")))
         counting.start()
         counting.join(timeout=0.5)
         assert counting.is_alive()

@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from werkzeug.serving import WSGIRequestHandler
 
 from local_stack.aws.embedded_aws import EmbeddedAws, local_client
 from local_stack.aws.speedups import Speedups
@@ -182,3 +183,20 @@ def test_each_request_is_logged_as_werkzeug_logs_it_where_its_logger_keeps_it(se
             f'"GET /bucket-{name}/no-such-key HTTP/1.1" 404 -'
         ] * logged, name
         caplog.clear()
+
+
+def test_a_request_is_handed_to_werkzeugs_log_where_its_logger_is_unset(servers, caplog, mocker):
+    """werkzeug sets an unset logger to keep each request's line (werkzeug._internal._log): the line is made."""
+    caplog.set_level(logging.WARNING)  # the root: an unset werkzeug logger would drop INFO by itself
+    werkzeug_logger = logging.getLogger("werkzeug")
+    level = werkzeug_logger.level
+    werkzeug_logger.setLevel(logging.NOTSET)
+    logged = mocker.spy(WSGIRequestHandler, "log_request")
+    try:
+        connection = _connection(servers["kept"])
+        connection.request("GET", "/bucket-kept/no-such-key", headers={"Authorization": SIGNED})
+        connection.getresponse().read()
+        connection.close()
+    finally:
+        werkzeug_logger.setLevel(level)
+    assert [call.args[1:] for call in logged.call_args_list] == [(404, "-")]

@@ -56,11 +56,37 @@ def _plain_update(stock_id: str, expression: str, **names: str) -> dict[str, Any
     }
 
 
+def _typed_update(stock_id: str, as_of: dict[str, str]) -> dict[str, Any]:
+    return {**_update(stock_id, 1, "x"), "ExpressionAttributeValues": {":level": {"N": "1"}, ":as_of": as_of}}
+
+
+def _checked_update(condition: str, **values: dict[str, str]) -> dict[str, Any]:
+    """An update of item E under a condition of its own, with the values it names besides the update's."""
+    update = _update("E", 3, "2024-05-03T10:00:00Z", ConditionExpression=condition)
+    return {**update, "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], **values}}
+
+
+# Conditions parsed with stand-ins for their values, each refused on item E (its level 2, its time a string of 2024),
+# then a value named twice (applied), and a value not given.
+STAND_INS: list[tuple[str, dict[str, Any]]] = [
+    ("UpdateItem", _checked_update("stock_level IN (:low, :high)", **{":low": {"N": "5"}, ":high": {"N": "6"}})),
+    ("UpdateItem", _checked_update("stock_level BETWEEN :low AND :high", **{":low": {"N": "5"}, ":high": {"N": "6"}})),
+    ("UpdateItem", _checked_update("begins_with(level_as_of, :year)", **{":year": {"S": "2023"}})),
+    ("UpdateItem", _checked_update("contains(level_as_of, :n)", **{":n": {"N": "7"}})),
+    ("UpdateItem", _checked_update("attribute_type(stock_level, :type)", **{":type": {"S": "S"}})),
+    ("UpdateItem", _checked_update("level_as_of < :as_of OR level_as_of = :as_of")),
+    ("UpdateItem", _checked_update("level_as_of < :missing")),
+]
+
 # Updates that each of moto's walks of an update expression's tree refuses, in the order moto walks them, and two
 # that they take: a nested path and an element of a list removed.
 WALKED: list[tuple[str, dict[str, Any]]] = [
     ("UpdateItem", _plain_update("A", "SET stock_level = :level SET level_as_of = :level")),  # two SET clauses
     ("UpdateItem", _plain_update("A", "SET stock_level = :level, stock_level = :level")),  # a path set twice
+    ("UpdateItem", _plain_update("A", "SET dims = :level, dims.width = :level")),  # a path inside another
+    ("UpdateItem", _plain_update("A", "SET #n = :level, stock_level = :level", **{"#n": "stock_level"})),  # by name
+    ("UpdateItem", _plain_update("A", "REMOVE tags REMOVE dims")),  # two REMOVE clauses
+    ("UpdateItem", _plain_update("A", "ADD seen :level ADD hits :level")),  # two ADD clauses
     ("UpdateItem", _plain_update("A", "SET #key = :id", **{"#key": "stock_id"})),  # the table's key
     ("UpdateItem", _plain_update("A", "SET stock_level = :nothing + :level")),  # a value not given
     ("UpdateItem", _plain_update("A", "SET #nothing = :level")),  # a name not given
@@ -110,8 +136,13 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
             "ReturnValues": "ALL_NEW",
         },
     ),
-    # The same condition with its value of another type: a stand-in's parse is kept per type, not shared.
-    ("UpdateItem", {**_update("E", 1, "x"), "ExpressionAttributeValues": {":level": {"N": "1"}, ":as_of": {"N": "7"}}}),
+    # The same condition with its value of another type: a stand-in's parse is kept per type, not shared. The item
+    # holds its time as a number: compared with a greater number (applied), a string (moto fails: a 500 on every
+    # path), a smaller number (refused).
+    ("UpdateItem", _typed_update("E", {"N": "7"})),
+    ("UpdateItem", _typed_update("E", {"N": "10"})),
+    ("UpdateItem", _typed_update("E", {"S": "10"})),
+    ("UpdateItem", _typed_update("E", {"N": "3"})),
     (
         "UpdateItem",
         {
@@ -127,6 +158,7 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
             },
         },
     ),
+    *STAND_INS,
     *WALKED,
     ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "UpdateExpression": "SET stock_level = = :level"}),
     ("UpdateItem", {**_update("C", 1, "2024-05-01T10:00:00Z"), "ConditionExpression": "level_as_of <"}),
@@ -266,12 +298,15 @@ def test_the_requests_reach_every_answer_they_are_meant_to(answers):
     statuses = [status for status, _, _ in answers["moto"]]
     codes = [re.sub(r'.*"__type": "[^"]*#(\w+)".*', r"\1", body) for _, _, body in answers["moto"]]
     assert statuses.count(200) >= 10
-    # An older update, the very same one again, a second put, a delete whose condition fails.
-    assert codes.count("ConditionalCheckFailedException") == 4
-    # An update expression that does not parse, and the seven refused by a walk of its tree (a name not given is a
+    # An older update, the very same one again, a smaller number than the item's time, the five conditions with
+    # stand-ins that item E fails, a second put, a delete whose condition fails.
+    assert codes.count("ConditionalCheckFailedException") == 4 + 1 + 5
+    # An update expression that does not parse, and the eleven refused by a walk of its tree (a name not given is a
     # 500 in moto, on every path).
-    assert codes.count("ValidationException") == 1 + 7
-    assert 500 in statuses  # a condition that does not parse: moto fails on it, whichever path
+    assert codes.count("ValidationException") == 1 + 11
+    # A number compared with a string, a value not given, a name not given, a condition that does not parse, an
+    # operation moto's handler lacks: moto fails on each, whichever path.
+    assert statuses.count(500) == 5
     assert "ResourceNotFoundException" in codes
 
 
