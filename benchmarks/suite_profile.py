@@ -43,7 +43,7 @@ class SuiteProfile:
 
 def read(report: Path = REPORT) -> SuiteProfile:
     """The profile of the run `report` describes; stops the benchmark if that run failed or ran nothing."""
-    check(report.exists(), f"{report} is missing: `make test` writes it")
+    check(report.exists(), f"{_shown(report)} is missing: `make test` writes it")
     root = ElementTree.parse(report).getroot()
     suite = root if root.tag == "testsuite" else root.find("testsuite")  # pytest nests it in <testsuites>
     check(suite is not None, f"{report.name} holds no test suite")
@@ -62,6 +62,11 @@ def read(report: Path = REPORT) -> SuiteProfile:
         files=_by(cases, lambda file, _: file),
         slowest=_by(cases, lambda file, name: f"{file}::{name}"),
     )
+
+
+def _shown(report: Path) -> str:
+    """The report's path as the page may show it: from the project's root, never the machine's."""
+    return str(report.relative_to(ROOT)) if report.is_relative_to(ROOT) else report.name
 
 
 def _test_file(case: ElementTree.Element) -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.checks import BenchmarkFailed
-from benchmarks.suite_profile import read, render
+from benchmarks.suite_profile import ROOT, read, render
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">
 <testsuite name="pytest" errors="{errors}" failures="{failures}" skipped="1" tests="4" time="30.5"
@@ -46,6 +46,11 @@ def test_a_run_that_failed_is_not_read(tmp_path, failures, errors):
 def test_no_report_stops_the_benchmark_naming_what_writes_it(tmp_path):
     with pytest.raises(BenchmarkFailed, match="make test"):
         read(tmp_path / "test-report.xml")
+
+
+def test_a_missing_report_is_named_from_the_project_s_root_never_the_machine_s():
+    with pytest.raises(BenchmarkFailed, match=r"^build/no-such-report\.xml is missing"):
+        read(ROOT / "build" / "no-such-report.xml")
 
 
 def test_the_section_gives_the_run_and_its_longest_parts_or_only_why_it_has_none(tmp_path):
