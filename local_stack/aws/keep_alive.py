@@ -14,10 +14,11 @@ embedded AWS closes the connections it kept, so it answers nothing more. werkzeu
 logger that keeps it, or one left unset, which werkzeug sets to keep it.
 
 A request's header lines are read as `http.client.parse_headers` reads them, but, where each is a plain `Name: value`
-line, put in the same message without the email parser, which `parse_headers` runs on them and which was most of the
-server's own time per request: the email parser's compat32 policy stores such a line as the text before its first
-colon and the rest less its leading blanks and line end (`email._policybase.Compat32.header_source_parse`). Any other
-header block (a folded line, a bare CR, a line that is no header, no blank line at its end) goes to the email parser.
+line, put in the same message without the email parser, which `parse_headers` runs on them and which was the
+largest part of the HTTP server's own time per request: the email parser's compat32 policy stores such a line as
+the text before its first colon and the rest less its leading blanks and line end
+(`email._policybase.Compat32.header_source_parse`). Any other header block (a folded line, a bare CR, a line that
+is no header, no blank line at its end) goes to the email parser.
 """
 
 from __future__ import annotations
